@@ -1,0 +1,117 @@
+"""Cast delivered columns to the canonical types, row by row failures reported, not raised.
+
+Sources deliver text (CSV, JSON) or typed columns (Parquet). A value that cannot be read
+as its type is a row-level problem (the row goes to quarantine); a column in which no
+value can be read is a table-level problem (the batch is refused).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from contracts.errors import ContractError
+
+# Timestamp layouts seen in government feeds, tried in order; offsets are dropped to the
+# wall-clock time the source recorded.
+_TIMESTAMP_FORMATS = (
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y",
+)
+_TRUE = ("true", "t", "yes", "y", "1")
+_FALSE = ("false", "f", "no", "n", "0")
+
+
+def _timestamp_from_text(col: str) -> pl.Expr:
+    text = pl.col(col).str.strip_chars().str.replace(r"(Z|[+-]\d{2}:?\d{2})$", "")
+    return pl.coalesce(
+        [text.str.strptime(pl.Datetime("us"), fmt, strict=False) for fmt in _TIMESTAMP_FORMATS]
+    )
+
+
+def _cast_expr(col: str, source: pl.DataType, target: pl.DataType) -> pl.Expr:
+    c = pl.col(col)
+    if source == target:
+        return c
+    if isinstance(target, pl.Datetime):
+        if source == pl.String:
+            return _timestamp_from_text(col)
+        if isinstance(source, pl.Datetime):
+            if source.time_zone is not None:
+                c = c.dt.replace_time_zone(None)
+            return c.cast(pl.Datetime("us"))
+        if source == pl.Date:
+            return c.cast(pl.Datetime("us"))
+        return c.cast(pl.Datetime("us"), strict=False)
+    if target == pl.Boolean and source == pl.String:
+        low = c.str.strip_chars().str.to_lowercase()
+        return pl.when(low.is_in(_TRUE)).then(True).when(low.is_in(_FALSE)).then(False).otherwise(None)
+    if source == pl.String:
+        c = c.str.strip_chars()
+        if target in (pl.Int32, pl.Int64):
+            # "3.0" from a spreadsheet export is still the integer 3
+            as_float = c.cast(pl.Float64, strict=False)
+            return pl.when(as_float == as_float.round(0)).then(as_float).otherwise(None).cast(target)
+    return c.cast(target, strict=False)
+
+
+def coerce(df: pl.DataFrame, columns: dict[str, pl.DataType]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Return (typed frame, failures) where failures has index, column, value.
+
+    Columns outside `columns` are left as delivered. A column of the wrong type whose
+    values can none of them be read raises ContractError.
+    """
+    exprs: list[pl.Expr] = []
+    failure_frames: list[pl.DataFrame] = []
+    for col, target in columns.items():
+        if col not in df.columns:
+            continue
+        source = df.schema[col]
+        if source == target:
+            continue
+        if source == pl.Null:
+            exprs.append(pl.col(col).cast(target))
+            continue
+        cast = _cast_expr(col, source, target)
+        exprs.append(cast.alias(col))
+        given = pl.col(col).is_not_null()
+        if source == pl.String:
+            given = given & (pl.col(col).str.strip_chars() != "")
+        probe = df.select(given.alias("given"), cast.is_null().alias("lost"))
+        bad = probe["given"] & probe["lost"]
+        n_bad = int(bad.sum())
+        if n_bad:
+            n_given = int(probe["given"].sum())
+            sample = df.filter(bad)[col].head(1).cast(pl.String).to_list()[0]
+            if n_bad == n_given and n_given > 1:
+                raise ContractError(
+                    f"column {col!r} is {source} and none of its {n_given} values can be read "
+                    f"as {target} (e.g. {sample!r})"
+                )
+            failure_frames.append(
+                df.with_row_index("index")
+                .filter(bad)
+                .select(
+                    pl.col("index").cast(pl.Int64),
+                    pl.lit(col).alias("column"),
+                    pl.col(col).cast(pl.String).alias("value"),
+                )
+            )
+    typed = df.with_columns(exprs) if exprs else df
+    # Text columns empty in CSV mean "not given".
+    text_cols = [c for c, t in columns.items() if t == pl.String and c in typed.columns]
+    if text_cols:
+        typed = typed.with_columns(
+            [pl.when(pl.col(c).str.strip_chars() == "").then(None).otherwise(pl.col(c)).alias(c) for c in text_cols]
+        )
+    failures = (
+        pl.concat(failure_frames)
+        if failure_frames
+        else pl.DataFrame(schema={"index": pl.Int64, "column": pl.String, "value": pl.String})
+    )
+    return typed, failures

@@ -1,0 +1,75 @@
+"""The load-dependent rules added to an entity's pandera model.
+
+- `known_service`: the row names a service of the year's catalogue;
+- `in_fiscal_year`: the event happened inside the fiscal year being loaded;
+- `unique_id`: the id has not been seen earlier in this load (the first copy is kept).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandera.polars as pa
+import polars as pl
+
+from contracts.entities import Entity
+from contracts.fiscal_year import fiscal_year_window
+from contracts.models import MODELS
+
+
+@dataclass
+class LoadContext:
+    """What a contract needs to know about the load it guards."""
+
+    fiscal_year: int
+    start_month: int = 1
+    known_services: frozenset[str] | None = None
+    # ids accepted by earlier batches of the same load (for unique_id across batches)
+    seen_ids: pl.Series = field(default_factory=lambda: pl.Series("seen", [], dtype=pl.String))
+
+
+def schema_for(entity: Entity, ctx: LoadContext) -> pa.DataFrameSchema:
+    schema = MODELS[entity.name].to_schema()
+    id_col = entity.id_column
+    seen = ctx.seen_ids
+
+    def unique_id(data) -> pl.LazyFrame:
+        col = pl.col(data.key)
+        return data.lazyframe.select(
+            col.is_null() | (col.is_first_distinct() & ~col.is_in(seen.implode()))
+        )
+
+    updates: dict[str, dict] = {
+        id_col: {"checks": [*schema.columns[id_col].checks, pa.Check(unique_id, name="unique_id")]}
+    }
+
+    if entity.checks_service and ctx.known_services is not None:
+        known = pl.Series("known", sorted(ctx.known_services), dtype=pl.String)
+
+        def known_service(data) -> pl.LazyFrame:
+            return data.lazyframe.select(pl.col(data.key).is_null() | pl.col(data.key).is_in(known.implode()))
+
+        col = schema.columns["service_id"]
+        updates["service_id"] = {"checks": [*col.checks, pa.Check(known_service, name="known_service")]}
+
+    window_col = entity.time_column
+    if window_col is not None:
+        start, end = fiscal_year_window(ctx.fiscal_year, ctx.start_month)
+
+        def in_fiscal_year(data) -> pl.LazyFrame:
+            c = pl.col(data.key)
+            return data.lazyframe.select(c.is_null() | ((c >= start) & (c < end)))
+
+        col = schema.columns[window_col]
+        updates[window_col] = {"checks": [*col.checks, pa.Check(in_fiscal_year, name="in_fiscal_year")]}
+    else:
+        fy = ctx.fiscal_year
+
+        def is_load_year(data) -> pl.LazyFrame:
+            return data.lazyframe.select(pl.col(data.key).is_null() | (pl.col(data.key) == fy))
+
+        if "fiscal_year" in schema.columns:
+            col = schema.columns["fiscal_year"]
+            updates["fiscal_year"] = {"checks": [*col.checks, pa.Check(is_load_year, name="in_fiscal_year")]}
+
+    return schema.update_columns(updates)

@@ -1,0 +1,144 @@
+"""Split a delivered batch into valid rows and rejected rows with reasons.
+
+Lazy validation: every failing row is found in one pass. Row-level failures send the row
+to quarantine (with the row as delivered, as JSON); a table-level failure (missing
+column, a column that cannot be read as its type, a check that cannot run) raises
+ContractError and the whole load is refused.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+from pandera.errors import SchemaError, SchemaErrors
+
+from contracts.coerce import coerce
+from contracts.entities import Entity
+from contracts.errors import ContractError
+from contracts.fiscal_year import fiscal_year_expr
+from contracts.rules import LoadContext, schema_for
+
+REJECT_SCHEMA = {
+    "rule": pl.String,
+    "column": pl.String,
+    "message": pl.String,
+    "row": pl.String,
+}
+
+# When a row breaks several rules, the one reported first.
+_RULE_ORDER = ("not_nullable", "type", "unique_id", "in_fiscal_year", "known_service")
+
+
+def _rule_name(check: str) -> str:
+    return check.split("(", 1)[0]
+
+
+_ROW_RULES = {
+    "called_after_issued": "called_at is before issued_at (negative wait)",
+    "completed_after_called": "completed_at is before called_at (negative service time)",
+    "ended_after_started": "ended_at is before started_at",
+    "closed_after_requested": "closed_at is before requested_at",
+}
+
+
+def _message(rule: str, column: str, value: str | None, ctx: LoadContext) -> str:
+    if rule in _ROW_RULES:
+        return _ROW_RULES[rule]
+    if rule == "not_nullable":
+        return f"{column} is missing"
+    if rule == "type":
+        return f"{column} value {value!r} cannot be read as its type"
+    if rule == "unique_id":
+        return f"{column} {value!r} repeats an earlier row of this load"
+    if rule == "known_service":
+        return f"service_id {value!r} is not in the FY{ctx.fiscal_year} service catalogue"
+    if rule == "in_fiscal_year":
+        return f"{column} {value} is outside FY{ctx.fiscal_year}"
+    if rule.startswith("isin"):
+        return f"{column} value {value!r} is not an allowed value"
+    return f"{column} value {value!r} fails {rule}"
+
+
+class BatchValidator:
+    """Validates the batches of one load of one entity, keeping cross-batch state."""
+
+    def __init__(self, entity: Entity, ctx: LoadContext):
+        self.entity = entity
+        self.ctx = ctx
+
+    def validate(self, batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        ent, ctx = self.entity, self.ctx
+        missing = [c for c in ent.required if c not in batch.columns]
+        if missing:
+            raise ContractError(f"{ent.name}: required column(s) missing: {', '.join(missing)}")
+        typed, type_failures = coerce(batch, ent.columns)
+        if ent.time_column is not None:
+            typed = typed.with_columns(fiscal_year_expr(ent.time_column, ctx.start_month).alias("fiscal_year"))
+        schema = schema_for(ent, ctx)
+        failures = [
+            type_failures.select(
+                "index", pl.lit("type").alias("rule"), "column", pl.col("value").alias("failure_case")
+            )
+        ]
+        try:
+            schema.validate(typed, lazy=True)
+        except (SchemaErrors, SchemaError) as err:
+            cases = err.failure_cases if isinstance(err, SchemaErrors) else None
+            if cases is None:
+                raise ContractError(f"{ent.name}: {err}") from err
+            table_level = cases.filter(pl.col("index").is_null())
+            if table_level.height:
+                first = table_level.row(0, named=True)
+                raise ContractError(
+                    f"{ent.name}: table-level contract failure on {first['column']}: "
+                    f"{first['check']} ({first['failure_case']})"
+                ) from err
+            failures.append(
+                cases.select(
+                    pl.col("index").cast(pl.Int64),
+                    pl.col("check").map_elements(_rule_name, return_dtype=pl.String).alias("rule"),
+                    pl.when(pl.col("schema_context") == "DataFrameSchema")
+                    .then(pl.lit(None, dtype=pl.String))
+                    .otherwise(pl.col("column"))
+                    .alias("column"),
+                    pl.col("failure_case").cast(pl.String),
+                )
+            )
+        fails = pl.concat(failures)
+        # Rows that failed only because an earlier bad row had the same id are still
+        # rejected; the order gives each rejected row its most telling reason.
+        order = {r: i for i, r in enumerate(_RULE_ORDER)}
+        fails = (
+            fails.with_columns(
+                pl.col("rule").replace_strict(order, default=len(order), return_dtype=pl.Int32).alias("_o")
+            )
+            .sort("index", "_o")
+            .unique(subset="index", keep="first", maintain_order=True)
+        )
+        bad_index = fails["index"]
+        keep = ~pl.int_range(typed.height, dtype=pl.Int64, eager=True).is_in(bad_index.implode())
+        valid = typed.filter(keep)
+        if valid.height:
+            self.ctx.seen_ids = pl.concat([self.ctx.seen_ids, valid[ent.id_column].drop_nulls().rename("seen")])
+        rejects = self._rejects(batch, fails)
+        return valid, rejects
+
+    def _rejects(self, batch: pl.DataFrame, fails: pl.DataFrame) -> pl.DataFrame:
+        if fails.height == 0:
+            return pl.DataFrame(schema=REJECT_SCHEMA)
+        rows = (
+            batch.with_row_index("index")
+            .with_columns(pl.col("index").cast(pl.Int64))
+            .join(fails.select("index"), on="index", how="semi")
+            .select("index", pl.struct(pl.exclude("index")).struct.json_encode().alias("row"))
+        )
+        joined = fails.join(rows, on="index", how="left").sort("index")
+        messages = [
+            _message(rule, column or "row", value, self.ctx)
+            for rule, column, value in zip(joined["rule"], joined["column"], joined["failure_case"])
+        ]
+        return joined.select(
+            "rule",
+            "column",
+            pl.Series("message", messages, dtype=pl.String),
+            "row",
+        )

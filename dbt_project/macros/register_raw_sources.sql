@@ -1,0 +1,3 @@
+{% macro register_raw_sources() %}
+  {{ return('select 1') }}
+{% endmacro %}

@@ -1,0 +1,58 @@
+"""Rejected rows of one load, streamed to a local Parquet file beside the staged data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+QUARANTINE_ARROW = pa.schema(
+    [
+        ("entity", pa.string()),
+        ("fiscal_year", pa.int32()),
+        ("load_id", pa.string()),
+        ("source", pa.string()),
+        ("source_file", pa.string()),
+        ("rule", pa.string()),
+        ("column", pa.string()),
+        ("message", pa.string()),
+        ("row", pa.string()),
+    ]
+)
+
+
+class QuarantineSink:
+    def __init__(self, path: Path, entity: str, fiscal_year: int, load_id: str, source: str):
+        self.path = path
+        self.entity, self.fiscal_year, self.load_id, self.source = entity, fiscal_year, load_id, source
+        self.rows = 0
+        self._writer: pq.ParquetWriter | None = None
+
+    def write(self, rejects: pl.DataFrame, source_file: str) -> None:
+        if rejects.height == 0:
+            return
+        frame = rejects.select(
+            pl.lit(self.entity).alias("entity"),
+            pl.lit(self.fiscal_year, dtype=pl.Int32).alias("fiscal_year"),
+            pl.lit(self.load_id).alias("load_id"),
+            pl.lit(self.source).alias("source"),
+            pl.lit(source_file).alias("source_file"),
+            "rule",
+            "column",
+            "message",
+            "row",
+        )
+        table = frame.to_arrow().cast(QUARANTINE_ARROW)
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = pq.ParquetWriter(self.path, QUARANTINE_ARROW)
+        self._writer.write_table(table)
+        self.rows += frame.height
+
+    def close(self) -> Path | None:
+        if self._writer is None:
+            return None
+        self._writer.close()
+        return self.path

@@ -1,0 +1,45 @@
+"""`quarantine.rejected_rows`: every row a contract refused, with the reason, per load.
+
+One table for all entities, partitioned by entity and fiscal year, replaced together
+with the raw partition it belongs to, so the two always describe the same load.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+from pyiceberg.catalog import Catalog
+
+from lake.commit import partition_filter, replace_partition
+from lake.tables import ensure_table
+
+QUARANTINE_TABLE = "quarantine.rejected_rows"
+
+QUARANTINE_ARROW = pa.schema(
+    [
+        ("entity", pa.string()),
+        ("fiscal_year", pa.int32()),
+        ("load_id", pa.string()),
+        ("source", pa.string()),
+        ("source_file", pa.string()),
+        ("rule", pa.string()),
+        ("column", pa.string()),
+        ("message", pa.string()),
+        ("row", pa.string()),
+    ]
+)
+
+
+def replace_quarantine(
+    catalog: Catalog, entity: str, fiscal_year: int, quarantine_file: Path | None, load_id: str, properties: dict
+) -> int | None:
+    table = ensure_table(catalog, QUARANTINE_TABLE, QUARANTINE_ARROW, partition_by=("entity", "fiscal_year"))
+    return replace_partition(
+        table,
+        [quarantine_file] if quarantine_file else [],
+        partition_filter(fiscal_year, entity=entity),
+        partition_path=f"entity={entity}/fiscal_year={fiscal_year}",
+        file_prefix=load_id,
+        properties=properties,
+    )

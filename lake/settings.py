@@ -1,0 +1,72 @@
+"""Where the lakehouse keeps its state, read once from the environment.
+
+Everything lives under one directory, CIVIC_HOME (default `.civic/` in the working
+directory), so two checkouts or two tests never share state by accident. Each location
+can be overridden on its own; S3 credentials come only from the standard AWS variables.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    catalog_uri: str
+    catalog_name: str
+    warehouse: str
+    landing: str
+    duckdb_path: Path
+    fiscal_year_start_month: int
+    s3_endpoint: str | None
+    s3_region: str
+    s3_access_key_id: str | None
+    s3_secret_access_key: str | None
+
+    @property
+    def warehouse_is_s3(self) -> bool:
+        return self.warehouse.startswith("s3://")
+
+    @property
+    def work_dir(self) -> Path:
+        """Scratch space for per-run working directories (dlt pipelines, staging)."""
+        return self.home / "work"
+
+    def iceberg_properties(self) -> dict[str, str]:
+        """pyiceberg catalog properties for this catalog and warehouse."""
+        props = {"uri": self.catalog_uri, "warehouse": self.warehouse}
+        if self.warehouse_is_s3:
+            props["s3.region"] = self.s3_region
+            if self.s3_endpoint:
+                props["s3.endpoint"] = self.s3_endpoint
+                props["s3.force-virtual-addressing"] = "false"
+            if self.s3_access_key_id:
+                props["s3.access-key-id"] = self.s3_access_key_id
+            if self.s3_secret_access_key:
+                props["s3.secret-access-key"] = self.s3_secret_access_key
+        return props
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Settings from environment variables (documented in README, 'Settings')."""
+    env = dict(os.environ if env is None else env)
+    home = Path(env.get("CIVIC_HOME", ".civic")).expanduser().resolve()
+    month = int(env.get("CIVIC_FY_START_MONTH", "1"))
+    if not 1 <= month <= 12:
+        raise ValueError(f"CIVIC_FY_START_MONTH must be 1..12, got {month}")
+    return Settings(
+        home=home,
+        catalog_uri=env.get("CIVIC_CATALOG_URI", f"sqlite:///{home / 'catalog.db'}"),
+        catalog_name=env.get("CIVIC_CATALOG_NAME", "civic"),
+        warehouse=env.get("CIVIC_WAREHOUSE", (home / "warehouse").as_uri()),
+        landing=env.get("CIVIC_LANDING", str(home / "landing")),
+        duckdb_path=Path(env.get("CIVIC_DUCKDB", str(home / "marts.duckdb"))).expanduser().resolve(),
+        fiscal_year_start_month=month,
+        s3_endpoint=env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL"),
+        s3_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+        s3_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
+        s3_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
+    )
