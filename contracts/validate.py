@@ -73,6 +73,9 @@ class BatchValidator:
         typed, type_failures = coerce(batch, ent.columns)
         if ent.time_column is not None:
             typed = typed.with_columns(fiscal_year_expr(ent.time_column, ctx.start_month).alias("fiscal_year"))
+        elif "fiscal_year" not in typed.columns:
+            # Reference data without dates (the service catalogue) is the load year's snapshot.
+            typed = typed.with_columns(pl.lit(ctx.fiscal_year, dtype=pl.Int32).alias("fiscal_year"))
         schema = schema_for(ent, ctx)
         failures = [
             type_failures.select(

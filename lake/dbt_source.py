@@ -205,12 +205,24 @@ def iceberg_dataset(
 
 
 class Plugin(BasePlugin):
-    """Source plugin: ``load()`` returns a pyarrow dataset over an Iceberg table's files."""
+    """Source plugin: ``load()`` returns a pyarrow dataset over an Iceberg table's files.
+
+    Besides ``load()`` (called by dbt-duckdb whenever a model or hook resolves a source),
+    the plugin registers the datasets of every table of the Iceberg namespaces in its
+    ``namespaces`` config (default ``["raw"]``) on each new DuckDB cursor, under the names
+    dbt-duckdb's source views read (``<database>_<schema>_<table>_df``). Source views are
+    plain DuckDB views over those registered names; this makes them readable in any dbt
+    command (``dbt show``, ``dbt test``, ``dbt build -s marts``), not only in a process
+    that happened to resolve the source. It assumes each source's identifier and schema
+    equal its Iceberg table name and namespace (true for models/sources.yml).
+    """
 
     def initialize(self, plugin_config: dict[str, Any]):
         self._config = dict(plugin_config or {})
+        self._namespaces = list(self._config.get("namespaces", ["raw"]))
         self._settings: Settings | None = None
         self._catalog = None
+        self._cursor_datasets: dict[str, Any] | None = None
 
     def _open(self):
         if self._catalog is None:
@@ -218,14 +230,43 @@ class Plugin(BasePlugin):
             self._catalog = open_catalog(self._settings)
         return self._settings, self._catalog
 
-    def load(self, source_config: SourceConfig):
+    def _dataset(self, table_name: str, fiscal_years: list[int] | None):
         settings, catalog = self._open()
-        template = source_config.get("iceberg_table", "{schema}.{identifier}")
-        table_name = template.format(**source_config.as_dict())
-        fiscal_years = resolve_fiscal_years(source_config)
         table = catalog.load_table(table_name)
         log.info("iceberg_raw: %s fiscal_years=%s", table_name, fiscal_years or "all")
         return iceberg_dataset(table, settings, fiscal_years)
+
+    def load(self, source_config: SourceConfig):
+        template = source_config.get("iceberg_table", "{schema}.{identifier}")
+        table_name = template.format(**source_config.as_dict())
+        return self._dataset(table_name, resolve_fiscal_years(source_config))
+
+    def _datasets_for_cursors(self) -> dict[str, Any]:
+        """Datasets of every table in the configured namespaces, planned once per process."""
+        if self._cursor_datasets is None:
+            datasets: dict[str, Any] = {}
+            database = getattr(self.creds, "database", None) if self.creds else None
+            cli = fiscal_years_from_cli_vars()
+            years = None if cli is _NOT_GIVEN else cli
+            _, catalog = self._open()
+            for namespace in self._namespaces:
+                for identifier in catalog.list_tables(namespace):
+                    name = ".".join(identifier)
+                    relation = f"{database}.{name}" if database else name
+                    df_name = relation.replace(".", "_") + "_df"
+                    datasets[df_name] = self._dataset(name, years)
+            self._cursor_datasets = datasets
+        return self._cursor_datasets
+
+    def configure_cursor(self, cursor):
+        try:
+            datasets = self._datasets_for_cursors()
+        except Exception as exc:  # no lake yet (e.g. dbt debug): sources load on demand
+            log.warning("iceberg_raw: raw tables not registered on the cursor: %s", exc)
+            self._cursor_datasets = {}
+            return
+        for df_name, dataset in datasets.items():
+            cursor.register(df_name, dataset)
 
     def default_materialization(self):
         return "view"

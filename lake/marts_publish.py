@@ -1,0 +1,66 @@
+"""Publish the marts dbt built in DuckDB to the Iceberg `marts` namespace, per fiscal year.
+
+BI tools that read Iceberg (Trino, Spark, DuckDB elsewhere) see the same marts as
+`civic query`; each refreshed year is replaced in one commit per mart.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from pyiceberg.catalog import Catalog
+
+from lake.commit import partition_filter
+from lake.tables import _plain, ensure_table
+
+YEAR_COLUMNS = ("fiscal_year", "plan_year")
+
+
+def list_marts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """(mart name, its year column) for every table of schema `marts` that has one."""
+    rows = con.execute(
+        """
+        select t.table_name, c.column_name
+        from information_schema.tables t
+        join information_schema.columns c using (table_schema, table_name)
+        where t.table_schema = 'marts' and t.table_type = 'BASE TABLE'
+          and c.column_name in ('fiscal_year', 'plan_year')
+        order by t.table_name, c.column_name
+        """
+    ).fetchall()
+    marts: dict[str, str] = {}
+    for name, col in rows:
+        marts.setdefault(name, col)
+    return sorted(marts.items())
+
+
+def publish_marts(catalog: Catalog, duckdb_path: Path, years: list[int], properties: dict[str, str]) -> dict[str, int]:
+    """Replace `years` of every mart in Iceberg; return rows published per mart."""
+    published: dict[str, int] = {}
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        for mart, year_col in list_marts(con):
+            data = con.execute(
+                f'select * from marts."{mart}" where "{year_col}" in (select unnest(?::int[]))', [years]
+            ).fetch_arrow_table()
+            data = data.cast(_plain(data.schema))
+            table = ensure_table(catalog, f"marts.{mart}", data.schema, partition_by=(year_col,))
+            props = {k: str(v) for k, v in properties.items()}
+            years_here = years if year_col == "fiscal_year" else sorted(set(data[year_col].to_pylist()))
+            for year in years_here:
+                part = data.filter(pa.compute.equal(data[year_col], year))
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message="Delete operation did not match any records")
+                    table.overwrite(part, overwrite_filter=_year_filter(year_col, year), snapshot_properties=props)
+            published[mart] = data.num_rows
+    return published
+
+
+def _year_filter(year_col: str, year: int):
+    if year_col == "fiscal_year":
+        return partition_filter(year)
+    from pyiceberg.expressions import EqualTo
+
+    return EqualTo(year_col, year)

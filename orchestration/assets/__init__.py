@@ -1,0 +1,1 @@
+"""Dagster assets: raw tables, dbt models, marts published to Iceberg."""

@@ -1,0 +1,47 @@
+"""dbt models as partitioned assets; the partition's fiscal years go in as dbt --vars."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from orchestration.dbt_project import civic_dbt, ensure_manifest
+from orchestration.partitions import dbt_vars, fiscal_years_of_keys
+from orchestration.progress import progress
+
+
+class CivicTranslator(DagsterDbtTranslator):
+    """Raw sources map onto the raw assets; models are keyed by their schema."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
+        schema = dbt_resource_props.get("config", {}).get("schema") or "main"
+        return dg.AssetKey([schema, dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return dbt_resource_props.get("config", {}).get("schema") or "dbt"
+
+
+def build_dbt_assets(partitions_def: dg.PartitionsDefinition, start_month: int) -> dg.AssetsDefinition:
+    @dbt_assets(
+        manifest=ensure_manifest(),
+        project=civic_dbt,
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        dagster_dbt_translator=CivicTranslator(),
+    )
+    def civic_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        years = fiscal_years_of_keys(context.partition_keys, start_month)
+        progress(f"  dbt build for FY{', FY'.join(map(str, years))}")
+        yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars(years))], context=context).stream()
+
+    return civic_dbt_models
+
+
+def mart_keys(dbt_assets_def: dg.AssetsDefinition) -> list[dg.AssetKey]:
+    return [k for k in dbt_assets_def.keys if k.path[0] == "marts"]

@@ -1,0 +1,36 @@
+"""The marts, once dbt has built them in DuckDB, published to Iceberg `marts` per fiscal year."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from lake.loads import code_version
+from lake.marts_publish import publish_marts
+from orchestration.partitions import fiscal_years_of_keys
+from orchestration.progress import progress
+from orchestration.resources import LakehouseResource
+
+MARTS_ICEBERG_KEY = dg.AssetKey(["iceberg", "marts"])
+
+
+def build_publish_asset(
+    mart_keys: list[dg.AssetKey], partitions_def: dg.PartitionsDefinition, start_month: int
+) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=MARTS_ICEBERG_KEY,
+        deps=mart_keys,
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        group_name="marts",
+        kinds={"iceberg"},
+        description="Every mart of the DuckDB file, replaced per fiscal year in the Iceberg namespace `marts`.",
+    )
+    def marts_in_iceberg(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
+        settings = lakehouse.settings()
+        years = fiscal_years_of_keys(context.partition_keys, start_month)
+        props = {"civic.run-id": context.run_id, "civic.fiscal-years": ",".join(map(str, years)), "civic.code-version": code_version()}
+        published = publish_marts(lakehouse.catalog(), settings.duckdb_path, years, props)
+        progress(f"  published {len(published)} mart(s) to Iceberg")
+        return dg.MaterializeResult(metadata={f"rows.{k}": dg.MetadataValue.int(v) for k, v in published.items()})
+
+    return marts_in_iceberg

@@ -1,0 +1,109 @@
+"""One partitioned asset per raw table: landing files -> contracts -> Iceberg, with checks.
+
+The row-accounting check is blocking: when rows went missing, the marts of that year
+are not built from them.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from contracts.entities import ENTITIES
+from lake.commit import partition_filter
+from lake.counts import partition_rows
+from lake.quarantine import QUARANTINE_TABLE
+from orchestration.partitions import fiscal_years_of_keys
+from orchestration.progress import progress
+from orchestration.ingest import ingest_year
+from orchestration.resources import LakehouseResource
+
+QUARANTINE_WARN_SHARE = 0.05
+
+
+def raw_asset_key(entity: str) -> dg.AssetKey:
+    return dg.AssetKey(["raw", entity])
+
+
+def build_raw_asset(entity: str, partitions_def: dg.PartitionsDefinition, start_month: int) -> dg.AssetsDefinition:
+    key = raw_asset_key(entity)
+    deps = [] if entity == "services" else [raw_asset_key("services")]
+
+    @dg.asset(
+        key=key,
+        deps=deps,
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        group_name="raw",
+        kinds={"iceberg", "dlt", "pandera"},
+        description=f"Raw `{entity}` (docs/raw_tables.md): landing files of the fiscal year, "
+        "validated by its pandera contract, one Iceberg commit per fiscal year.",
+        check_specs=[
+            dg.AssetCheckSpec(
+                "row_accounting",
+                asset=key,
+                blocking=True,
+                description="received = loaded + quarantined, and Iceberg holds exactly the loaded and quarantined rows",
+            ),
+            dg.AssetCheckSpec(
+                "quarantine_share",
+                asset=key,
+                description=f"warns when more than {QUARANTINE_WARN_SHARE:.0%} of the rows were quarantined",
+            ),
+        ],
+    )
+    def _raw(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
+        settings = lakehouse.settings()
+        catalog = lakehouse.catalog()
+        years = fiscal_years_of_keys(context.partition_keys, start_month)
+        per_year: dict[str, dict] = {}
+        problems: list[str] = []
+        received = loaded = quarantined = 0
+        for fy in years:
+            progress(f"  raw.{entity} FY{fy}: loading")
+            rec = ingest_year(settings, catalog, entity, fy, run_id=context.run_id)
+            in_lake = partition_rows(catalog, f"raw.{entity}", partition_filter(fy))
+            in_quarantine = partition_rows(catalog, QUARANTINE_TABLE, partition_filter(fy, entity=entity))
+            if rec.received != rec.loaded + rec.quarantined:
+                problems.append(f"FY{fy}: received {rec.received} != loaded {rec.loaded} + quarantined {rec.quarantined}")
+            if in_lake != rec.loaded or in_quarantine != rec.quarantined:
+                problems.append(
+                    f"FY{fy}: Iceberg holds {in_lake} rows and {in_quarantine} quarantined, "
+                    f"the load reported {rec.loaded} and {rec.quarantined}"
+                )
+            per_year[str(fy)] = {
+                "received": rec.received, "loaded": rec.loaded, "quarantined": rec.quarantined,
+                "snapshot_id": rec.snapshot_id, "load_id": rec.load_id,
+            }
+            received, loaded, quarantined = received + rec.received, loaded + rec.loaded, quarantined + rec.quarantined
+            progress(
+                f"  raw.{entity} FY{fy}: received {rec.received:,}, loaded {rec.loaded:,}, "
+                f"quarantined {rec.quarantined:,} ({rec.seconds:.1f}s)"
+            )
+        share = quarantined / received if received else 0.0
+        counts = {"received": received, "loaded": loaded, "quarantined": quarantined}
+        yield dg.MaterializeResult(
+            metadata={
+                **{k: dg.MetadataValue.int(v) for k, v in counts.items()},
+                "fiscal_years": dg.MetadataValue.text(", ".join(map(str, years))),
+                "loads": dg.MetadataValue.json(per_year),
+            },
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name="row_accounting",
+                    passed=not problems,
+                    metadata={**counts, "problems": dg.MetadataValue.text("; ".join(problems) or "none")},
+                ),
+                dg.AssetCheckResult(
+                    check_name="quarantine_share",
+                    passed=share <= QUARANTINE_WARN_SHARE,
+                    severity=dg.AssetCheckSeverity.WARN,
+                    metadata={"share": dg.MetadataValue.float(share), **counts},
+                ),
+            ],
+        )
+
+    return _raw
+
+
+def build_raw_assets(partitions_def: dg.PartitionsDefinition, start_month: int) -> list[dg.AssetsDefinition]:
+    return [build_raw_asset(name, partitions_def, start_month) for name in ENTITIES]

@@ -1,0 +1,156 @@
+"""`civic`: the command line of the civic lakehouse (see README.md)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from contracts.fiscal_year import parse_years
+from lake.settings import load_settings
+
+DEMO_YEARS = "2021:2025"
+
+
+def _setup(args) -> None:
+    if getattr(args, "home", None):
+        os.environ["CIVIC_HOME"] = str(Path(args.home).resolve())
+    from orchestration.instance import prepare_dagster_home
+    from orchestration.resources import export_settings_env
+
+    export_settings_env()
+    prepare_dagster_home(load_settings())
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    progress = logging.getLogger("civic.progress")
+    progress.handlers[:] = [handler]
+    progress.setLevel(logging.INFO)
+    progress.propagate = False
+
+
+def _refresh(years: list[int]) -> bool:
+    from orchestration.refresh import run_refresh
+
+    print(f"Refreshing FY{years[0]}" + (f"..FY{years[-1]}" if len(years) > 1 else "") + " through Dagster")
+    t0 = time.perf_counter()
+    outcome = run_refresh(years)
+    took = time.perf_counter() - t0
+    if outcome.success:
+        print(f"Refresh done in {took:.1f}s (runs: {', '.join(r[:8] for r in outcome.run_ids)})")
+    else:
+        print(f"Refresh FAILED after {took:.1f}s:", file=sys.stderr)
+        for f in outcome.failures:
+            print(f"  - {f}", file=sys.stderr)
+    return outcome.success
+
+
+def cmd_demo(args) -> int:
+    from ingestion.demo import generate_demo
+    from orchestration.summary import print_summary
+
+    settings = load_settings()
+    years = parse_years(args.years)
+    landing = Path(settings.landing)
+    if not (landing / "demo_truths.json").exists():
+        print(f"Generating demo landing data (size {args.size}) in {landing}")
+        t0 = time.perf_counter()
+        generate_demo(landing, years=years, size=args.size, seed=args.seed)
+        print(f"  generated in {time.perf_counter() - t0:.1f}s")
+    else:
+        print(f"Using the demo landing data already in {landing}")
+    if not _refresh(years):
+        return 1
+    print_summary(settings.duckdb_path, max(years))
+    return 0
+
+
+def cmd_refresh(args) -> int:
+    return 0 if _refresh(parse_years(args.years)) else 1
+
+
+def cmd_query(args) -> int:
+    from lake.marts_query import run_query
+    from lake.sql_guard import QueryRefused
+    from orchestration.display import render
+
+    try:
+        result = run_query(load_settings().duckdb_path, args.sql)
+    except QueryRefused as err:
+        print(f"query refused: {err}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as err:
+        print(str(err), file=sys.stderr)
+        return 1
+    print(render(result.columns, result.rows, args.format))
+    return 0
+
+
+def cmd_loads(args) -> int:
+    from lake.catalog import open_catalog
+    from lake.loads import read_loads
+    from orchestration.display import render
+
+    table = read_loads(open_catalog(load_settings()), args.table and f"raw.{args.table.removeprefix('raw.')}", args.year)
+    cols = ["load_id", "table_name", "fiscal_year", "received", "loaded", "quarantined", "snapshot_id", "finished_at"]
+    rows = list(zip(*(table[c].to_pylist() for c in cols))) if table.num_rows else []
+    if args.limit:
+        rows = rows[: args.limit]
+    print(render(cols, rows, args.format))
+    return 0
+
+
+def cmd_ui(args) -> int:
+    import subprocess
+
+    cmd = [
+        str(Path(sys.executable).with_name("dagster")), "dev", "-m", "orchestration.definitions",
+        "--host", "127.0.0.1", "--port", str(args.port),
+    ]
+    print(f"Dagster UI on http://127.0.0.1:{args.port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
+    return subprocess.call(cmd)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="civic", description="civic lakehouse: public-service performance and cost per fiscal year.")
+    p.add_argument("--home", help="state directory (default: $CIVIC_HOME or ./.civic)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("demo", help="generate demo landing data (if absent) and refresh FY2021-2025")
+    d.add_argument("--years", default=DEMO_YEARS)
+    d.add_argument("--size", type=float, default=1.0, help="size factor of the demo data (default 1)")
+    d.add_argument("--seed", type=int, default=20240401)
+    d.set_defaults(func=cmd_demo)
+
+    r = sub.add_parser("refresh", help="refresh fiscal years from the landing location")
+    r.add_argument("--years", required=True, help="e.g. 2024, 2021:2025 or 2021,2023")
+    r.set_defaults(func=cmd_refresh)
+
+    q = sub.add_parser("query", help="read-only SQL over the marts")
+    q.add_argument("sql")
+    q.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    q.set_defaults(func=cmd_query)
+
+    lo = sub.add_parser("loads", help="the load ledger")
+    lo.add_argument("--table")
+    lo.add_argument("--year", type=int)
+    lo.add_argument("--limit", type=int, default=0)
+    lo.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    lo.set_defaults(func=cmd_loads)
+
+    u = sub.add_parser("ui", help="start the Dagster UI on 127.0.0.1")
+    u.add_argument("--port", type=int, default=3000)
+    u.set_defaults(func=cmd_ui)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup(args)
+    return args.func(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""The code location: `dagster dev -m orchestration.definitions` (or `civic ui`)."""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from orchestration.assets.dbt import build_dbt_assets, mart_keys
+from orchestration.assets.publish import build_publish_asset
+from orchestration.assets.raw import build_raw_assets
+from orchestration.dbt_project import civic_dbt
+from orchestration.partitions import fiscal_year_partitions, start_month_from_env
+from orchestration.resources import LakehouseResource, export_settings_env
+from orchestration.schedules import build_annual_schedule
+
+export_settings_env()
+START_MONTH = start_month_from_env()
+fiscal_years = fiscal_year_partitions(START_MONTH)
+
+raw_assets = build_raw_assets(fiscal_years, START_MONTH)
+dbt_models = build_dbt_assets(fiscal_years, START_MONTH)
+marts_iceberg = build_publish_asset(mart_keys(dbt_models), fiscal_years, START_MONTH)
+
+annual_refresh = dg.define_asset_job(
+    "annual_refresh", selection=dg.AssetSelection.all(), partitions_def=fiscal_years,
+    description="Load every raw table of the fiscal year, build the marts and publish them.",
+)
+
+defs = dg.Definitions(
+    assets=[*raw_assets, dbt_models, marts_iceberg],
+    jobs=[annual_refresh],
+    schedules=[build_annual_schedule(annual_refresh, START_MONTH)],
+    resources={"lakehouse": LakehouseResource(), "dbt": DbtCliResource(project_dir=civic_dbt)},
+)

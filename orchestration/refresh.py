@@ -1,0 +1,63 @@
+"""Run the annual refresh for some fiscal years through Dagster, in this process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dagster as dg
+
+from orchestration.partitions import FIRST_FISCAL_YEAR, key_of_fiscal_year
+
+
+@dataclass
+class RefreshOutcome:
+    years: list[int]
+    run_ids: list[str]
+    success: bool
+    failures: list[str]
+
+
+def _contiguous_runs(years: list[int]) -> list[list[int]]:
+    runs: list[list[int]] = []
+    for y in sorted(set(years)):
+        if runs and runs[-1][-1] == y - 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    return runs
+
+
+def run_refresh(years: list[int], instance: dg.DagsterInstance | None = None) -> RefreshOutcome:
+    """One Dagster run per contiguous range of fiscal years (dbt runs once per range)."""
+    from orchestration.definitions import START_MONTH, defs, fiscal_years
+
+    valid = set(fiscal_years.get_partition_keys())
+    for y in years:
+        if key_of_fiscal_year(y, START_MONTH) not in valid:
+            raise ValueError(f"FY{y} is outside the fiscal-year partitions (FY{FIRST_FISCAL_YEAR} onwards, up to the year in progress)")
+    instance = instance or dg.DagsterInstance.get()
+    job = defs.resolve_job_def("annual_refresh")
+    outcome = RefreshOutcome(years=sorted(set(years)), run_ids=[], success=True, failures=[])
+    quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+    for run in _contiguous_runs(years):
+        first, last = key_of_fiscal_year(run[0], START_MONTH), key_of_fiscal_year(run[-1], START_MONTH)
+        if first == last:
+            result = job.execute_in_process(instance=instance, partition_key=first, run_config=quiet, raise_on_error=False)
+        else:
+            result = job.execute_in_process(
+                instance=instance,
+                run_config=quiet,
+                raise_on_error=False,
+                tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
+            )
+        outcome.run_ids.append(result.run_id)
+        if not result.success:
+            outcome.success = False
+            for event in result.all_events:
+                if event.is_step_failure or event.event_type_value == "RUN_FAILURE":
+                    info = event.event_specific_data
+                    err = getattr(info, "error", None)
+                    outcome.failures.append(
+                        f"{event.step_key or 'run'}: {err.message.strip() if err else event.message}"
+                    )
+    return outcome

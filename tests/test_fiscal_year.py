@@ -1,0 +1,39 @@
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from contracts.fiscal_year import fiscal_year_expr, fiscal_year_of, fiscal_year_window, parse_years
+
+
+def test_calendar_fiscal_year_is_the_calendar_year():
+    assert fiscal_year_window(2024) == (dt.datetime(2024, 1, 1), dt.datetime(2025, 1, 1))
+    assert fiscal_year_of(dt.date(2024, 12, 31)) == 2024
+
+
+@pytest.mark.parametrize(
+    "start_month, moment, expected",
+    [
+        (4, dt.datetime(2024, 3, 31, 23, 59), 2024),  # UK/Canada: FY2024 ends 31 March 2024
+        (4, dt.datetime(2024, 4, 1), 2025),
+        (7, dt.datetime(2024, 6, 30), 2024),  # Australia
+        (7, dt.datetime(2024, 7, 1), 2025),
+        (10, dt.datetime(2024, 10, 1), 2025),  # US federal FY2025 starts 1 Oct 2024
+    ],
+)
+def test_fiscal_year_is_labelled_by_the_year_it_ends(start_month, moment, expected):
+    assert fiscal_year_of(moment, start_month) == expected
+    start, end = fiscal_year_window(expected, start_month)
+    assert start <= moment < end
+    frame = pl.DataFrame({"t": [moment, None]})
+    assert frame.select(fiscal_year_expr("t", start_month))["t"].to_list() == [expected, None]
+
+
+def test_parse_years():
+    assert parse_years("2024") == [2024]
+    assert parse_years("2021:2025") == [2021, 2022, 2023, 2024, 2025]
+    assert parse_years("2023,2021") == [2021, 2023]
+    with pytest.raises(ValueError):
+        parse_years("2025:2021")
+    with pytest.raises(ValueError):
+        fiscal_year_window(2024, 13)

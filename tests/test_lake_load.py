@@ -1,0 +1,119 @@
+"""Loads into the lake: atomic per-year replacement, row accounting, quarantine, refusals."""
+
+import datetime as dt
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from contracts.errors import ContractError
+from ingestion.errors import SourceFileError
+from lake.catalog import open_catalog
+from lake.commit import partition_filter
+from lake.loads import read_loads
+from lake.settings import load_settings
+from orchestration.ingest import ingest_year
+
+
+def _write_services(landing, year):
+    folder = landing / "services" / f"fy={year}"
+    folder.mkdir(parents=True)
+    (folder / "services.csv").write_text(
+        "service_id,name,priority_area,agency\nS1,Permits,permits,City\nS2,Clinic,health,City\n"
+    )
+
+
+def _write_queue(landing, year, n, bad_service_rows=0):
+    folder = landing / "queue_events" / f"fy={year}"
+    folder.mkdir(parents=True, exist_ok=True)
+    issued = [dt.datetime(year, 3, 1, 9) + dt.timedelta(minutes=i) for i in range(n)]
+    table = pa.table(
+        {
+            "ticket_id": [f"T{year}-{i}" for i in range(n)],
+            "service_id": ["S1"] * (n - bad_service_rows) + ["S404"] * bad_service_rows,
+            "issued_at": pa.array(issued, pa.timestamp("us")),
+            "called_at": pa.array([t + dt.timedelta(minutes=7) for t in issued], pa.timestamp("us")),
+            "outcome": ["served"] * n,
+            "kiosk_firmware": ["1.2"] * n,
+        }
+    )
+    pq.write_table(table, folder / "part-0000.parquet")
+
+
+@pytest.fixture
+def lake(civic_home):
+    settings = load_settings()
+    landing = civic_home / "landing"
+    for year in (2023, 2024):
+        _write_services(landing, year)
+    return settings, open_catalog(settings), landing
+
+
+def test_refreshing_a_year_twice_replaces_it_exactly_and_keeps_history(lake):
+    settings, catalog, landing = lake
+    for year in (2023, 2024):
+        ingest_year(settings, catalog, "services", year)
+    _write_queue(landing, 2023, 50)
+    _write_queue(landing, 2024, 100, bad_service_rows=3)
+    ingest_year(settings, catalog, "queue_events", 2023)
+    first = ingest_year(settings, catalog, "queue_events", 2024)
+    assert (first.received, first.loaded, first.quarantined) == (100, 97, 3)
+
+    second = ingest_year(settings, catalog, "queue_events", 2024)
+    table = catalog.load_table("raw.queue_events")
+    rows = table.scan(row_filter=partition_filter(2024)).to_arrow()
+    assert rows.num_rows == 97
+    assert len(set(rows["ticket_id"].to_pylist())) == 97
+    assert set(rows["_load_id"].to_pylist()) == {second.load_id}
+    assert "kiosk_firmware" in rows.column_names  # extra source columns kept
+    # the other year is untouched
+    assert table.scan(row_filter=partition_filter(2023)).to_arrow().num_rows == 50
+    # the previous snapshot is still readable (time travel)
+    old = table.scan(row_filter=partition_filter(2024), snapshot_id=first.snapshot_id).to_arrow()
+    assert set(old["_load_id"].to_pylist()) == {first.load_id}
+    props = table.snapshot_by_id(second.snapshot_id).summary.additional_properties
+    assert props["civic.load-id"] == second.load_id and props["civic.rows-quarantined"] == "3"
+
+    quarantine = catalog.load_table("quarantine.rejected_rows").scan(
+        row_filter=partition_filter(2024, entity="queue_events")
+    ).to_arrow()
+    assert quarantine.num_rows == 3
+    assert set(quarantine["rule"].to_pylist()) == {"known_service"}
+    assert set(quarantine["load_id"].to_pylist()) == {second.load_id}
+
+    ledger = read_loads(catalog, "raw.queue_events", 2024)
+    assert ledger.num_rows == 2
+    for rec in ledger.to_pylist():
+        assert rec["received"] == rec["loaded"] + rec["quarantined"]
+
+
+def test_a_batch_with_a_table_level_failure_loads_nothing(lake):
+    settings, catalog, landing = lake
+    ingest_year(settings, catalog, "services", 2024)
+    _write_queue(landing, 2024, 10)
+    good = ingest_year(settings, catalog, "queue_events", 2024)
+    bad = pa.table({"ticket_id": ["X1"], "service_id": ["S1"], "issued_at": ["2024-05-05T10:00:00"], "outcome": ["served"]})
+    pq.write_table(bad, landing / "queue_events" / "fy=2024" / "part-0001.parquet")  # no called_at column
+    with pytest.raises(ContractError, match="called_at"):
+        ingest_year(settings, catalog, "queue_events", 2024)
+    table = catalog.load_table("raw.queue_events")
+    assert table.current_snapshot().snapshot_id == good.snapshot_id
+    assert table.scan().to_arrow().num_rows == 10
+    assert read_loads(catalog, "raw.queue_events").num_rows == 1
+
+
+def test_an_unreadable_file_fails_naming_the_file(lake):
+    settings, catalog, landing = lake
+    ingest_year(settings, catalog, "services", 2024)
+    folder = landing / "queue_events" / "fy=2024"
+    folder.mkdir(parents=True)
+    (folder / "broken.parquet").write_bytes(b"this is not parquet")
+    with pytest.raises(SourceFileError, match="broken.parquet"):
+        ingest_year(settings, catalog, "queue_events", 2024)
+
+
+def test_events_need_the_years_service_catalogue(lake):
+    settings, catalog, landing = lake
+    _write_queue(landing, 2024, 5)
+    with pytest.raises(LookupError, match="raw.services"):
+        ingest_year(settings, catalog, "queue_events", 2024)
