@@ -30,6 +30,9 @@ def _contiguous_runs(years: list[int]) -> list[list[int]]:
 def run_refresh(years: list[int], instance: dg.DagsterInstance | None = None) -> RefreshOutcome:
     """One Dagster run per contiguous range of fiscal years (dbt runs once per range)."""
     from orchestration.definitions import START_MONTH, defs, fiscal_years
+    from orchestration.resources import export_settings_env
+
+    export_settings_env()
 
     valid = set(fiscal_years.get_partition_keys())
     for y in years:
@@ -55,9 +58,9 @@ def run_refresh(years: list[int], instance: dg.DagsterInstance | None = None) ->
             outcome.success = False
             for event in result.all_events:
                 if event.is_step_failure or event.event_type_value == "RUN_FAILURE":
-                    info = event.event_specific_data
-                    err = getattr(info, "error", None)
-                    outcome.failures.append(
-                        f"{event.step_key or 'run'}: {err.message.strip() if err else event.message}"
-                    )
+                    err = getattr(event.event_specific_data, "error", None)
+                    while err is not None and err.cause is not None:
+                        err = err.cause  # the root cause is what a user can act on
+                    message = err.message.strip() if err else (event.message or "failed")
+                    outcome.failures.append(f"{event.step_key or 'run'}: {message}")
     return outcome

@@ -27,11 +27,10 @@ class LakehouseResource(dg.ConfigurableResource):
 
 
 def export_settings_env() -> None:
-    """Pin CIVIC_HOME and CIVIC_DUCKDB as absolute paths for child processes (dbt runs in
-    its project directory, where a relative `.civic` would mean somewhere else)."""
+    """Pin CIVIC_HOME as an absolute path for child processes: dbt runs in its project
+    directory, where a relative `.civic` would mean somewhere else. (The dbt profile
+    derives the DuckDB path from CIVIC_HOME unless CIVIC_DUCKDB is set.)"""
     import os
 
-    settings = load_settings()
-    os.environ["CIVIC_HOME"] = str(settings.home)
-    os.environ["CIVIC_DUCKDB"] = str(settings.duckdb_path)
+    os.environ["CIVIC_HOME"] = str(load_settings().home)
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")

@@ -1,6 +1,5 @@
 """The yearly refresh: after a fiscal year closes, refresh it (and so next year's plan)."""
 
-from __future__ import annotations
 
 import dagster as dg
 

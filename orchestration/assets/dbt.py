@@ -1,6 +1,5 @@
 """dbt models as partitioned assets; the partition's fiscal years go in as dbt --vars."""
 
-from __future__ import annotations
 
 import json
 from collections.abc import Mapping

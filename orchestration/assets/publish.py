@@ -1,6 +1,5 @@
 """The marts, once dbt has built them in DuckDB, published to Iceberg `marts` per fiscal year."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -4,7 +4,6 @@ The row-accounting check is blocking: when rows went missing, the marts of that 
 are not built from them.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 

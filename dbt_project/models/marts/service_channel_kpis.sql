@@ -1,0 +1,162 @@
+{{
+  config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='fiscal_year',
+    on_schema_change='append_new_columns'
+  )
+}}
+-- Service performance and unit cost per fiscal year, service and channel; channel
+-- 'all' is the service total. One build replaces exactly the fiscal years it selects
+-- (delete+insert on fiscal_year). Formulas: DESIGN.md section 5, docs/raw_tables.md.
+--
+-- Channel rows: every channel the service offers, plus any channel in which it has
+-- transactions, costs or survey responses (is_channel_offered tells them apart).
+with services as (
+    select
+        fiscal_year, service_id, service_name, priority_area, cofog_division, agency,
+        target_wait_minutes
+    from {{ ref('stg_services') }}
+),
+
+offered as (
+    select fiscal_year, service_id, channel from {{ ref('int_service_channels') }}
+),
+
+tx as (
+    select fiscal_year, service_id, channel, transactions, started, completions
+    from {{ ref('int_transactions') }}
+),
+
+costs as (
+    select fiscal_year, service_id, channel, cost
+    from {{ ref('int_costs') }}
+    where service_id is not null
+),
+
+satisfaction as (
+    select * from {{ ref('int_satisfaction') }}
+),
+
+waits as (
+    select * from {{ ref('int_waits') }}
+),
+
+channel_keys as (
+    select fiscal_year, service_id, channel from offered
+    union
+    select fiscal_year, service_id, channel from tx
+    union
+    select fiscal_year, service_id, channel from costs where channel is not null
+    union
+    select fiscal_year, service_id, channel from satisfaction where channel <> 'all'
+),
+
+channel_rows as (
+    select
+        k.fiscal_year,
+        k.service_id,
+        k.channel,
+        o.channel is not null as is_channel_offered,
+        coalesce(tx.transactions, 0) as transactions,
+        case when k.channel = 'online' then coalesce(tx.started, 0) end as started,
+        case when k.channel = 'online' then coalesce(tx.completions, 0) end as completions,
+        coalesce(c.cost, 0.0) as cost
+    from channel_keys as k
+    inner join services as s
+        on s.fiscal_year = k.fiscal_year and s.service_id = k.service_id
+    left join offered as o
+        on o.fiscal_year = k.fiscal_year and o.service_id = k.service_id and o.channel = k.channel
+    left join tx
+        on tx.fiscal_year = k.fiscal_year and tx.service_id = k.service_id and tx.channel = k.channel
+    left join costs as c
+        on c.fiscal_year = k.fiscal_year and c.service_id = k.service_id and c.channel = k.channel
+),
+
+service_costs as (
+    -- includes common costs that could not be apportioned to a channel (channel null)
+    select fiscal_year, service_id, sum(cost) as cost
+    from costs
+    group by fiscal_year, service_id
+),
+
+total_rows as (
+    select
+        s.fiscal_year,
+        s.service_id,
+        'all' as channel,
+        true as is_channel_offered,
+        coalesce(sum(r.transactions), 0) as transactions,
+        coalesce(sum(r.transactions) filter (where r.channel in ('online', 'mobile')), 0)
+            as digital_transactions,
+        -- the completion funnel is online: `all` carries the online values (null
+        -- when the service has no online row)
+        sum(r.started) filter (where r.channel = 'online') as started,
+        sum(r.completions) filter (where r.channel = 'online') as completions,
+        coalesce(any_value(sc.cost), 0.0) as cost
+    from services as s
+    left join channel_rows as r
+        on r.fiscal_year = s.fiscal_year and r.service_id = s.service_id
+    left join service_costs as sc
+        on sc.fiscal_year = s.fiscal_year and sc.service_id = s.service_id
+    group by s.fiscal_year, s.service_id
+),
+
+rows as (
+    select
+        fiscal_year, service_id, channel, is_channel_offered, transactions,
+        cast(null as bigint) as digital_transactions, started, completions, cost
+    from channel_rows
+    union all
+    select
+        fiscal_year, service_id, channel, is_channel_offered, transactions,
+        digital_transactions, started, completions, cost
+    from total_rows
+)
+
+select
+    cast(r.fiscal_year as integer) as fiscal_year,
+    cast(r.service_id as varchar) as service_id,
+    cast(r.channel as varchar) as channel,
+    cast(s.service_name as varchar) as service_name,
+    cast(s.priority_area as varchar) as priority_area,
+    cast(s.cofog_division as varchar) as cofog_division,
+    cast(s.agency as varchar) as agency,
+    cast(r.is_channel_offered as boolean) as is_channel_offered,
+    cast(r.transactions as bigint) as transactions,
+    cast(r.started as bigint) as started,
+    cast(r.completions as bigint) as completions,
+    cast(r.cost as double) as cost,
+    cast(case when r.transactions > 0 then r.cost / r.transactions end as double)
+        as cost_per_transaction,
+    cast(case when r.channel = 'all' and r.transactions > 0
+        then r.digital_transactions / r.transactions end as double) as digital_take_up,
+    cast(case when r.started > 0
+        then least(r.completions / r.started, 1.0) end as double) as completion_rate,
+    cast(coalesce(sat.responses, 0) as bigint) as responses,
+    cast(coalesce(sat.responses_dont_know, 0) as bigint) as responses_dont_know,
+    cast(coalesce(sat.responses_score_1, 0) as bigint) as responses_score_1,
+    cast(coalesce(sat.responses_score_2, 0) as bigint) as responses_score_2,
+    cast(coalesce(sat.responses_score_3, 0) as bigint) as responses_score_3,
+    cast(coalesce(sat.responses_score_4, 0) as bigint) as responses_score_4,
+    cast(coalesce(sat.responses_score_5, 0) as bigint) as responses_score_5,
+    cast(sat.satisfaction_top2_pct as double) as satisfaction_top2_pct,
+    cast(sat.satisfaction_score as double) as satisfaction_score,
+    cast(case when r.channel in ('in_person', 'all') then w.waits_measured end as bigint)
+        as waits_measured,
+    cast(case when r.channel in ('in_person', 'all') then w.mean_wait_minutes end as double)
+        as mean_wait_minutes,
+    cast(case when r.channel in ('in_person', 'all') then w.median_wait_minutes end as double)
+        as median_wait_minutes,
+    cast(case when r.channel in ('in_person', 'all') then w.p90_wait_minutes end as double)
+        as p90_wait_minutes,
+    cast(s.target_wait_minutes as double) as target_wait_minutes,
+    cast(case when r.channel in ('in_person', 'all') then w.share_within_wait_standard end as double)
+        as share_within_wait_standard
+from rows as r
+inner join services as s
+    on s.fiscal_year = r.fiscal_year and s.service_id = r.service_id
+left join satisfaction as sat
+    on sat.fiscal_year = r.fiscal_year and sat.service_id = r.service_id and sat.channel = r.channel
+left join waits as w
+    on w.fiscal_year = r.fiscal_year and w.service_id = r.service_id
