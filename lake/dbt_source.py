@@ -31,6 +31,11 @@ of these. As a fallback (a source without the meta key) the plugin reads the
 if the two ever disagree (a manifest parsed with other vars) the command line wins.
 ``None`` / absent / empty means: all fiscal years.
 
+Source views are DuckDB views over datasets registered on dbt's connection, so they are
+readable only inside a dbt command; the plugin registers the datasets of every table in
+the ``raw`` namespace on each new dbt cursor (see :class:`Plugin`) so any dbt command can
+read them, not only one that resolved the source itself.
+
 Catalog and warehouse come from :func:`lake.settings.load_settings` (``CIVIC_HOME``,
 ``CIVIC_CATALOG_URI``, ``CIVIC_WAREHOUSE``, ``AWS_*``), the same as the rest of the lake.
 """
@@ -39,6 +44,7 @@ from __future__ import annotations
 
 import ast
 import logging
+import threading
 from typing import Any, Iterable
 from urllib.parse import urlparse
 
@@ -223,6 +229,7 @@ class Plugin(BasePlugin):
         self._settings: Settings | None = None
         self._catalog = None
         self._cursor_datasets: dict[str, Any] | None = None
+        self._lock = threading.Lock()
 
     def _open(self):
         if self._catalog is None:
@@ -242,7 +249,15 @@ class Plugin(BasePlugin):
         return self._dataset(table_name, resolve_fiscal_years(source_config))
 
     def _datasets_for_cursors(self) -> dict[str, Any]:
-        """Datasets of every table in the configured namespaces, planned once per process."""
+        """Datasets of every table in the configured namespaces, planned once per process.
+
+        The years are those of ``--vars`` (all years without it); datasets dbt-duckdb
+        registers itself when it resolves a source are registered after these and win.
+        """
+        with self._lock:
+            return self._plan_cursor_datasets()
+
+    def _plan_cursor_datasets(self) -> dict[str, Any]:
         if self._cursor_datasets is None:
             datasets: dict[str, Any] = {}
             database = getattr(self.creds, "database", None) if self.creds else None

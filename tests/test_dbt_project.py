@@ -380,7 +380,7 @@ def civic_env(tmp_path: Path) -> dict[str, str]:
     }
     env.update(
         CIVIC_HOME=str(home),
-        CIVIC_DUCKDB=str(tmp_path / "marts.duckdb"),
+        CIVIC_DUCKDB=str(tmp_path / "lakehouse.duckdb"),
         DBT_TARGET_PATH=str(target),
         DBT_LOG_PATH=str(tmp_path / "dbt_logs"),
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",

@@ -1,5 +1,6 @@
 -- Service reference: the snapshot of each fiscal year (raw.services holds one snapshot
--- per fiscal year). If a year ever holds a service twice, the row of the latest load wins.
+-- per fiscal year). If a year ever held a service twice (contracts prevent it), one row is
+-- kept deterministically: the one with the highest load id.
 with source as (
     select * from {{ source('raw', 'services') }}
     where {{ fiscal_year_filter('fiscal_year') }}
