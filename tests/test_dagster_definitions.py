@@ -1,0 +1,98 @@
+"""The Dagster code location: it loads, its graph and partitions are what users rely on,
+the yearly schedule asks for the fiscal year that just closed, and the webserver serves it."""
+
+import datetime as dt
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from lake.seaweed import stop_pid
+
+
+@pytest.fixture(scope="module")
+def defs():
+    from orchestration.definitions import defs
+
+    return defs
+
+
+def test_definitions_load(defs):
+    dg.Definitions.validate_loadable(defs)
+
+
+def test_asset_graph_has_raw_dbt_and_published_marts(defs):
+    keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+    for entity in ("services", "queue_events", "web_sessions", "survey_responses", "service_requests", "ledger_entries"):
+        assert f"raw/{entity}" in keys
+    assert {"staging/stg_queue_events", "marts/service_channel_kpis", "iceberg/marts"} <= keys
+    graph = defs.resolve_asset_graph()
+    mart = dg.AssetKey(["marts", "service_channel_kpis"])
+    upstream = dg.AssetSelection.assets(mart).upstream().resolve(graph)
+    assert dg.AssetKey(["raw", "queue_events"]) in upstream
+    assert dg.AssetKey(["iceberg", "marts"]) in dg.AssetSelection.assets(mart).downstream().resolve(graph)
+    assert graph.get(mart).partitions_def.get_partition_keys(current_time=dt.datetime(2026, 6, 1))[:2] == ["2021", "2022"]
+
+
+def test_row_accounting_checks_are_blocking(defs):
+    raw = defs.resolve_assets_def(dg.AssetKey(["raw", "queue_events"]))
+    specs = {spec.name: spec for spec in raw.check_specs}
+    assert specs["row_accounting"].blocking is True
+    assert "quarantine_share" in specs
+
+
+def test_yearly_schedule_refreshes_the_year_that_closed(defs):
+    schedule = defs.resolve_schedule_def("yearly_refresh")
+    assert schedule.cron_schedule == "0 2 1 3 *"
+    ctx = dg.build_schedule_context(
+        scheduled_execution_time=dt.datetime(2026, 3, 1, 2, 0), repository_def=defs.get_repository_def()
+    )
+    data = schedule.evaluate_tick(ctx)
+    assert [r.partition_key for r in data.run_requests] == ["2025"]
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_webserver_loads_the_code_location_without_errors(civic_home, tmp_path):
+    port = _free_port()
+    dagster_home = tmp_path / "dagster_home"
+    dagster_home.mkdir()
+    (dagster_home / "dagster.yaml").write_text((Path(__file__).parent.parent / "dagster.yaml").read_text())
+    env = {**__import__("os").environ, "DAGSTER_HOME": str(dagster_home), "CIVIC_HOME": str(civic_home)}
+    webserver = Path(sys.executable).with_name("dagster-webserver")
+    proc = subprocess.Popen(
+        [str(webserver), "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        query = {"query": "{ workspaceOrError { ... on Workspace { locationEntries { name locationOrLoadError { __typename ... on PythonError { message } } } } } }"}
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                req = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/graphql", data=json.dumps(query).encode(),
+                    headers={"Content-Type": "application/json"},
+                )
+                body = json.loads(urllib.request.urlopen(req, timeout=10).read())
+                entries = body["data"]["workspaceOrError"]["locationEntries"]
+                states = [e["locationOrLoadError"] for e in entries]
+                if states and all(s is not None for s in states):
+                    break
+            except (OSError, KeyError, TypeError):
+                pass
+            assert proc.poll() is None, "the webserver exited"
+            assert time.monotonic() < deadline, "the webserver did not load the code location in time"
+            time.sleep(1)
+        assert [s["__typename"] for s in states] == ["RepositoryLocation"], states
+    finally:
+        stop_pid(proc.pid)
