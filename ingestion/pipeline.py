@@ -87,7 +87,9 @@ def stage_load(
                 staged.loaded += valid.height
                 if valid.height:
                     yield valid.with_columns(
-                        pl.lit(load_id).alias("_load_id"), pl.lit(str(path)).alias("_source_file")
+                        pl.lit(load_id).alias("_load_id"),
+                        pl.lit(source).alias("_source"),
+                        pl.lit(str(path)).alias("_source_file"),
                     ).to_arrow()
 
     resource = dlt.resource(valid_batches, name=entity.name, write_disposition="append")

@@ -44,7 +44,7 @@ def publish_marts(catalog: Catalog, duckdb_path: Path, years: list[int], propert
         for mart, year_col in list_marts(con):
             data = con.execute(
                 f'select * from marts."{mart}" where "{year_col}" in (select unnest(?::int[]))', [years]
-            ).fetch_arrow_table()
+            ).to_arrow_table()
             data = data.cast(_plain(data.schema))
             table = ensure_table(catalog, f"marts.{mart}", data.schema, partition_by=(year_col,))
             props = {k: str(v) for k, v in properties.items()}

@@ -1,7 +1,7 @@
 """`quarantine.rejected_rows`: every row a contract refused, with the reason, per load.
 
-One table for all entities, partitioned by entity and fiscal year, replaced together
-with the raw partition it belongs to, so the two always describe the same load.
+One table for all entities, partitioned by entity, fiscal year and source, replaced
+together with the raw partition it belongs to, so the two always describe the same load.
 """
 
 from __future__ import annotations
@@ -32,14 +32,22 @@ QUARANTINE_ARROW = pa.schema(
 
 
 def replace_quarantine(
-    catalog: Catalog, entity: str, fiscal_year: int, quarantine_file: Path | None, load_id: str, properties: dict
+    catalog: Catalog,
+    entity: str,
+    fiscal_year: int,
+    source: str,
+    quarantine_file: Path | None,
+    load_id: str,
+    properties: dict,
 ) -> int | None:
-    table = ensure_table(catalog, QUARANTINE_TABLE, QUARANTINE_ARROW, partition_by=("entity", "fiscal_year"))
+    table = ensure_table(
+        catalog, QUARANTINE_TABLE, QUARANTINE_ARROW, partition_by=("entity", "fiscal_year", "source")
+    )
     return replace_partition(
         table,
         [quarantine_file] if quarantine_file else [],
-        partition_filter(fiscal_year, entity=entity),
-        partition_path=f"entity={entity}/fiscal_year={fiscal_year}",
+        partition_filter(fiscal_year, entity=entity, source=source),
+        partition_path=f"entity={entity}/fiscal_year={fiscal_year}/source={source}",
         file_prefix=load_id,
         properties=properties,
     )

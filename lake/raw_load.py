@@ -17,6 +17,11 @@ from lake.quarantine import replace_quarantine
 from lake.tables import ensure_table
 
 
+# A load replaces one fiscal year of one source: two sources feeding the same entity
+# (a city's 3-1-1 export and its Open311 API) never overwrite each other.
+RAW_PARTITIONING = ("fiscal_year", "_source")
+
+
 @dataclass
 class StagedFiles:
     """What ingestion hands the lake (the lake never imports ingestion)."""
@@ -56,11 +61,15 @@ def commit_load(catalog: Catalog, staged: StagedFiles, started_at: dt.datetime, 
     if run_id:
         props["civic.run-id"] = run_id
     q_snapshot = replace_quarantine(
-        catalog, staged.entity, staged.fiscal_year, staged.quarantine_file, staged.load_id, props
+        catalog, staged.entity, staged.fiscal_year, staged.source, staged.quarantine_file, staged.load_id, props
     )
     schema = _staged_schema(staged.data_files)
     try:
-        table = catalog.load_table(identifier) if schema is None else ensure_table(catalog, identifier, schema)
+        table = (
+            catalog.load_table(identifier)
+            if schema is None
+            else ensure_table(catalog, identifier, schema, partition_by=RAW_PARTITIONING)
+        )
     except NoSuchTableError:
         table = None  # nothing valid ever arrived for this entity: no table to replace yet
     snapshot = None
@@ -68,8 +77,8 @@ def commit_load(catalog: Catalog, staged: StagedFiles, started_at: dt.datetime, 
         snapshot = replace_partition(
             table,
             staged.data_files,
-            partition_filter(staged.fiscal_year),
-            partition_path=f"fiscal_year={staged.fiscal_year}",
+            partition_filter(staged.fiscal_year, _source=staged.source),
+            partition_path=f"fiscal_year={staged.fiscal_year}/_source={staged.source}",
             file_prefix=staged.load_id,
             properties=props,
         )

@@ -22,7 +22,7 @@ dbt_models = build_dbt_assets(fiscal_years, START_MONTH)
 marts_iceberg = build_publish_asset(mart_keys(dbt_models), fiscal_years, START_MONTH)
 
 annual_refresh = dg.define_asset_job(
-    "annual_refresh", selection=dg.AssetSelection.all(), partitions_def=fiscal_years,
+    "annual_refresh", selection=dg.AssetSelection.all(),
     description="Load every raw table of the fiscal year, build the marts and publish them.",
 )
 

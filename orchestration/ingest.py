@@ -17,6 +17,9 @@ from lake.reference import known_service_ids
 from lake.settings import Settings
 
 
+LANDING_SOURCE = "landing"
+
+
 def new_load_id(entity: str, fiscal_year: int) -> str:
     stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
     return f"{entity}-fy{fiscal_year}-{stamp}-{uuid.uuid4().hex[:8]}"
@@ -32,7 +35,7 @@ def ingest_year(settings: Settings, catalog: Catalog, entity: str, fiscal_year: 
     work = settings.work_dir / load_id
     ctx = LoadContext(fiscal_year, settings.fiscal_year_start_month, known)
     try:
-        staged = stage_load(spec, files, ctx, load_id, work, source=f"landing:{entity}")
+        staged = stage_load(spec, files, ctx, load_id, work, source=LANDING_SOURCE)
         return commit_load(
             catalog,
             StagedFiles(

@@ -117,3 +117,26 @@ def test_events_need_the_years_service_catalogue(lake):
     _write_queue(landing, 2024, 5)
     with pytest.raises(LookupError, match="raw.services"):
         ingest_year(settings, catalog, "queue_events", 2024)
+
+
+def test_two_sources_of_one_entity_and_year_never_overwrite_each_other(lake):
+    from lake.raw_load import StagedFiles, commit_load
+
+    settings, catalog, landing = lake
+    ingest_year(settings, catalog, "services", 2024)
+    _write_queue(landing, 2024, 20)
+    ingest_year(settings, catalog, "queue_events", 2024)  # source "landing"
+    other = landing.parent / "other.parquet"
+    rows = pq.read_table(landing / "queue_events" / "fy=2024" / "part-0000.parquet").slice(0, 5)
+    rows = rows.append_column("fiscal_year", pa.array([2024] * 5, pa.int32()))
+    rows = rows.append_column("_source", pa.array(["kiosk_api"] * 5))
+    pq.write_table(rows, other)
+    staged = StagedFiles("queue_events", 2024, "kiosk-load-1", "kiosk_api", [other], None, 5, 5, 0, 1)
+    for _ in range(2):  # re-running the other source replaces only its own rows
+        commit_load(catalog, staged, dt.datetime.now())
+    table = catalog.load_table("raw.queue_events")
+    got = table.scan(row_filter=partition_filter(2024)).to_arrow()
+    assert sorted(set(got["_source"].to_pylist())) == ["kiosk_api", "landing"]
+    assert got.num_rows == 25
+    ingest_year(settings, catalog, "queue_events", 2024)
+    assert table.refresh().scan(row_filter=partition_filter(2024)).to_arrow().num_rows == 25

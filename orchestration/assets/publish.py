@@ -27,7 +27,7 @@ def build_publish_asset(
     def marts_in_iceberg(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
         settings = lakehouse.settings()
         years = fiscal_years_of_keys(context.partition_keys, start_month)
-        props = {"civic.run-id": context.run_id, "civic.fiscal-years": ",".join(map(str, years)), "civic.code-version": code_version()}
+        props = {"civic.run-id": context.run.run_id, "civic.fiscal-years": ",".join(map(str, years)), "civic.code-version": code_version()}
         published = publish_marts(lakehouse.catalog(), settings.duckdb_path, years, props)
         progress(f"  published {len(published)} mart(s) to Iceberg")
         return dg.MaterializeResult(metadata={f"rows.{k}": dg.MetadataValue.int(v) for k, v in published.items()})

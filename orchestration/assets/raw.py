@@ -59,9 +59,11 @@ def build_raw_asset(entity: str, partitions_def: dg.PartitionsDefinition, start_
         received = loaded = quarantined = 0
         for fy in years:
             progress(f"  raw.{entity} FY{fy}: loading")
-            rec = ingest_year(settings, catalog, entity, fy, run_id=context.run_id)
-            in_lake = partition_rows(catalog, f"raw.{entity}", partition_filter(fy))
-            in_quarantine = partition_rows(catalog, QUARANTINE_TABLE, partition_filter(fy, entity=entity))
+            rec = ingest_year(settings, catalog, entity, fy, run_id=context.run.run_id)
+            in_lake = partition_rows(catalog, f"raw.{entity}", partition_filter(fy, _source=rec.source))
+            in_quarantine = partition_rows(
+                catalog, QUARANTINE_TABLE, partition_filter(fy, entity=entity, source=rec.source)
+            )
             if rec.received != rec.loaded + rec.quarantined:
                 problems.append(f"FY{fy}: received {rec.received} != loaded {rec.loaded} + quarantined {rec.quarantined}")
             if in_lake != rec.loaded or in_quarantine != rec.quarantined:
