@@ -12,8 +12,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+PROFILES = ("embedded", "production")
+
+# Production defaults: the Iceberg SQL catalog on PostgreSQL (host, user, password and
+# database from the standard libpq variables PGHOST, PGPORT, PGUSER, PGPASSWORD,
+# PGDATABASE) and the warehouse on S3-compatible storage.
+PRODUCTION_CATALOG_URI = "postgresql+psycopg://"
+PRODUCTION_WAREHOUSE = "s3://civic-lake/warehouse"
+
+
 @dataclass(frozen=True)
 class Settings:
+    profile: str
     home: Path
     catalog_uri: str
     catalog_name: str
@@ -25,6 +35,11 @@ class Settings:
     s3_region: str
     s3_access_key_id: str | None
     s3_secret_access_key: str | None
+
+    @property
+    def catalog_is_sqlite(self) -> bool:
+        """SQLite is not built for concurrent writers: refreshes are queued one at a time."""
+        return self.catalog_uri.startswith("sqlite")
 
     @property
     def warehouse_is_s3(self) -> bool:
@@ -53,15 +68,22 @@ class Settings:
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Settings from environment variables (documented in README, 'Settings')."""
     env = dict(os.environ if env is None else env)
+    profile = env.get("CIVIC_PROFILE", "embedded")
+    if profile not in PROFILES:
+        raise ValueError(f"CIVIC_PROFILE must be one of {', '.join(PROFILES)}, got {profile!r}")
     home = Path(env.get("CIVIC_HOME", ".civic")).expanduser().resolve()
+    production = profile == "production"
     month = int(env.get("CIVIC_FY_START_MONTH", "1"))
     if not 1 <= month <= 12:
         raise ValueError(f"CIVIC_FY_START_MONTH must be 1..12, got {month}")
     return Settings(
+        profile=profile,
         home=home,
-        catalog_uri=env.get("CIVIC_CATALOG_URI", f"sqlite:///{home / 'catalog.db'}"),
+        catalog_uri=env.get(
+            "CIVIC_CATALOG_URI", PRODUCTION_CATALOG_URI if production else f"sqlite:///{home / 'catalog.db'}"
+        ),
         catalog_name=env.get("CIVIC_CATALOG_NAME", "civic"),
-        warehouse=env.get("CIVIC_WAREHOUSE", (home / "warehouse").as_uri()),
+        warehouse=env.get("CIVIC_WAREHOUSE", PRODUCTION_WAREHOUSE if production else (home / "warehouse").as_uri()),
         landing=env.get("CIVIC_LANDING", str(home / "landing")),
         duckdb_path=Path(env.get("CIVIC_DUCKDB", str(home / "lakehouse.duckdb"))).expanduser().resolve(),
         fiscal_year_start_month=month,

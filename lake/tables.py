@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
-from pyiceberg.exceptions import NoSuchTableError
+from pyiceberg.exceptions import CommitFailedException, NoSuchTableError
 from pyiceberg.table import Table
 
 
@@ -24,8 +26,22 @@ def _plain(schema: pa.Schema) -> pa.Schema:
 
 
 def ensure_table(catalog: Catalog, identifier: str, schema: pa.Schema, partition_by: tuple[str, ...] = ("fiscal_year",)) -> Table:
-    """Load the table, creating it (identity-partitioned) or adding new columns by name."""
-    schema = _plain(schema)
+    """Load the table, creating it (identity-partitioned) or adding new columns by name.
+
+    Two processes may race to create or widen the same table (concurrent refreshes on
+    PostgreSQL): the loser's commit fails, it reloads the winner's table and tries again.
+    """
+    for attempt in range(5):
+        try:
+            return _ensure_table_once(catalog, identifier, _plain(schema), partition_by)
+        except CommitFailedException:
+            if attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _ensure_table_once(catalog: Catalog, identifier: str, schema: pa.Schema, partition_by: tuple[str, ...]) -> Table:
     try:
         table = catalog.load_table(identifier)
     except NoSuchTableError:
@@ -35,6 +51,11 @@ def ensure_table(catalog: Catalog, identifier: str, schema: pa.Schema, partition
                 for col in partition_by:
                     spec.add_identity(col)
         return catalog.load_table(identifier)
+    if partition_by and not table.spec().fields:  # another process created it a moment ago
+        with table.update_spec() as spec:
+            for col in partition_by:
+                spec.add_identity(col)
+        table = catalog.load_table(identifier)
     known = set(table.schema().column_names)
     if any(name not in known for name in schema.names):
         with table.update_schema() as update:

@@ -32,12 +32,21 @@ def _setup(args) -> None:
 
 
 def _refresh(years: list[int]) -> bool:
+    from lake.locks import exclusive
     from orchestration.refresh import run_refresh
 
+    settings = load_settings()
     print(f"Refreshing FY{years[0]}" + (f"..FY{years[-1]}" if len(years) > 1 else "") + " through Dagster")
     t0 = time.perf_counter()
-    outcome = run_refresh(years)
+    if settings.catalog_is_sqlite:
+        # The embedded SQLite catalog takes one writer: refreshes queue one at a time.
+        with exclusive(settings.home / "locks" / "refresh.lock", "another refresh of this CIVIC_HOME", print):
+            outcome = run_refresh(years)
+    else:
+        outcome = run_refresh(years)
     took = time.perf_counter() - t0
+    if outcome.retried_steps:
+        print(f"Retried after transient errors: {', '.join(outcome.retried_steps)}")
     if outcome.success:
         print(f"Refresh done in {took:.1f}s (runs: {', '.join(r[:8] for r in outcome.run_ids)})")
     else:
@@ -113,6 +122,27 @@ def cmd_ui(args) -> int:
     return subprocess.call(cmd)
 
 
+def cmd_storage(args) -> int:
+    from orchestration import storage
+
+    settings = load_settings()
+    if args.action == "up":
+        try:
+            state = storage.up(settings, args.port)
+        except RuntimeError as err:
+            print(str(err), file=sys.stderr)
+            return 1
+        print(f"SeaweedFS S3 on {state.endpoint} (pid {state.pid}, data in {state.data_dir})")
+        print("Point the lake at it with:")
+        print(storage.exports(settings, state))
+    elif args.action == "down":
+        print("stopped" if storage.down(settings) else "not running")
+    else:
+        state = storage.status(settings)
+        print(f"running on {state.endpoint} (pid {state.pid})" if state.running else "not running")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="civic", description="civic lakehouse: public-service performance and cost per fiscal year.")
     p.add_argument("--home", help="state directory (default: $CIVIC_HOME or ./.civic)")
@@ -139,6 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
     lo.add_argument("--limit", type=int, default=0)
     lo.add_argument("--format", choices=["table", "csv", "json"], default="table")
     lo.set_defaults(func=cmd_loads)
+
+    s = sub.add_parser("storage", help="start/stop the local S3-compatible server (SeaweedFS)")
+    s.add_argument("action", choices=["up", "down", "status"])
+    s.add_argument("--port", type=int, help="S3 port (default $CIVIC_S3_PORT or 8333)")
+    s.set_defaults(func=cmd_storage)
 
     u = sub.add_parser("ui", help="start the Dagster UI on 127.0.0.1")
     u.add_argument("--port", type=int, default=3000)

@@ -13,15 +13,27 @@ DBT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 
 civic_dbt = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
 
+# The dbt of this environment, found even when the virtualenv is not on PATH
+# (e.g. `.venv/bin/civic refresh` from cron).
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+
+
+def _newest_project_file() -> float:
+    paths = [DBT_DIR / "dbt_project.yml", DBT_DIR / "profiles.yml"]
+    for folder in ("models", "macros", "seeds", "tests", "snapshots", "analyses"):
+        if (DBT_DIR / folder).is_dir():
+            paths.extend(p for p in (DBT_DIR / folder).rglob("*") if p.is_file())
+    return max((p.stat().st_mtime for p in paths if p.exists()), default=0.0)
+
 
 def ensure_manifest() -> Path:
-    """Parse the project once if no manifest exists yet (a fresh checkout has none)."""
+    """Parse the project when there is no manifest yet (a fresh checkout) or when a model,
+    macro, seed or test changed since the last parse (an analyst added a mart)."""
     manifest = civic_dbt.manifest_path
-    if not manifest.exists():
-        dbt = Path(sys.executable).with_name("dbt")
+    if not manifest.exists() or manifest.stat().st_mtime < _newest_project_file():
         env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
         subprocess.run(
-            [str(dbt), "parse", "--quiet", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)],
+            [DBT_EXECUTABLE, "parse", "--quiet", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)],
             check=True,
             cwd=DBT_DIR,
             env=env,

@@ -8,7 +8,7 @@ from dagster_dbt import DbtCliResource
 from orchestration.assets.dbt import build_dbt_assets, mart_keys
 from orchestration.assets.publish import build_publish_asset
 from orchestration.assets.raw import build_raw_assets
-from orchestration.dbt_project import civic_dbt
+from orchestration.dbt_project import DBT_EXECUTABLE, civic_dbt
 from orchestration.partitions import fiscal_year_partitions, start_month_from_env
 from orchestration.resources import LakehouseResource, export_settings_env
 from orchestration.schedules import build_annual_schedule
@@ -30,5 +30,5 @@ defs = dg.Definitions(
     assets=[*raw_assets, dbt_models, marts_iceberg],
     jobs=[annual_refresh],
     schedules=[build_annual_schedule(annual_refresh, START_MONTH)],
-    resources={"lakehouse": LakehouseResource(), "dbt": DbtCliResource(project_dir=civic_dbt)},
+    resources={"lakehouse": LakehouseResource(), "dbt": DbtCliResource(project_dir=civic_dbt, dbt_executable=DBT_EXECUTABLE)},
 )

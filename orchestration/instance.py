@@ -1,4 +1,5 @@
-"""The Dagster instance of a CIVIC_HOME: DAGSTER_HOME=$CIVIC_HOME/dagster with the repo's dagster.yaml."""
+"""The Dagster instance of a CIVIC_HOME: DAGSTER_HOME ($CIVIC_HOME/dagster by default) with
+the repo's dagster.yaml (embedded profile) or dagster.production.yaml (production)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,16 @@ from pathlib import Path
 
 from lake.settings import Settings
 
-REPO_DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
+REPO = Path(__file__).resolve().parent.parent
+INSTANCE_FILES = {"embedded": REPO / "dagster.yaml", "production": REPO / "dagster.production.yaml"}
 
 
 def prepare_dagster_home(settings: Settings) -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or settings.home / "dagster")
     home.mkdir(parents=True, exist_ok=True)
+    source = INSTANCE_FILES[settings.profile]
     target = home / "dagster.yaml"
-    if not target.exists() or target.read_bytes() != REPO_DAGSTER_YAML.read_bytes():
-        shutil.copyfile(REPO_DAGSTER_YAML, target)
+    if not target.exists() or target.read_bytes() != source.read_bytes():
+        shutil.copyfile(source, target)
     os.environ["DAGSTER_HOME"] = str(home)
     return home

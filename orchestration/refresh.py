@@ -15,6 +15,7 @@ class RefreshOutcome:
     run_ids: list[str]
     success: bool
     failures: list[str]
+    retried_steps: list[str]
 
 
 def _contiguous_runs(years: list[int]) -> list[list[int]]:
@@ -40,7 +41,7 @@ def run_refresh(years: list[int], instance: dg.DagsterInstance | None = None) ->
             raise ValueError(f"FY{y} is outside the fiscal-year partitions (FY{FIRST_FISCAL_YEAR} onwards, up to the year in progress)")
     instance = instance or dg.DagsterInstance.get()
     job = defs.resolve_job_def("annual_refresh")
-    outcome = RefreshOutcome(years=sorted(set(years)), run_ids=[], success=True, failures=[])
+    outcome = RefreshOutcome(years=sorted(set(years)), run_ids=[], success=True, failures=[], retried_steps=[])
     quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
     for run in _contiguous_runs(years):
         first, last = key_of_fiscal_year(run[0], START_MONTH), key_of_fiscal_year(run[-1], START_MONTH)
@@ -54,6 +55,9 @@ def run_refresh(years: list[int], instance: dg.DagsterInstance | None = None) ->
                 tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
             )
         outcome.run_ids.append(result.run_id)
+        outcome.retried_steps += [
+            e.step_key for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY" and e.step_key
+        ]
         if not result.success:
             outcome.success = False
             for event in result.all_events:

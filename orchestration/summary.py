@@ -1,11 +1,16 @@
-"""The per-service summary `civic demo` ends with."""
+"""The summary `civic demo` ends with: the per-service KPIs of the newest year, the
+scorecard status per service, next year's plan under the baseline and the +25-point
+online scenario, and a closing note that quotes the values the marts recovered against the
+ones the demo generator planted (landing/demo_truths.json)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from lake.marts_query import run_query
 from orchestration.display import render
+from orchestration.plan import PlanUnavailable, read_plan, render_plan
 
 SUMMARY_SQL = """
 select service_id, service_name, transactions,
@@ -19,8 +24,126 @@ where fiscal_year = {year} and channel = 'all'
 order by service_id
 """
 
+SCORECARD_SQL = """
+select service_id, any_value(service_name) as service_name,
+       count(*) filter (where status = 'met') as met,
+       count(*) filter (where status = 'near') as near,
+       count(*) filter (where status = 'missed') as missed,
+       count(*) filter (where status is null) as not_scored,
+       round(avg(score), 3) as mean_score,
+       string_agg(measure, ', ' order by perspective, measure) filter (where status = 'missed') as missed_measures
+from marts.scorecard
+where fiscal_year = {year}
+group by service_id
+order by service_id
+"""
 
-def print_summary(duckdb_path: Path, fiscal_year: int) -> None:
-    result = run_query(duckdb_path, SUMMARY_SQL.format(year=int(fiscal_year)))
-    print(f"\nFY{fiscal_year}: per-service summary (marts.service_channel_kpis, channel = all)")
+PLAN_SCENARIOS = ("baseline", "online_plus_25")
+
+
+def print_summary(duckdb_path: Path, fiscal_year: int, landing: Path | None = None) -> None:
+    """Print the demo's end summary. `landing` (default: the settings' landing location)
+    is where demo_truths.json is looked for; without it the closing note is left out."""
+    year = int(fiscal_year)
+    result = run_query(duckdb_path, SUMMARY_SQL.format(year=year))
+    print(f"\nFY{year}: per-service summary (marts.service_channel_kpis, channel = all)")
     print(render(result.columns, result.rows))
+
+    scorecard = run_query(duckdb_path, SCORECARD_SQL.format(year=year))
+    print(f"\nFY{year}: scorecard status per service (marts.scorecard; not_scored = no target, no actual or channel not offered)")
+    print(render(scorecard.columns, scorecard.rows))
+
+    try:
+        plan_rows = read_plan(duckdb_path)
+    except PlanUnavailable as err:
+        print(f"\nNo budget plan: {err}")
+        plan_rows = []
+    if plan_rows:
+        present = {r["scenario"] for r in plan_rows}
+        wanted = [s for s in PLAN_SCENARIOS if s in present] or None
+        print()
+        print(render_plan(plan_rows, wanted))
+
+    if landing is None:
+        from lake.settings import load_settings
+
+        landing = Path(load_settings().landing)
+    truths_file = Path(landing) / "demo_truths.json"
+    if truths_file.exists() and plan_rows:
+        print()
+        print(closing_note(duckdb_path, json.loads(truths_file.read_text()), year, plan_rows))
+
+
+def _rel(got: float, want: float) -> float:
+    return abs(got / want - 1) if want else abs(got)
+
+
+def planted_shift_savings(measures: dict, points: float) -> float:
+    """What the planted channel costs imply a shift of `points` online saves, summed over
+    services: min(points/100, non-digital share) x volume x (non-digital CPT - online CPT),
+    from the planted costs and transactions per channel (0 without online transactions)."""
+    total = 0.0
+    for m in measures.values():
+        tx, cost = m["transactions"], m["cost"]
+        online = tx.get("online", 0)
+        offline_tx = tx.get("phone", 0) + tx.get("in_person", 0)
+        if not online or not offline_tx or not tx["all"]:
+            continue
+        offline_cpt = (cost.get("phone", 0) + cost.get("in_person", 0)) / offline_tx
+        shift = min(points / 100, offline_tx / tx["all"])
+        total += shift * tx["all"] * (offline_cpt - cost["online"] / online)
+    return total
+
+
+def closing_note(duckdb_path: Path, truths: dict, year: int, plan_rows: list[dict]) -> str:
+    """Recovered vs planted: cost per minute of mean wait reduced and online cost advantage
+    (FY`year`, per service), the plan's baseline against the planted executed cost, and the
+    +25-point scenario's savings against what the planted channel costs imply."""
+    measures = truths["measures"].get(str(year), {})
+    lines = [f"Planted (demo_truths.json) vs recovered (marts), FY{year}:"]
+
+    def per_service(label: str, planted: dict[str, float], recovered: dict[str, float]) -> None:
+        pairs = [(sid, planted[sid], recovered.get(sid)) for sid in sorted(planted) if planted[sid] is not None]
+        missing = [sid for sid, _, got in pairs if got is None]
+        pairs = [(sid, want, got) for sid, want, got in pairs if got is not None]
+        if not pairs:
+            lines.append(f"  {label}: nothing to compare")
+            return
+        sid, want, got = max(pairs, key=lambda p: _rel(p[2], p[1]))
+        lo, hi = min(p[1] for p in pairs), max(p[1] for p in pairs)
+        lines.append(
+            f"  {label}: {len(pairs)} services, planted {lo:,.2f} .. {hi:,.2f}; recovered within "
+            f"{100 * _rel(got, want):.2f} % (worst {sid}: {got:,.2f} vs planted {want:,.2f})"
+            + (f"; not recovered: {', '.join(missing)}" if missing else "")
+        )
+
+    wait = run_query(duckdb_path, f"""
+        select service_id, cost_per_unit_improvement from marts.cost_per_outcome
+        where fiscal_year = {int(year)} and outcome = 'mean_wait_minutes'""")
+    per_service("cost per minute of mean wait reduced",
+                {sid: m["cost_per_minute_wait_reduced"] for sid, m in measures.items()},
+                {sid: v for sid, v in wait.rows if v is not None})
+    adv = run_query(duckdb_path, f"""
+        select service_id, online_cost_advantage_vs_in_person, online_cost_advantage_vs_phone
+        from marts.unit_costs where fiscal_year = {int(year)} and channel = 'all'""")
+    per_service("online cost advantage vs in person",
+                {sid: m["online_cost_advantage_vs_in_person"] for sid, m in measures.items()},
+                {sid: v for sid, v, _ in adv.rows if v is not None})
+    per_service("online cost advantage vs phone",
+                {sid: m["online_cost_advantage_vs_phone"] for sid, m in measures.items()},
+                {sid: v for sid, _, v in adv.rows if v is not None})
+
+    plan_year = plan_rows[0]["plan_year"]
+    base_year = plan_rows[0]["base_fiscal_year"]
+    if base_year == year and str(year) in truths.get("executed_cost_total", {}):
+        baseline = sum(float(r["total_cost"]) for r in plan_rows if r["is_baseline"])
+        planted = truths["executed_cost_total"][str(year)]
+        lines.append(f"  FY{plan_year} baseline = FY{year} volume x mix x CPT: {baseline:,.2f} "
+                     f"vs planted FY{year} executed cost {planted:,.2f} ({100 * _rel(baseline, planted):.2f} %)")
+        shifted = [r for r in plan_rows if r["scenario"] == "online_plus_25"]
+        if shifted:
+            savings = sum(float(r["savings_vs_baseline"]) for r in shifted)
+            implied = planted_shift_savings(measures, 25)
+            lines.append(f"  FY{plan_year} online +25 points saves {savings:,.2f} vs {implied:,.2f} implied by "
+                         f"the planted channel costs ({100 * _rel(savings, implied):.2f} %)")
+    return "\n".join(lines)

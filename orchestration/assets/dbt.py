@@ -10,7 +10,9 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.dbt_project import civic_dbt, ensure_manifest
 from orchestration.partitions import dbt_vars, fiscal_years_of_keys
+from lake.locks import marts_lock
 from orchestration.progress import progress
+from orchestration.resources import LakehouseResource
 
 
 class CivicTranslator(DagsterDbtTranslator):
@@ -33,11 +35,14 @@ def build_dbt_assets(partitions_def: dg.PartitionsDefinition, start_month: int) 
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
         dagster_dbt_translator=CivicTranslator(),
+        pool="marts_duckdb",
     )
-    def civic_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    def civic_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lakehouse: LakehouseResource):
         years = fiscal_years_of_keys(context.partition_keys, start_month)
         progress(f"  dbt build for FY{', FY'.join(map(str, years))}")
-        yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars(years))], context=context).stream()
+        # DuckDB takes one writer per file: concurrent refreshes build their marts in turn.
+        with marts_lock(lakehouse.settings(), progress):
+            yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars(years))], context=context).stream()
 
     return civic_dbt_models
 

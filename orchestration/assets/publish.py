@@ -3,6 +3,7 @@
 
 import dagster as dg
 
+from lake.locks import catalog_write_lock, marts_lock
 from lake.loads import code_version
 from lake.marts_publish import publish_marts
 from orchestration.partitions import fiscal_years_of_keys
@@ -22,13 +23,16 @@ def build_publish_asset(
         backfill_policy=dg.BackfillPolicy.single_run(),
         group_name="marts",
         kinds={"iceberg"},
+        pool="marts_duckdb",
+        retry_policy=dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL),
         description="Every mart of the DuckDB file, replaced per fiscal year in the Iceberg namespace `marts`.",
     )
     def marts_in_iceberg(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
         settings = lakehouse.settings()
         years = fiscal_years_of_keys(context.partition_keys, start_month)
         props = {"civic.run-id": context.run.run_id, "civic.fiscal-years": ",".join(map(str, years)), "civic.code-version": code_version()}
-        published = publish_marts(lakehouse.catalog(), settings.duckdb_path, years, props)
+        with marts_lock(settings, progress), catalog_write_lock(settings, progress):
+            published = publish_marts(lakehouse.catalog(), settings.duckdb_path, years, props)
         progress(f"  published {len(published)} mart(s) to Iceberg")
         return dg.MaterializeResult(metadata={f"rows.{k}": dg.MetadataValue.int(v) for k, v in published.items()})
 

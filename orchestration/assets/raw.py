@@ -8,6 +8,9 @@ are not built from them.
 import dagster as dg
 
 from contracts.entities import ENTITIES
+from contracts.errors import ContractError
+from ingestion.errors import SourceFileError
+from lake.locks import catalog_write_lock
 from lake.commit import partition_filter
 from lake.counts import partition_rows
 from lake.quarantine import QUARANTINE_TABLE
@@ -17,6 +20,14 @@ from orchestration.ingest import ingest_year
 from orchestration.resources import LakehouseResource
 
 QUARANTINE_WARN_SHARE = 0.05
+
+# Transient failures (S3 or catalog unavailable for a moment) are retried; data problems
+# are raised as Failure(allow_retries=False): retrying cannot fix a file.
+TRANSIENT_RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL)
+
+
+def data_failure(err: Exception) -> dg.Failure:
+    return dg.Failure(description=str(err), allow_retries=False)
 
 
 def raw_asset_key(entity: str) -> dg.AssetKey:
@@ -33,6 +44,7 @@ def build_raw_asset(entity: str, partitions_def: dg.PartitionsDefinition, start_
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
         group_name="raw",
+        retry_policy=TRANSIENT_RETRY,
         kinds={"iceberg", "dlt", "pandera"},
         description=f"Raw `{entity}` (docs/raw_tables.md): landing files of the fiscal year, "
         "validated by its pandera contract, one Iceberg commit per fiscal year.",
@@ -59,7 +71,11 @@ def build_raw_asset(entity: str, partitions_def: dg.PartitionsDefinition, start_
         received = loaded = quarantined = 0
         for fy in years:
             progress(f"  raw.{entity} FY{fy}: loading")
-            rec = ingest_year(settings, catalog, entity, fy, run_id=context.run.run_id)
+            try:
+                with catalog_write_lock(settings, progress):
+                    rec = ingest_year(settings, catalog, entity, fy, run_id=context.run.run_id)
+            except (ContractError, SourceFileError, LookupError) as err:
+                raise data_failure(err) from err
             in_lake = partition_rows(catalog, f"raw.{entity}", partition_filter(fy, _source=rec.source))
             in_quarantine = partition_rows(
                 catalog, QUARANTINE_TABLE, partition_filter(fy, entity=entity, source=rec.source)
