@@ -44,7 +44,7 @@ def test_row_accounting_checks_are_blocking(defs):
     raw = defs.resolve_assets_def(dg.AssetKey(["raw", "queue_events"]))
     specs = {spec.name: spec for spec in raw.check_specs}
     assert specs["row_accounting"].blocking is True
-    assert "quarantine_share" in specs
+    assert specs["contract"].blocking is True
 
 
 def test_yearly_schedule_refreshes_the_year_that_closed(defs):
