@@ -4,13 +4,20 @@ SHELL := /bin/bash
 UV := $(shell ./scripts/ensure-uv.sh)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup demo test
+.PHONY: setup browser demo test
 
 setup:
 	$(UV) sync --frozen
 
+# Debian's Chromium for the browser test of the Dagster UI (Playwright drives it; it does
+# not download a browser of its own).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
 demo: setup
 	$(UV) run civic demo
 
-test: setup
+test: setup browser
 	$(UV) run pytest

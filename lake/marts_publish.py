@@ -42,9 +42,12 @@ def publish_marts(catalog: Catalog, duckdb_path: Path, years: list[int], propert
     published: dict[str, int] = {}
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
         for mart, year_col in list_marts(con):
-            data = con.execute(
-                f'select * from marts."{mart}" where "{year_col}" in (select unnest(?::int[]))', [years]
-            ).to_arrow_table()
+            if year_col == "fiscal_year":
+                data = con.execute(
+                    f'select * from marts."{mart}" where fiscal_year in (select unnest(?::int[]))', [years]
+                ).to_arrow_table()
+            else:  # a plan is rebuilt from the newest year: publish the plan years it holds
+                data = con.execute(f'select * from marts."{mart}"').to_arrow_table()
             data = data.cast(_plain(data.schema))
             table = ensure_table(catalog, f"marts.{mart}", data.schema, partition_by=(year_col,))
             props = {k: str(v) for k, v in properties.items()}
