@@ -18,6 +18,7 @@ from contracts.fiscal_year import fiscal_year_expr
 from contracts.rules import LoadContext, schema_for
 
 REJECT_SCHEMA = {
+    "fiscal_year": pl.Int32,
     "rule": pl.String,
     "column": pl.String,
     "message": pl.String,
@@ -74,6 +75,8 @@ class BatchValidator:
         if ent.time_column is not None:
             typed = typed.with_columns(fiscal_year_expr(ent.time_column, ctx.start_month).alias("fiscal_year"))
         elif "fiscal_year" not in typed.columns:
+            if ctx.fiscal_year is None:
+                raise ContractError(f"{ent.name}: rows carry no date and no fiscal_year, and no fiscal year was given")
             # Reference data without dates (the service catalogue) is the load year's snapshot.
             typed = typed.with_columns(pl.lit(ctx.fiscal_year, dtype=pl.Int32).alias("fiscal_year"))
         schema = schema_for(ent, ctx)
@@ -122,10 +125,10 @@ class BatchValidator:
         valid = typed.filter(keep)
         if valid.height:
             self.ctx.seen_ids = pl.concat([self.ctx.seen_ids, valid[ent.id_column].drop_nulls().rename("seen")])
-        rejects = self._rejects(batch, fails)
+        rejects = self._rejects(batch, typed, fails)
         return valid, rejects
 
-    def _rejects(self, batch: pl.DataFrame, fails: pl.DataFrame) -> pl.DataFrame:
+    def _rejects(self, batch: pl.DataFrame, typed: pl.DataFrame, fails: pl.DataFrame) -> pl.DataFrame:
         if fails.height == 0:
             return pl.DataFrame(schema=REJECT_SCHEMA)
         rows = (
@@ -134,12 +137,16 @@ class BatchValidator:
             .join(fails.select("index"), on="index", how="semi")
             .select("index", pl.struct(pl.exclude("index")).struct.json_encode().alias("row"))
         )
-        joined = fails.join(rows, on="index", how="left").sort("index")
+        years = typed.select(pl.int_range(typed.height, dtype=pl.Int64).alias("index"), pl.col("fiscal_year").cast(pl.Int32))
+        joined = fails.join(rows, on="index", how="left").join(years, on="index", how="left").sort("index")
         messages = [
             _message(rule, column or "row", value, self.ctx)
             for rule, column, value in zip(joined["rule"], joined["column"], joined["failure_case"])
         ]
+        if self.ctx.fiscal_year is not None:  # a one-year load: its rejects belong to that year
+            joined = joined.with_columns(pl.lit(self.ctx.fiscal_year, dtype=pl.Int32).alias("fiscal_year"))
         return joined.select(
+            "fiscal_year",
             "rule",
             "column",
             pl.Series("message", messages, dtype=pl.String),

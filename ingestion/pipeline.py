@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +44,13 @@ class StagedLoad:
     quarantined: int = 0
     files: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    # per fiscal year (None: rows whose fiscal year could not be told, all quarantined)
+    loaded_by_year: dict[int | None, int] = field(default_factory=dict)
+    quarantined_by_year: dict[int | None, int] = field(default_factory=dict)
+
+    def _count(self, into: dict, years: pl.Series) -> None:
+        for year, n in years.value_counts().iter_rows():
+            into[year] = into.get(year, 0) + n
 
     @property
     def balanced(self) -> bool:
@@ -68,29 +75,55 @@ def stage_load(
     work_dir: Path,
     source: str = "landing",
 ) -> StagedLoad:
-    """Extract, validate and stage one entity's files for `ctx.fiscal_year`."""
+    """Extract, validate and stage one entity's landing files for `ctx.fiscal_year`."""
+    text_cols = _text_columns(entity)
+    batches = ((str(path), batch) for path in files for batch in iter_batches(path, text_cols))
+    return stage_batches(entity, batches, ctx, load_id, work_dir, source, files=[str(f) for f in files])
+
+
+def stage_batches(
+    entity: Entity,
+    batches: Iterable[tuple[str, pa.RecordBatch]],
+    ctx: LoadContext,
+    load_id: str,
+    work_dir: Path,
+    source: str,
+    files: list[str] | None = None,
+) -> StagedLoad:
+    """Validate and stage (source file, Arrow batch) pairs of one entity, from any source."""
     work_dir.mkdir(parents=True, exist_ok=True)
-    staged = StagedLoad(entity.name, ctx.fiscal_year, load_id, source, [], None, files=[str(f) for f in files])
+    staged = StagedLoad(entity.name, ctx.fiscal_year, load_id, source, [], None, files=list(files or []))
     sink = QuarantineSink(work_dir / "quarantine.parquet", entity.name, ctx.fiscal_year, load_id, source)
     validator = BatchValidator(entity, ctx)
-    text_cols = _text_columns(entity)
+    seen_files: set[str] = set(staged.files)
+    shapes: dict[tuple, str] = {}
 
     def valid_batches() -> Iterator[pa.Table]:
-        for path in files:
-            for batch in iter_batches(path, text_cols):
-                staged.received += batch.num_rows
-                frame = pl.from_arrow(batch)
-                assert isinstance(frame, pl.DataFrame)
-                valid, rejects = validator.validate(frame)
-                sink.write(rejects, str(path))
-                staged.quarantined += rejects.height
-                staged.loaded += valid.height
-                if valid.height:
-                    yield valid.with_columns(
-                        pl.lit(load_id).alias("_load_id"),
-                        pl.lit(source).alias("_source"),
-                        pl.lit(str(path)).alias("_source_file"),
-                    ).to_arrow()
+        for path, batch in batches:
+            if path not in seen_files:
+                seen_files.add(path)
+                staged.files.append(path)
+            staged.received += batch.num_rows
+            frame = pl.from_arrow(batch)
+            assert isinstance(frame, pl.DataFrame)
+            valid, rejects = validator.validate(frame)
+            sink.write(rejects, path)
+            staged.quarantined += rejects.height
+            staged.loaded += valid.height
+            staged._count(staged.loaded_by_year, valid["fiscal_year"])
+            staged._count(staged.quarantined_by_year, rejects["fiscal_year"])
+            if valid.height:
+                table = valid.with_columns(
+                    pl.lit(load_id).alias("_load_id"),
+                    pl.lit(source).alias("_source"),
+                    pl.lit(path).alias("_source_file"),
+                ).to_arrow()
+                # A file with other extra columns than the previous one (two export
+                # formats in one load) is staged as its own table; the lake unifies them.
+                shape = tuple((f.name, str(f.type)) for f in table.schema)
+                # ("__" would make dlt read it as a nested table)
+                name = shapes.setdefault(shape, entity.name if not shapes else f"{entity.name}_shape{len(shapes)}")
+                yield table if name == entity.name else dlt.mark.with_table_name(table, name)
 
     resource = dlt.resource(valid_batches, name=entity.name, write_disposition="append")
     resource.apply_hints(columns=_timestamp_hints(entity))
@@ -108,8 +141,10 @@ def stage_load(
     finally:
         staged.quarantine_file = sink.close()
     staged.seconds["extract_validate_stage"] = time.perf_counter() - t0
-    table_dir = work_dir / "staged" / "staged" / entity.name
-    staged.data_files = sorted(table_dir.glob("*.parquet")) if table_dir.is_dir() else []
+    staged_root = work_dir / "staged" / "staged"
+    staged.data_files = sorted(
+        f for name in shapes.values() for f in (staged_root / name).glob("*.parquet")
+    )
     if not staged.balanced:  # pragma: no cover - a bug, never a data problem
         raise RuntimeError(
             f"row accounting broken for {entity.name} FY{ctx.fiscal_year}: received {staged.received} "

@@ -35,7 +35,7 @@ class QuarantineSink:
             return
         frame = rejects.select(
             pl.lit(self.entity).alias("entity"),
-            pl.lit(self.fiscal_year, dtype=pl.Int32).alias("fiscal_year"),
+            pl.col("fiscal_year").cast(pl.Int32),
             pl.lit(self.load_id).alias("load_id"),
             pl.lit(self.source).alias("source"),
             pl.lit(source_file).alias("source_file"),

@@ -13,12 +13,13 @@ import warnings
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from pyiceberg.expressions import And, BooleanExpression, EqualTo
+from pyiceberg.expressions import And, BooleanExpression, EqualTo, IsNull
 from pyiceberg.table import Table
 
 
-def partition_filter(fiscal_year: int, **equals: str) -> BooleanExpression:
-    expr: BooleanExpression = EqualTo("fiscal_year", fiscal_year)
+def partition_filter(fiscal_year: int | None, **equals: str) -> BooleanExpression:
+    """Rows of one fiscal year (None: rows whose fiscal year could not be told)."""
+    expr: BooleanExpression = IsNull("fiscal_year") if fiscal_year is None else EqualTo("fiscal_year", fiscal_year)
     for col, value in equals.items():
         expr = And(expr, EqualTo(col, value))
     return expr

@@ -49,7 +49,7 @@ def code_version() -> str:
 class LoadRecord:
     load_id: str
     table_name: str
-    fiscal_year: int
+    fiscal_year: int | None
     source: str
     received: int
     loaded: int

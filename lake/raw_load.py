@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import NoSuchTableError
@@ -73,7 +74,7 @@ def commit_load(catalog: Catalog, staged: StagedFiles, started_at: dt.datetime, 
     except NoSuchTableError:
         table = None  # nothing valid ever arrived for this entity: no table to replace yet
     snapshot = None
-    if table is not None:
+    if table is not None and staged.fiscal_year is not None:
         snapshot = replace_partition(
             table,
             staged.data_files,
@@ -102,3 +103,72 @@ def commit_load(catalog: Catalog, staged: StagedFiles, started_at: dt.datetime, 
     )
     record_load(catalog, record)
     return record
+
+
+def split_by_year(files: list[Path], out_dir: Path) -> dict[int | None, Path]:
+    """Stream staged Parquet files into one file per fiscal year (None: year unknown)."""
+    if not files:
+        return {}
+    schema = pa.unify_schemas([pq.read_schema(f) for f in files], promote_options="permissive")
+    dataset = ds.dataset([str(f) for f in files], format="parquet", schema=schema)
+    years = pa.compute.unique(dataset.to_table(columns=["fiscal_year"])["fiscal_year"]).to_pylist()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    parts: dict[int | None, Path] = {}
+    for year in years:
+        keep = ds.field("fiscal_year").is_null() if year is None else ds.field("fiscal_year") == year
+        path = out_dir / f"fy-{year}.parquet"
+        with pq.ParquetWriter(path, schema) as writer:
+            for batch in dataset.to_batches(filter=keep):
+                writer.write_batch(batch)
+        parts[year] = path
+    return parts
+
+
+def commit_years(
+    catalog: Catalog,
+    entity: str,
+    source: str,
+    load_id: str,
+    data_files: list[Path],
+    quarantine_file: Path | None,
+    work_dir: Path,
+    source_files: int,
+    started_at: dt.datetime,
+    loaded_by_year: dict[int | None, int],
+    quarantined_by_year: dict[int | None, int],
+    run_id: str | None = None,
+) -> list[LoadRecord]:
+    """Commit a load that spans several fiscal years: one commit per (table, year, source).
+
+    The rows found in the staged files of each year must be the rows the contracts
+    counted for it; any difference is refused before anything is committed.
+    """
+    data = split_by_year(data_files, work_dir / "by_year" / "data")
+    rejected = split_by_year([quarantine_file] if quarantine_file else [], work_dir / "by_year" / "quarantine")
+    staged_loaded = {y: pq.ParquetFile(p).metadata.num_rows for y, p in data.items()}
+    staged_rejected = {y: pq.ParquetFile(p).metadata.num_rows for y, p in rejected.items()}
+    if {y: n for y, n in loaded_by_year.items() if n} != staged_loaded or {
+        y: n for y, n in quarantined_by_year.items() if n
+    } != staged_rejected:
+        raise RuntimeError(
+            f"refusing load {load_id}: staged rows per year {staged_loaded}/{staged_rejected} differ from "
+            f"the rows validated {loaded_by_year}/{quarantined_by_year}"
+        )
+    records = []
+    for year in sorted(set(data) | set(rejected), key=lambda y: (y is None, y or 0)):
+        loaded = staged_loaded.get(year, 0)
+        quarantined = staged_rejected.get(year, 0)
+        staged = StagedFiles(
+            entity=entity,
+            fiscal_year=year,
+            load_id=load_id,
+            source=source,
+            data_files=[data[year]] if year in data else [],
+            quarantine_file=rejected.get(year),
+            received=loaded + quarantined,
+            loaded=loaded,
+            quarantined=quarantined,
+            source_files=source_files,
+        )
+        records.append(commit_load(catalog, staged, started_at, run_id=run_id))
+    return records

@@ -9,9 +9,11 @@ import io
 import json
 
 
-def _cell(value) -> str:
+def _cell(value, column: str = "") -> str:
     if value is None:
         return ""
+    if isinstance(value, int) and (column.endswith("_id") or column.endswith("year")):
+        return str(value)  # identifiers and years read without thousands separators
     if isinstance(value, float):
         return f"{value:,.4f}".rstrip("0").rstrip(".") if abs(value) < 1 else f"{value:,.2f}"
     if isinstance(value, int):
@@ -36,7 +38,7 @@ def render(columns: list[str], rows: list[tuple], fmt: str = "table") -> str:
         return json.dumps([dict(zip(columns, r)) for r in rows], default=default, indent=1)
     if fmt != "table":
         raise ValueError(f"unknown format {fmt!r} (table, csv, json)")
-    cells = [[_cell(v) for v in r] for r in rows]
+    cells = [[_cell(v, c) for v, c in zip(r, columns)] for r in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     numeric = [all(isinstance(r[i], (int, float, decimal.Decimal)) or r[i] is None for r in rows) for i in range(len(columns))]
     def line(values):

@@ -1,0 +1,21 @@
+"""Sources in the formats governments already publish, mapped onto the canonical entities.
+
+Each source kind reads a file, a directory or (later) an endpoint and yields, per
+canonical entity, Arrow batches with canonical column names; every other source column
+is kept as it came. Types are left to the contracts, which coerce and quarantine.
+"""
+
+from __future__ import annotations
+
+from ingestion.sources.base import Source
+from ingestion.sources.nyc311 import Nyc311Source
+from ingestion.sources.open311 import Open311Source
+
+SOURCES: dict[str, type[Source]] = {cls.kind: cls for cls in (Open311Source, Nyc311Source)}
+
+
+def source_kind(kind: str) -> Source:
+    try:
+        return SOURCES[kind]()
+    except KeyError:
+        raise KeyError(f"unknown source kind {kind!r}; known: {', '.join(sorted(SOURCES))}") from None

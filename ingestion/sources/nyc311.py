@@ -1,0 +1,92 @@
+"""NYC 311 service requests: the Open Data export CSV (Title Case headers) and the Socrata
+API JSON (snake_case keys; a key absent from a record is a null).
+
+NYC has no service codes: the complaint type is the service. The channel comes from
+`open_data_channel_type` (PHONE, ONLINE, MOBILE, UNKNOWN, OTHER).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ingestion.readers import iter_batches
+from ingestion.sources.base import Source, files_in, kept_name, read_json_records, text_batches
+
+CHANNELS = {"PHONE": "phone", "ONLINE": "online", "MOBILE": "mobile", "UNKNOWN": "other", "OTHER": "other"}
+CANONICAL = {
+    "request_id": "unique_key",
+    "service_id": "complaint_type",
+    "channel": "_channel",
+    "requested_at": "created_date",
+    "closed_at": "closed_date",
+    "expected_at": "due_date",
+    "status": "_status",
+    "agency": "agency",
+    "location": "incident_address",
+}
+
+
+def snake(name: str) -> str:
+    """'Open Data Channel Type' -> 'open_data_channel_type'; 'X Coordinate (State Plane)' -> 'x_coordinate_state_plane'."""
+    return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
+
+
+def _status(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return "closed" if value.strip().lower() == "closed" else "open"
+
+
+def normalise(record: dict) -> dict:
+    r = {snake(k): v for k, v in record.items()}
+    r["_channel"] = CHANNELS.get((r.get("open_data_channel_type") or "UNKNOWN").upper(), "other")
+    r["_status"] = _status(r.get("status"))
+    return r
+
+
+class Nyc311Source(Source):
+    kind = "nyc311"
+    entities = ("service_requests",)
+
+    def extract(self, location: str, entity: str) -> Iterator[tuple[str, pa.RecordBatch]]:
+        if entity != "service_requests":
+            return
+        for path in files_in(location, (".csv", ".json")):
+            if path.suffix.lower() == ".json":
+                records = [normalise(r) for r in read_json_records(path)]
+                for batch in text_batches(records, CANONICAL):
+                    yield str(path), batch
+            else:
+                for batch in iter_batches(path):
+                    yield str(path), _csv_batch(batch)
+
+
+def _csv_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
+    table = pa.Table.from_batches([batch])
+    table = table.rename_columns([snake(c) for c in table.column_names])
+    channel = table["open_data_channel_type"] if "open_data_channel_type" in table.column_names else None
+    status = table["status"]
+    closed = pc.equal(pc.utf8_lower(pc.utf8_trim_whitespace(status)), "closed")
+    cols = {
+        "request_id": table["unique_key"],
+        "service_id": table["complaint_type"],
+        "channel": pa.array(
+            [CHANNELS.get((v or "UNKNOWN").upper(), "other") for v in channel.to_pylist()] if channel is not None else ["other"] * table.num_rows,
+            pa.string(),
+        ),
+        "requested_at": table["created_date"],
+        "closed_at": table["closed_date"],
+        "expected_at": table["due_date"] if "due_date" in table.column_names else pa.nulls(table.num_rows, pa.string()),
+        "status": pc.if_else(pc.is_null(status), pa.scalar(None, pa.string()), pc.if_else(closed, "closed", "open")),
+        "agency": table["agency"],
+        "location": table["incident_address"] if "incident_address" in table.column_names else pa.nulls(table.num_rows, pa.string()),
+    }
+    taken = {"unique_key", "complaint_type", "created_date", "closed_date", "due_date", "agency", "incident_address"}
+    for name in table.column_names:
+        if name not in taken:
+            cols[kept_name(name, CANONICAL)] = table[name]
+    return pa.Table.from_pydict(cols).combine_chunks().to_batches()[0]

@@ -1,0 +1,90 @@
+"""Open311 GeoReport v2: `services` and `requests`, as JSON or XML files.
+
+Oddities handled (seen in Bloomington and San Francisco responses): `lat`/`long` of 0
+and empty or "0" zipcodes are "not given"; timestamps with offsets
+(`2012-05-23T15:55:28-04:00`, kept as local wall time) or without a T and with
+fractional seconds (`2012-05-22 23:57:23.97`); `updated_datetime` is the close time when
+the status is closed; `expected_datetime` is the SLA due time. GeoReport does not say
+through which channel a request came: channel `other`.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+
+from ingestion.errors import SourceFileError
+from ingestion.sources.base import Source, files_in, read_json_records, text_batches
+
+REQUEST_COLUMNS = {
+    "request_id": "service_request_id",
+    "service_id": "service_code",
+    "channel": "_channel",
+    "requested_at": "requested_datetime",
+    "closed_at": "_closed_at",
+    "expected_at": "expected_datetime",
+    "status": "_status",
+    "agency": "agency_responsible",
+    "location": "_location",
+}
+SERVICE_COLUMNS = {
+    "service_id": "service_code",
+    "name": "service_name",
+    "priority_area": "_priority_area",
+    "agency": "_agency",
+}
+_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
+
+
+def read_records(path: Path, element: str) -> list[dict]:
+    if path.suffix.lower() != ".xml":
+        return read_json_records(path)
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError as err:
+        raise SourceFileError(str(path), f"not well-formed XML ({err})") from err
+    records = []
+    for node in root.iter(element):
+        records.append({child.tag: (None if child.get(_NIL) == "true" else (child.text or "").strip() or None) for child in node})
+    return records
+
+
+def _blank(value) -> bool:
+    return value is None or str(value).strip() in ("", "0", "0.0")
+
+
+def normalise_request(r: dict) -> dict:
+    r = dict(r)
+    status = (r.get("status") or "").strip().lower() or None
+    r["_status"] = status
+    r["_closed_at"] = r.get("updated_datetime") if status == "closed" else None
+    r["_channel"] = "other"
+    address = (r.get("address") or "").strip()
+    r["_location"] = " ".join(address.split()) or None
+    for key in ("lat", "long", "zipcode"):
+        if key in r and _blank(r[key]):
+            r[key] = None
+    return r
+
+
+class Open311Source(Source):
+    kind = "open311"
+    entities = ("service_requests", "services")
+
+    def extract(self, location: str, entity: str) -> Iterator[tuple[str, pa.RecordBatch]]:
+        if entity == "service_requests":
+            for path in files_in(location, (".json", ".xml"), "request"):
+                records = [normalise_request(r) for r in read_records(path, "request")]
+                for batch in text_batches(records, REQUEST_COLUMNS):
+                    yield str(path), batch
+        elif entity == "services":
+            for path in files_in(location, (".json", ".xml"), "service"):
+                records = [
+                    {**r, "_priority_area": "other", "_agency": r.get("agency")}
+                    for r in read_records(path, "service")
+                ]
+                for batch in text_batches(records, SERVICE_COLUMNS):
+                    yield str(path), batch
