@@ -145,6 +145,20 @@ def cmd_ingest(args) -> int:
     return 0
 
 
+def cmd_plan(args) -> int:
+    from orchestration.plan import PlanUnavailable, plan_command
+
+    try:
+        print(plan_command(load_settings().duckdb_path, args.scenario))
+    except PlanUnavailable as err:
+        print(str(err), file=sys.stderr)
+        return 1
+    except ValueError as err:  # an unknown scenario
+        print(str(err), file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_storage(args) -> int:
     from orchestration import storage
 
@@ -192,6 +206,10 @@ def build_parser() -> argparse.ArgumentParser:
     lo.add_argument("--limit", type=int, default=0)
     lo.add_argument("--format", choices=["table", "csv", "json"], default="table")
     lo.set_defaults(func=cmd_loads)
+
+    pl = sub.add_parser("plan", help="next fiscal year's budget plan, scenario against baseline")
+    pl.add_argument("--scenario", action="append", help="scenario of plans/scenarios.yml (repeatable; default all)")
+    pl.set_defaults(func=cmd_plan)
 
     i = sub.add_parser("ingest", help="load a published source (file or directory) into the lake")
     i.add_argument("--source", required=True, help="source kind: open311, nyc311")

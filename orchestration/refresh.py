@@ -39,7 +39,15 @@ def run_refresh(years: list[int], instance: dg.DagsterInstance | None = None) ->
     for y in years:
         if key_of_fiscal_year(y, START_MONTH) not in valid:
             raise ValueError(f"FY{y} is outside the fiscal-year partitions (FY{FIRST_FISCAL_YEAR} onwards, up to the year in progress)")
-    instance = instance or dg.DagsterInstance.get()
+    if instance is None:
+        # Two processes starting at once on a fresh PostgreSQL storage would both create
+        # its schema; the first to take the lock creates it, the other finds it.
+        from lake.locks import exclusive
+        from lake.settings import load_settings
+
+        with exclusive(load_settings().home / "locks" / "dagster-instance.lock", "the Dagster instance"):
+            instance = dg.DagsterInstance.get()
+            instance.get_runs_count()  # touches (and so creates) the run storage
     job = defs.resolve_job_def("annual_refresh")
     outcome = RefreshOutcome(years=sorted(set(years)), run_ids=[], success=True, failures=[], retried_steps=[])
     quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}

@@ -10,7 +10,7 @@
 #}
 {% macro register_raw_sources() %}
   {%- if execute -%}
-    {%- for node in graph.sources.values() if node.source_name == 'raw' -%}
+    {%- for node in (graph.sources.values() | list) if node.source_name == 'raw' -%}
       {%- set relation = source(node.source_name, node.name) -%}
       {{ log("registered raw source " ~ relation, info=false) }}
     {%- endfor -%}

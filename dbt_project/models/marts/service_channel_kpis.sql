@@ -75,7 +75,7 @@ channel_rows as (
 
 service_costs as (
     -- includes common costs that could not be apportioned to a channel (channel null)
-    select fiscal_year, service_id, sum(cost) as cost
+    select fiscal_year, service_id, {{ exact_sum('cost') }} as cost
     from costs
     group by fiscal_year, service_id
 ),

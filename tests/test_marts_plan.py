@@ -1,0 +1,156 @@
+"""The budget plan's pure parts: the scenarios file (validated by the dbt Python model
+int_plan_scenarios), its lookup, and the rendering of `civic plan`."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from orchestration.plan import render_plan
+from orchestration.summary import planted_shift_savings
+
+REPO = Path(__file__).resolve().parents[1]
+MODEL = REPO / "dbt_project" / "models" / "intermediate" / "int_plan_scenarios.py"
+
+
+@pytest.fixture(scope="module")
+def scenarios_model():
+    spec = importlib.util.spec_from_file_location("int_plan_scenarios", MODEL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_shipped_scenarios_file_declares_baseline_online_and_wait_scenarios(scenarios_model):
+    rows = scenarios_model.parse_scenarios((REPO / "plans" / "scenarios.yml").read_text())
+    by_name = {r["scenario"]: r for r in rows}
+    assert list(by_name) == ["baseline", "online_plus_10", "online_plus_25", "wait_target"]
+    assert by_name["baseline"]["is_baseline"] and by_name["baseline"]["online_shift_points"] == 0
+    assert by_name["online_plus_10"]["online_shift_points"] == 10
+    assert by_name["online_plus_25"]["online_shift_points"] == 25
+    assert by_name["wait_target"]["wait_target_is_standard"] is True
+    assert all(r["volume_growth_pct"] == 0 and r["service_ids"] is None for r in rows)
+    assert {r["scenarios_version"] for r in rows} == {"2026.1"}
+    assert len({r["scenarios_sha256"] for r in rows}) == 1
+    assert [r["scenario_order"] for r in rows] == [1, 2, 3, 4]
+    assert set(rows[0]) == {name for name, _ in scenarios_model.COLUMNS}
+
+
+def test_a_new_scenario_is_just_an_entry_in_the_file(scenarios_model):
+    text = """
+version: 7
+volume_growth_pct: 2.5
+scenarios:
+  - name: baseline
+  - name: permits_digital_first
+    description: Permits reach 80 % digital take-up, with 5 % more volume.
+    digital_take_up_goal: 0.8
+    volume_growth_pct: 5
+    services: [SVC-007, SVC-008]
+  - name: wait_12
+    wait_target: 12
+"""
+    rows = {r["scenario"]: r for r in scenarios_model.parse_scenarios(text)}
+    assert rows["baseline"]["volume_growth_pct"] == 2.5  # the file's default
+    permits = rows["permits_digital_first"]
+    assert permits["digital_take_up_goal"] == 0.8 and permits["volume_growth_pct"] == 5
+    assert permits["service_ids"] == "SVC-007;SVC-008" and permits["scenarios_version"] == "7"
+    assert rows["wait_12"]["wait_target_minutes"] == 12 and rows["wait_12"]["wait_target_is_standard"] is False
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("version: 1\nscenarios:\n  - name: online_plus_5\n    online_shift_points: 5\n", "named `baseline` is required"),
+        ("scenarios:\n  - name: baseline\n", "`version` is required"),
+        ("version: 1\nscenarios:\n  - name: baseline\n  - name: baseline\n", "duplicate name"),
+        ("version: 1\nscenarios:\n  - name: baseline\n  - name: x\n    online_shift: 5\n", "unknown key"),
+        ("version: 1\nscenarios:\n  - name: baseline\n  - name: x\n    online_shift_points: 120\n", "above the allowed maximum"),
+        ("version: 1\nscenarios:\n  - name: baseline\n  - name: x\n    online_shift_points: -1\n", "below the allowed range"),
+        ("version: 1\nscenarios:\n  - name: baseline\n  - name: x\n    online_shift_points: ten\n", "expected a number"),
+        ("version: 1\nscenarios:\n  - name: baseline\n  - name: x\n    online_shift_points: 5\n    digital_take_up_goal: 0.9\n", "not both"),
+        ("version: 1\nscenarios:\n  - name: baseline\n  - name: x\n    wait_target: soon\n", "wait_target"),
+        ("version: 1\nscenarios:\n  - name: baseline\n  - name: x\n    volume_growth_pct: -100\n", "below the allowed range"),
+        ("version: 1\nscenarios:\n  - name: baseline\n  - name: x\n    services: []\n", "non-empty list of service ids"),
+        ("version: 1\nscenarios:\n  - name: baseline\n    online_shift_points: 10\n", "the baseline changes nothing"),
+        ("version: 1\nscenarios:\n  - name: Online Plus\n", "lower_snake_case"),
+        ("version: 1\nscenarios: []\n", "non-empty list"),
+        ("version: 1\nscenario:\n  - name: baseline\n", "unknown top-level key"),
+        ("version: 1\nscenarios: [\n", "not valid YAML"),
+    ],
+)
+def test_mistakes_in_the_scenarios_file_fail_with_a_clear_message(scenarios_model, text, message):
+    with pytest.raises(scenarios_model.ScenarioError, match=message):
+        scenarios_model.parse_scenarios(text)
+
+
+def test_the_scenarios_file_is_found_from_the_working_directory_upwards(scenarios_model, tmp_path):
+    (tmp_path / "plans").mkdir()
+    target = tmp_path / "plans" / "scenarios.yml"
+    target.write_text("version: 1\nscenarios:\n  - name: baseline\n")
+    nested = tmp_path / "dbt_project" / "models"
+    nested.mkdir(parents=True)
+    assert scenarios_model.find_scenarios_file("plans/scenarios.yml", cwd=nested) == target
+    assert scenarios_model.find_scenarios_file(str(target), cwd=Path("/")) == target
+    with pytest.raises(scenarios_model.ScenarioError, match="not found"):
+        scenarios_model.find_scenarios_file("plans/other.yml", cwd=nested)
+    with pytest.raises(scenarios_model.ScenarioError, match="not found"):
+        scenarios_model.find_scenarios_file(str(tmp_path / "missing.yml"))
+
+
+def _row(scenario, sid, total, baseline, order, **extra):
+    row = {
+        "plan_year": 2026, "base_fiscal_year": 2025, "scenario": scenario, "scenario_order": order,
+        "service_id": sid, "service_name": f"Service {sid}", "scenario_description": f"{scenario} text",
+        "scenarios_version": "v1", "scenarios_sha256": "abc", "is_baseline": scenario == "baseline",
+        "base_volume": 100, "forecast_volume": 100.0, "base_digital_take_up": 0.5, "plan_digital_take_up": 0.5,
+        "cost_online": 0.0, "cost_mobile": 0.0, "cost_phone": 0.0, "cost_in_person": total, "cost_other": 0.0,
+        "unpriced_cost": 0.0, "total_cost": total, "baseline_total_cost": baseline,
+        "savings_vs_baseline": baseline - total, "cost_per_transaction": total / 100,
+        "target_cost_per_transaction": None, "wait_target_cost": None, "scenario_note": None,
+    }
+    row.update(extra)
+    return row
+
+
+PLAN = [
+    _row("baseline", "S1", 1000.0, 1000.0, 1),
+    _row("baseline", "S2", 500.0, 500.0, 1),
+    _row("online_plus_25", "S1", 700.0, 1000.0, 2, plan_digital_take_up=0.75),
+    _row("online_plus_25", "S2", 500.0, 500.0, 2, scenario_note="no online transactions"),
+]
+
+
+def test_render_plan_shows_each_scenario_against_baseline_with_totals():
+    text = render_plan(PLAN, ["online_plus_25"])
+    assert text.splitlines()[0].startswith("FY2026 budget plan (base FY2025")
+    assert "Scenario online_plus_25 against baseline: online_plus_25 text" in text
+    total_line = next(line for line in text.splitlines() if line.startswith("TOTAL"))
+    assert "1,500.00" in total_line and "1,200.00" in total_line and "300.00" in total_line
+    assert "no online transactions" in text
+    everything = render_plan(PLAN, None)
+    assert everything.index("Scenario baseline") < everything.index("Scenario online_plus_25")
+    totals = everything[everything.index("FY2026 totals"):]
+    assert "baseline" in totals and "online_plus_25" in totals
+
+
+def test_render_plan_refuses_an_unknown_scenario():
+    with pytest.raises(ValueError, match="unknown scenario.*plans/scenarios.yml"):
+        render_plan(PLAN, ["wait_target"])
+
+
+def test_planted_shift_savings_caps_at_the_non_digital_share():
+    measures = {
+        # non-digital CPT (300 + 900) / 40 = 30, online CPT 5: 0.25 x 100 x 25 = 625
+        "A": {"transactions": {"online": 60, "phone": 20, "in_person": 20, "all": 100},
+              "cost": {"online": 300.0, "phone": 300.0, "in_person": 900.0}},
+        # 10 % non-digital only: capped at 0.10 x 100 x (20 - 2) = 180
+        "B": {"transactions": {"online": 90, "phone": 10, "in_person": 0, "all": 100},
+              "cost": {"online": 180.0, "phone": 200.0, "in_person": 0.0}},
+        # no online channel: nothing to move
+        "C": {"transactions": {"phone": 50, "in_person": 50, "all": 100},
+              "cost": {"phone": 500.0, "in_person": 2000.0}},
+    }
+    assert planted_shift_savings(measures, 25) == pytest.approx(625 + 180)
