@@ -1,7 +1,8 @@
 """The Dagster UI in a real browser: headless Chromium (Debian's, driven by Playwright)
 against `dagster dev` on 127.0.0.1 with the project's definitions. The asset graph shows
-the raw, staging and mart assets and their fiscal-year partitions; one partition is
-materialised through the UI's GraphQL API and succeeds. Screenshots go to artifacts/ui/."""
+the raw, staging and mart assets and their fiscal-year partitions; a backfill of two
+fiscal years is launched through the UI's GraphQL API (what the Materialize dialog
+sends) and completes. Screenshots go to artifacts/ui/."""
 
 import json
 import os
@@ -51,7 +52,7 @@ class Dagster:
 def dagster_dev(civic_home):
     from ingestion.demo import generate_demo
 
-    generate_demo(civic_home / "landing", years=[2024], size=0.1)
+    generate_demo(civic_home / "landing", years=[2023, 2024], size=0.1)
     prepare_dagster_home(load_settings())
     port = _free_port()
     log = open(civic_home / "dagster-dev.log", "wb")
@@ -82,7 +83,7 @@ def dagster_dev(civic_home):
         log.close()
 
 
-def test_the_ui_shows_the_assets_and_runs_a_partition(dagster_dev):
+def test_the_ui_shows_the_assets_and_backfills_fiscal_years(dagster_dev):
     from playwright.sync_api import sync_playwright
 
     assert Path(CHROMIUM).exists(), "Chromium is missing: `make test` installs Debian's chromium package"
@@ -112,30 +113,36 @@ def test_the_ui_shows_the_assets_and_runs_a_partition(dagster_dev):
             assert year in partitions
         page.screenshot(path=str(ARTIFACTS / "raw-queue-events-partitions.png"))
 
+        keys = [
+            node["assetKey"]["path"]
+            for node in dagster_dev.gql("{ assetNodes { assetKey { path } } }")["data"]["assetNodes"]
+        ]
         launched = dagster_dev.gql(
-            """mutation($p: ExecutionParams!) { launchRun(executionParams: $p) { __typename
-                 ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }""",
-            {"p": {
-                "selector": {"repositoryLocationName": LOCATION, "repositoryName": "__repository__", "jobName": "annual_refresh"},
-                "executionMetadata": {"tags": [{"key": "dagster/partition", "value": "2024"}]},
-                "runConfigData": {},
-            }},
-        )["data"]["launchRun"]
-        assert launched["__typename"] == "LaunchRunSuccess", launched
-        run_id = launched["run"]["runId"]
-        deadline = time.monotonic() + 420
+            """mutation($p: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $p) {
+                 __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }""",
+            {"p": {"partitionNames": ["2023", "2024"], "assetSelection": [{"path": k} for k in keys], "fromFailure": False}},
+        )["data"]["launchPartitionBackfill"]
+        assert launched["__typename"] == "LaunchBackfillSuccess", launched
+        backfill_id = launched["backfillId"]
+        deadline = time.monotonic() + 480
         while True:
             status = dagster_dev.gql(
-                "query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }", {"id": run_id}
-            )["data"]["runOrError"]["status"]
-            if status in ("SUCCESS", "FAILURE", "CANCELED"):
+                "query($id: String!) { partitionBackfillOrError(backfillId: $id) { ... on PartitionBackfill { status } } }",
+                {"id": backfill_id},
+            )["data"]["partitionBackfillOrError"]["status"]
+            if status not in ("REQUESTED", "CANCELING"):
                 break
-            assert time.monotonic() < deadline, f"run {run_id} still {status}"
-            time.sleep(2)
-        assert status == "SUCCESS"
-        run_page = visit(f"/runs/{run_id}", "Success")
-        assert "annual_refresh" in run_page
-        page.screenshot(path=str(ARTIFACTS / "run-fy2024.png"))
-        after = visit("/assets/raw/queue_events?view=partitions", "Materialized (1)")
-        assert "Materialized (1)" in after
+            assert time.monotonic() < deadline, f"backfill {backfill_id} still {status}"
+            time.sleep(3)
+        assert status in ("COMPLETED", "COMPLETED_SUCCESS"), status
+        runs = dagster_dev.gql(
+            """query($f: RunsFilter) { runsOrError(filter: $f) { ... on Runs { results { runId status } } } }""",
+            {"f": {"tags": [{"key": "dagster/backfill", "value": backfill_id}]}},
+        )["data"]["runsOrError"]["results"]
+        assert runs and all(r["status"] == "SUCCESS" for r in runs), runs
+        assert "Success" in visit(f"/runs/{runs[0]['runId']}", "Success")
+        page.screenshot(path=str(ARTIFACTS / "backfill-run.png"))
+        after = visit("/assets/marts/service_channel_kpis?view=partitions", "Materialized (2)")
+        assert "Materialized (2)" in after
+        page.screenshot(path=str(ARTIFACTS / "marts-partitions-after-backfill.png"))
         browser.close()
