@@ -27,11 +27,20 @@ _TRUE = ("true", "t", "yes", "y", "1")
 _FALSE = ("false", "f", "no", "n", "0")
 
 
-def _timestamp_from_text(col: str) -> pl.Expr:
-    text = pl.col(col).str.strip_chars().str.replace(r"(Z|[+-]\d{2}:?\d{2})$", "")
-    return pl.coalesce(
-        [text.str.strptime(pl.Datetime("us"), fmt, strict=False) for fmt in _TIMESTAMP_FORMATS]
-    )
+def _timestamps_from_text(text: pl.Series) -> pl.Series:
+    """Parse with the first layout; only the values it could not read try the others
+    (a feed uses one layout almost always: the fast path is one pass over the column)."""
+    out = text.str.strptime(pl.Datetime("us"), _TIMESTAMP_FORMATS[0], strict=False)
+    missing = (out.is_null() & text.is_not_null()).arg_true()
+    if missing.len() == 0:
+        return out
+    rest = text.gather(missing).str.strip_chars().str.replace(r"(Z|[+-]\d{2}:?\d{2})$", "")
+    parsed = pl.Series(text.name, [None] * rest.len(), dtype=pl.Datetime("us"))
+    for fmt in _TIMESTAMP_FORMATS:
+        parsed = parsed.fill_null(rest.str.strptime(pl.Datetime("us"), fmt, strict=False))
+        if parsed.null_count() == 0:
+            break
+    return out.scatter(missing, parsed)
 
 
 def _cast_expr(col: str, source: pl.DataType, target: pl.DataType) -> pl.Expr:
@@ -40,7 +49,7 @@ def _cast_expr(col: str, source: pl.DataType, target: pl.DataType) -> pl.Expr:
         return c
     if isinstance(target, pl.Datetime):
         if source == pl.String:
-            return _timestamp_from_text(col)
+            return c.map_batches(_timestamps_from_text, return_dtype=pl.Datetime("us"))
         if isinstance(source, pl.Datetime):
             if source.time_zone is not None:
                 c = c.dt.replace_time_zone(None)
@@ -77,12 +86,12 @@ def coerce(df: pl.DataFrame, columns: dict[str, pl.DataType]) -> tuple[pl.DataFr
         if source == pl.Null:
             exprs.append(pl.col(col).cast(target))
             continue
-        cast = _cast_expr(col, source, target)
-        exprs.append(cast.alias(col))
-        given = pl.col(col).is_not_null()
+        cast = df.select(_cast_expr(col, source, target).alias(col)).to_series()
+        exprs.append(pl.lit(cast).alias(col))
+        given = df[col].is_not_null()
         if source == pl.String:
-            given = given & (pl.col(col).str.strip_chars() != "")
-        probe = df.select(given.alias("given"), cast.is_null().alias("lost"))
+            given = given & (df[col].str.strip_chars() != "")
+        probe = pl.DataFrame({"given": given, "lost": cast.is_null()})
         bad = probe["given"] & probe["lost"]
         n_bad = int(bad.sum())
         if n_bad:
