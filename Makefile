@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV := $(shell ./scripts/ensure-uv.sh)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup browser demo test
+.PHONY: setup browser demo test bench
 
 setup:
 	$(UV) sync --frozen
@@ -21,3 +21,8 @@ demo: setup
 
 test: setup browser
 	$(UV) run pytest
+
+# Benchmarks (bench/README.md): 1 % of the national workload, all measurements, against
+# floors measured in the same run; `uv run python -m bench --national` for the full scale.
+bench: setup
+	$(UV) run python -m bench --size 0.01 --publish bench/RESULTS.md
