@@ -82,7 +82,7 @@ def measure(ctx) -> dict:
     }
     ctx.history_home = homes[max(HISTORIES)]
     if not ctx.keep:
-        for n, home in homes.items():
+        for home in homes.values():
             if home != ctx.history_home:
                 fresh_dir(home)
     one, five = cases["1y"]["refresh_s"], cases["5y"]["refresh_s"]

@@ -227,7 +227,8 @@ def measure(ctx) -> dict:
             "floor_seconds": summary(floor_secs),
             "floor_rows_per_s": floor_rate,
             "ratio_to_floor": (rate["median"] / floor_rate["median"]) if rate["median"] and floor_rate["median"] else None,
-            "breakdown_s": {k: summary(pick(prod_runs, k)) for k in ("read_s", "contracts_s", "stage_other_s", "commit_s", "other_s")},
+            "breakdown_s": {k: summary(pick(prod_runs, k))
+                            for k in ("read_s", "contracts_s", "stage_other_s", "commit_s", "other_s")},
             "contracts_share": summary([c / s for c, s in zip(contracts, secs) if s > 0]),
         }
         if entity != "total":
