@@ -14,7 +14,7 @@ import pyarrow as pa
 from pyiceberg.catalog import Catalog
 
 from lake.commit import partition_filter
-from lake.tables import _plain, ensure_table
+from lake.tables import ensure_table, iceberg_compatible
 
 YEAR_COLUMNS = ("fiscal_year", "plan_year")
 
@@ -48,7 +48,7 @@ def publish_marts(catalog: Catalog, duckdb_path: Path, years: list[int], propert
                 ).to_arrow_table()
             else:  # a plan is rebuilt from the newest year: publish the plan years it holds
                 data = con.execute(f'select * from marts."{mart}"').to_arrow_table()
-            data = data.cast(_plain(data.schema))
+            data = data.cast(iceberg_compatible(data.schema))
             table = ensure_table(catalog, f"marts.{mart}", data.schema, partition_by=(year_col,))
             props = {k: str(v) for k, v in properties.items()}
             years_here = years if year_col == "fiscal_year" else sorted(set(data[year_col].to_pylist()))

@@ -10,7 +10,7 @@ from pyiceberg.exceptions import CommitFailedException, NoSuchTableError
 from pyiceberg.table import Table
 
 
-def _plain(schema: pa.Schema) -> pa.Schema:
+def iceberg_compatible(schema: pa.Schema) -> pa.Schema:
     """Arrow types Iceberg maps one to one (large/view strings become strings)."""
     fields = []
     for f in schema:
@@ -33,7 +33,7 @@ def ensure_table(catalog: Catalog, identifier: str, schema: pa.Schema, partition
     """
     for attempt in range(5):
         try:
-            return _ensure_table_once(catalog, identifier, _plain(schema), partition_by)
+            return _ensure_table_once(catalog, identifier, iceberg_compatible(schema), partition_by)
         except CommitFailedException:
             if attempt == 4:
                 raise

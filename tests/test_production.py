@@ -8,7 +8,6 @@ own databases.
 - a transient S3 outage during a refresh: the step is retried and the refresh succeeds.
 """
 
-import json
 import os
 import subprocess
 import sys

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import polars as pl
 
-from ingestion.demo import queue_events, service_requests, survey_responses, web_sessions
+from ingestion.demo import (
+    queue_events,
+    service_requests,
+    survey_responses,
+    web_sessions,
+)
 from ingestion.demo.ledger import ledger_frame
 from ingestion.demo.parameters import build_plan
 from ingestion.demo.pipeline import write_entity_year

@@ -11,11 +11,18 @@ from fractions import Fraction as F
 
 import polars as pl
 
-from ingestion.demo.costs import CHANNELS, direct_cents, investment_cents, overhead_cents, shared_cents
+from contracts.entities import ENTITIES
+from ingestion.demo.costs import (
+    CHANNELS,
+    direct_cents,
+    investment_cents,
+    overhead_cents,
+    shared_cents,
+)
 from ingestion.demo.parameters import CURRENCY, SHARED_CENTRES, DemoPlan
 
-COLUMNS = ("entry_id", "fiscal_year", "programme_id", "service_id", "cost_centre", "economic_class",
-           "channel", "phase", "amount", "currency")
+# The canonical columns the contract expects (docs/raw_tables.md): one definition.
+COLUMNS = tuple(ENTITIES["ledger_entries"].columns)
 _CENTRE_SUFFIX = {"online": "ONLINE", "phone": "PHONE", "in_person": "COUNTER"}
 BAD_MISSING_ID = 2
 

@@ -10,22 +10,15 @@ from __future__ import annotations
 
 import polars as pl
 
-from ingestion.demo.clock import TS, moment
+from contracts.entities import ENTITIES
+from ingestion.demo.clock import moment
 from ingestion.demo.entity import EntitySpec
 from ingestion.demo.parameters import DemoPlan
 from ingestion.demo.random_streams import stream_key, with_uniforms
 
 N_SITES = 9
-COLUMNS = {
-    "ticket_id": pl.String,
-    "site_id": pl.String,
-    "service_id": pl.String,
-    "issued_at": TS,
-    "called_at": TS,
-    "completed_at": TS,
-    "outcome": pl.String,
-    "device_id": pl.String,
-}
+# The canonical columns the contract expects (docs/raw_tables.md): one definition.
+COLUMNS = ENTITIES["queue_events"].columns
 
 
 def segments(plan: DemoPlan, year: int) -> pl.DataFrame:

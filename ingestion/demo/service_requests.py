@@ -9,23 +9,15 @@ from __future__ import annotations
 
 import polars as pl
 
-from ingestion.demo.clock import DAY, TS, moment
+from contracts.entities import ENTITIES
+from ingestion.demo.clock import DAY, moment
 from ingestion.demo.entity import EntitySpec
 from ingestion.demo.parameters import DemoPlan
 from ingestion.demo.random_streams import stream_key, with_uniforms
 
 N_WARDS = 12
-COLUMNS = {
-    "request_id": pl.String,
-    "service_id": pl.String,
-    "channel": pl.String,
-    "requested_at": TS,
-    "closed_at": TS,
-    "expected_at": TS,
-    "status": pl.String,
-    "agency": pl.String,
-    "location": pl.String,
-}
+# The canonical columns the contract expects (docs/raw_tables.md): one definition.
+COLUMNS = ENTITIES["service_requests"].columns
 
 
 def segments(plan: DemoPlan, year: int) -> pl.DataFrame:

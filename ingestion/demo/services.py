@@ -5,19 +5,11 @@ from __future__ import annotations
 
 import polars as pl
 
+from contracts.entities import ENTITIES
 from ingestion.demo.parameters import DemoPlan
 
-COLUMNS = {
-    "service_id": pl.String,
-    "name": pl.String,
-    "priority_area": pl.String,
-    "cofog_division": pl.String,
-    "agency": pl.String,
-    "channels": pl.String,
-    "target_wait_minutes": pl.Float64,
-    "target_days_to_complete": pl.Float64,
-    "fee": pl.Float64,
-}
+# The canonical columns the contract expects (docs/raw_tables.md): one definition.
+COLUMNS = ENTITIES["services"].columns
 
 
 def services_frame(plan: DemoPlan) -> pl.DataFrame:

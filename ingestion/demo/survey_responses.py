@@ -14,22 +14,15 @@ import hmac
 
 import polars as pl
 
-from ingestion.demo.clock import TS, moment
+from contracts.entities import ENTITIES
+from ingestion.demo.clock import moment
 from ingestion.demo.entity import EntitySpec
 from ingestion.demo.parameters import DemoPlan
 from ingestion.demo.random_streams import stream_key, with_uniforms
 
 DEMO_HMAC_KEY = b"civic-lakehouse-demo-respondent-key"
-COLUMNS = {
-    "response_id": pl.String,
-    "service_id": pl.String,
-    "channel": pl.String,
-    "responded_at": TS,
-    "satisfaction": pl.Int32,
-    "nps": pl.Int32,
-    "perceived_wait_minutes": pl.Float64,
-    "respondent_key": pl.String,
-}
+# The canonical columns the contract expects (docs/raw_tables.md): one definition.
+COLUMNS = ENTITIES["survey_responses"].columns
 
 
 def citizen_pool_size(size: float) -> int:

@@ -15,8 +15,19 @@ from __future__ import annotations
 from fractions import Fraction as F
 
 from ingestion.demo.bad_rows import BAD_RATE
-from ingestion.demo.costs import CHANNELS, channel_cost_cents, investment_cents, shared_cents
-from ingestion.demo.parameters import ANCHOR_YEAR, CURRENCY, SHARED_CENTRES, DemoPlan, ServicePlan
+from ingestion.demo.costs import (
+    CHANNELS,
+    channel_cost_cents,
+    investment_cents,
+    shared_cents,
+)
+from ingestion.demo.parameters import (
+    ANCHOR_YEAR,
+    CURRENCY,
+    SHARED_CENTRES,
+    DemoPlan,
+    ServicePlan,
+)
 
 
 def _f(x: F | int | None) -> float | None:

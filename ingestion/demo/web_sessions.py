@@ -9,22 +9,14 @@ from __future__ import annotations
 
 import polars as pl
 
-from ingestion.demo.clock import TS, moment
+from contracts.entities import ENTITIES
+from ingestion.demo.clock import moment
 from ingestion.demo.entity import EntitySpec
 from ingestion.demo.parameters import DemoPlan
 from ingestion.demo.random_streams import stream_key, with_uniforms
 
-COLUMNS = {
-    "session_id": pl.String,
-    "service_id": pl.String,
-    "started_at": TS,
-    "ended_at": TS,
-    "completed": pl.Boolean,
-    "last_step": pl.String,
-    "fee_amount": pl.Float64,
-    "device_category": pl.String,
-    "channel_group": pl.String,
-}
+# The canonical columns the contract expects (docs/raw_tables.md): one definition.
+COLUMNS = ENTITIES["web_sessions"].columns
 
 
 def segments(plan: DemoPlan, year: int) -> pl.DataFrame:
