@@ -43,6 +43,9 @@ SERVICES = Entity(
         "target_wait_minutes": pl.Float64,
         "target_days_to_complete": pl.Float64,
         "fee": pl.Float64,
+        # programme(s) that fund the service, `;`-separated (costs booked to a programme
+        # are apportioned to its services)
+        "programme_id": pl.String,
     },
     required=("service_id", "name", "priority_area"),
     checks_service=False,
@@ -137,11 +140,152 @@ LEDGER_ENTRIES = Entity(
     required=("entry_id", "fiscal_year", "cost_centre", "phase", "amount", "currency"),
 )
 
+
+# --- Aggregated entities: what published sources deliver instead of events ---------
+
+SERVICE_TRANSACTIONS = Entity(
+    name="service_transactions",
+    id_column="entry_id",
+    time_column=None,  # the source states the fiscal year (service inventories)
+    columns={
+        "entry_id": pl.String,
+        "fiscal_year": pl.Int32,
+        "service_id": pl.String,
+        "channel": pl.String,
+        # application (a transaction), or an interaction that is not one:
+        # phone_enquiry, website_visit
+        "kind": pl.String,
+        "volume": pl.Float64,
+    },
+    required=("entry_id", "fiscal_year", "service_id", "channel", "kind"),
+    checks_service=False,
+)
+
+SERVICE_STANDARD_RESULTS = Entity(
+    name="service_standard_results",
+    id_column="result_id",
+    time_column=None,
+    columns={
+        "result_id": pl.String,
+        "fiscal_year": pl.Int32,
+        "service_id": pl.String,
+        "standard_id": pl.String,
+        "standard_name": pl.String,
+        "standard_type": pl.String,
+        "channel": pl.String,
+        "target": pl.Float64,  # share of volume that must meet the standard, 0..1
+        "volume_meeting_target": pl.Float64,
+        "total_volume": pl.Float64,
+    },
+    required=("result_id", "fiscal_year", "service_id", "standard_id"),
+    checks_service=False,
+)
+
+WAIT_OBSERVATIONS = Entity(
+    name="wait_observations",
+    id_column="observation_id",
+    time_column="observed_at",
+    columns={
+        "observation_id": pl.String,
+        "site_id": pl.String,
+        "site_name": pl.String,
+        "region": pl.String,
+        "service_id": pl.String,  # the queue or service category the feed names
+        "observed_at": TS,
+        # what the figure is: estimated, actual, appointment, walk_in
+        "wait_kind": pl.String,
+        "wait_minutes": pl.Float64,  # null when the feed gives none (site closed)
+        "customers_waiting": pl.Int64,
+        "customers_served": pl.Int64,
+        "open_counters": pl.Int64,
+        "mean_service_minutes": pl.Float64,
+    },
+    required=("observation_id", "site_id", "observed_at", "wait_kind"),
+    checks_service=False,
+)
+
+WEB_TRAFFIC_DAILY = Entity(
+    name="web_traffic_daily",
+    id_column="row_id",
+    time_column="day",
+    columns={
+        "row_id": pl.String,
+        "property": pl.String,  # the site or agency the analytics cover
+        "report": pl.String,  # the export the row came from (users, devices, ...)
+        "day": TS,  # the day, or the last day of a rolling window
+        "period_days": pl.Int32,  # 1 for a day, 30 for a 30-day window
+        "dimension": pl.String,  # device, channel_group, landing_page, domain, answer
+        "dimension_value": pl.String,
+        "service_id": pl.String,
+        "visits": pl.Int64,
+        "users": pl.Int64,
+        "avg_session_seconds": pl.Float64,
+        "bounce_rate": pl.Float64,  # share 0..1
+        "engagement_rate": pl.Float64,  # share 0..1
+    },
+    required=("row_id", "property", "report", "day"),
+    checks_service=False,
+)
+
+KPI_OBSERVATIONS = Entity(
+    name="kpi_observations",
+    id_column="observation_id",
+    time_column="period_start",
+    columns={
+        "observation_id": pl.String,
+        "publisher": pl.String,  # who published the figure (uk_opg, au_dta, ...)
+        "service_id": pl.String,  # the publisher's service key
+        "service_name": pl.String,
+        # user_satisfaction, digital_take_up, completion_rate, cost_per_transaction,
+        # uptime, transactions, or satisfaction_responses (with the level as dimension)
+        "kpi": pl.String,
+        "dimension": pl.String,
+        "channel": pl.String,
+        "period_start": TS,
+        "period": pl.String,  # month, week, quarter, year
+        "value": pl.Float64,  # null where the publisher marks it not available
+        "unit": pl.String,  # percent, count, currency code
+    },
+    required=("observation_id", "publisher", "service_id", "kpi", "period_start"),
+    checks_service=False,
+)
+
+SURVEY_ANSWERS = Entity(
+    name="survey_answers",
+    id_column="answer_id",
+    time_column="responded_at",
+    columns={
+        "answer_id": pl.String,
+        "survey_id": pl.String,
+        "respondent_key": pl.String,
+        "question_id": pl.String,
+        "question_text": pl.String,
+        "service_id": pl.String,  # null when the question is about no one service
+        "responded_at": TS,
+        "score": pl.Int32,  # 1..5; null when the answer is "don't know" or blank
+        "dont_know": pl.Boolean,
+        "weight": pl.Float64,
+        "area": pl.String,  # e.g. the respondent's ZIP code
+    },
+    required=("answer_id", "survey_id", "respondent_key", "question_id", "responded_at"),
+    checks_service=False,
+)
+
 ENTITIES: dict[str, Entity] = {
     e.name: e
-    for e in (SERVICES, QUEUE_EVENTS, WEB_SESSIONS, SURVEY_RESPONSES, SERVICE_REQUESTS, LEDGER_ENTRIES)
+    for e in (
+        SERVICES, QUEUE_EVENTS, WEB_SESSIONS, SURVEY_RESPONSES, SERVICE_REQUESTS, LEDGER_ENTRIES,
+        SERVICE_TRANSACTIONS, SERVICE_STANDARD_RESULTS, WAIT_OBSERVATIONS, WEB_TRAFFIC_DAILY,
+        KPI_OBSERVATIONS, SURVEY_ANSWERS,
+    )
 }
 
+TRANSACTION_KINDS = ("application", "phone_enquiry", "website_visit")
+WAIT_KINDS = ("estimated", "actual", "appointment", "walk_in")
+KPIS = (
+    "user_satisfaction", "digital_take_up", "completion_rate", "cost_per_transaction",
+    "uptime", "transactions", "satisfaction_responses",
+)
 CHANNELS = ("online", "mobile", "phone", "in_person", "mail", "email", "fax", "other")
 PRIORITY_AREAS = (
     "health", "public_works", "education", "permits", "licences", "social", "transport", "other",

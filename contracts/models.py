@@ -13,7 +13,7 @@ from typing import Optional
 import pandera.polars as pa
 import polars as pl
 
-from contracts.entities import CHANNELS, PHASES, PRIORITY_AREAS
+from contracts.entities import CHANNELS, KPIS, PHASES, PRIORITY_AREAS, TRANSACTION_KINDS, WAIT_KINDS
 
 
 class _Lenient(pa.DataFrameModel):
@@ -32,6 +32,7 @@ class ServiceModel(_Lenient):
     target_wait_minutes: Optional[float] = pa.Field(nullable=True, ge=0)
     target_days_to_complete: Optional[float] = pa.Field(nullable=True, ge=0)
     fee: Optional[float] = pa.Field(nullable=True, ge=0)
+    programme_id: Optional[str] = pa.Field(nullable=True)
 
 
 class QueueEventModel(_Lenient):
@@ -128,6 +129,87 @@ class LedgerEntryModel(_Lenient):
     currency: str = pa.Field(nullable=False, str_length={"min_value": 3, "max_value": 3})
 
 
+class ServiceTransactionModel(_Lenient):
+    entry_id: str = pa.Field(nullable=False)
+    fiscal_year: pl.Int32 = pa.Field(nullable=False)
+    service_id: str = pa.Field(nullable=False)
+    channel: str = pa.Field(nullable=False, isin=list(CHANNELS))
+    kind: str = pa.Field(nullable=False, isin=list(TRANSACTION_KINDS))
+    volume: Optional[float] = pa.Field(nullable=True, ge=0)  # null = not reported
+
+
+class ServiceStandardResultModel(_Lenient):
+    result_id: str = pa.Field(nullable=False)
+    fiscal_year: pl.Int32 = pa.Field(nullable=False)
+    service_id: str = pa.Field(nullable=False)
+    standard_id: str = pa.Field(nullable=False)
+    standard_name: Optional[str] = pa.Field(nullable=True)
+    standard_type: Optional[str] = pa.Field(nullable=True)
+    channel: Optional[str] = pa.Field(nullable=True)
+    target: Optional[float] = pa.Field(nullable=True, ge=0, le=1)
+    volume_meeting_target: Optional[float] = pa.Field(nullable=True, ge=0)
+    total_volume: Optional[float] = pa.Field(nullable=True, ge=0)
+
+
+class WaitObservationModel(_Lenient):
+    observation_id: str = pa.Field(nullable=False)
+    site_id: str = pa.Field(nullable=False)
+    site_name: Optional[str] = pa.Field(nullable=True)
+    region: Optional[str] = pa.Field(nullable=True)
+    service_id: Optional[str] = pa.Field(nullable=True)
+    observed_at: dt.datetime = pa.Field(nullable=False)
+    wait_kind: str = pa.Field(nullable=False, isin=list(WAIT_KINDS))
+    wait_minutes: Optional[float] = pa.Field(nullable=True, ge=0)
+    customers_waiting: Optional[pl.Int64] = pa.Field(nullable=True, ge=0)
+    customers_served: Optional[pl.Int64] = pa.Field(nullable=True, ge=0)
+    open_counters: Optional[pl.Int64] = pa.Field(nullable=True, ge=0)
+    mean_service_minutes: Optional[float] = pa.Field(nullable=True, ge=0)
+
+
+class WebTrafficDailyModel(_Lenient):
+    row_id: str = pa.Field(nullable=False)
+    property: str = pa.Field(nullable=False)
+    report: str = pa.Field(nullable=False)
+    day: dt.datetime = pa.Field(nullable=False)
+    period_days: Optional[pl.Int32] = pa.Field(nullable=True, ge=1)
+    dimension: Optional[str] = pa.Field(nullable=True)
+    dimension_value: Optional[str] = pa.Field(nullable=True)
+    service_id: Optional[str] = pa.Field(nullable=True)
+    visits: Optional[pl.Int64] = pa.Field(nullable=True, ge=0)
+    users: Optional[pl.Int64] = pa.Field(nullable=True, ge=0)
+    avg_session_seconds: Optional[float] = pa.Field(nullable=True, ge=0)
+    bounce_rate: Optional[float] = pa.Field(nullable=True, ge=0, le=1)
+    engagement_rate: Optional[float] = pa.Field(nullable=True, ge=0, le=1)
+
+
+class KpiObservationModel(_Lenient):
+    observation_id: str = pa.Field(nullable=False)
+    publisher: str = pa.Field(nullable=False)
+    service_id: str = pa.Field(nullable=False)
+    service_name: Optional[str] = pa.Field(nullable=True)
+    kpi: str = pa.Field(nullable=False, isin=list(KPIS))
+    dimension: Optional[str] = pa.Field(nullable=True)
+    channel: Optional[str] = pa.Field(nullable=True)
+    period_start: dt.datetime = pa.Field(nullable=False)
+    period: Optional[str] = pa.Field(nullable=True, isin=["day", "week", "month", "quarter", "year"])
+    value: Optional[float] = pa.Field(nullable=True)
+    unit: Optional[str] = pa.Field(nullable=True)
+
+
+class SurveyAnswerModel(_Lenient):
+    answer_id: str = pa.Field(nullable=False)
+    survey_id: str = pa.Field(nullable=False)
+    respondent_key: str = pa.Field(nullable=False)
+    question_id: str = pa.Field(nullable=False)
+    question_text: Optional[str] = pa.Field(nullable=True)
+    service_id: Optional[str] = pa.Field(nullable=True)
+    responded_at: dt.datetime = pa.Field(nullable=False)
+    score: Optional[pl.Int32] = pa.Field(nullable=True, in_range={"min_value": 1, "max_value": 5})
+    dont_know: Optional[bool] = pa.Field(nullable=True)
+    weight: Optional[float] = pa.Field(nullable=True, ge=0)
+    area: Optional[str] = pa.Field(nullable=True)
+
+
 MODELS: dict[str, type[pa.DataFrameModel]] = {
     "services": ServiceModel,
     "queue_events": QueueEventModel,
@@ -135,4 +217,10 @@ MODELS: dict[str, type[pa.DataFrameModel]] = {
     "survey_responses": SurveyResponseModel,
     "service_requests": ServiceRequestModel,
     "ledger_entries": LedgerEntryModel,
+    "service_transactions": ServiceTransactionModel,
+    "service_standard_results": ServiceStandardResultModel,
+    "wait_observations": WaitObservationModel,
+    "web_traffic_daily": WebTrafficDailyModel,
+    "kpi_observations": KpiObservationModel,
+    "survey_answers": SurveyAnswerModel,
 }

@@ -72,6 +72,11 @@ class BatchValidator:
         if missing:
             raise ContractError(f"{ent.name}: required column(s) missing: {', '.join(missing)}")
         typed, type_failures = coerce(batch, ent.columns)
+        # Every canonical column is in the staged data (null where the source has none),
+        # so a raw table always carries the columns the models read.
+        absent = [c for c in ent.columns if c not in typed.columns]
+        if absent:
+            typed = typed.with_columns([pl.lit(None, dtype=ent.columns[c]).alias(c) for c in absent])
         if ent.time_column is not None:
             typed = typed.with_columns(fiscal_year_expr(ent.time_column, ctx.start_month).alias("fiscal_year"))
         elif "fiscal_year" not in typed.columns:

@@ -53,11 +53,14 @@ import pyarrow.dataset as pds
 import pyarrow.fs as pafs
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt.adapters.duckdb.utils import SourceConfig
+from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.expressions import AlwaysTrue, BooleanExpression, In
 from pyiceberg.manifest import FileFormat
 from pyiceberg.table import Table
 
+from contracts.entities import ENTITIES
 from lake.catalog import open_catalog
+from lake.raw_schema import RAW_NAMESPACE, empty_raw_table
 from lake.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -239,7 +242,15 @@ class Plugin(BasePlugin):
 
     def _dataset(self, table_name: str, fiscal_years: list[int] | None):
         settings, catalog = self._open()
-        table = catalog.load_table(table_name)
+        try:
+            table = catalog.load_table(table_name)
+        except NoSuchTableError:
+            empty = empty_raw_table(table_name)
+            if empty is None:
+                raise
+            # no source has delivered this entity yet: its models build, empty
+            log.info("iceberg_raw: %s does not exist yet; reading it as empty", table_name)
+            return empty
         log.info("iceberg_raw: %s fiscal_years=%s", table_name, fiscal_years or "all")
         return iceberg_dataset(table, settings, fiscal_years)
 
@@ -265,8 +276,10 @@ class Plugin(BasePlugin):
             years = None if cli is _NOT_GIVEN else cli
             _, catalog = self._open()
             for namespace in self._namespaces:
-                for identifier in catalog.list_tables(namespace):
-                    name = ".".join(identifier)
+                names = {".".join(identifier) for identifier in catalog.list_tables(namespace)}
+                if namespace == RAW_NAMESPACE:
+                    names |= {f"{RAW_NAMESPACE}.{entity}" for entity in ENTITIES}
+                for name in sorted(names):
                     relation = f"{database}.{name}" if database else name
                     df_name = relation.replace(".", "_") + "_df"
                     datasets[df_name] = self._dataset(name, years)
