@@ -237,7 +237,8 @@ KPI_OBSERVATIONS = Entity(
         "service_id": pl.String,  # the publisher's service key
         "service_name": pl.String,
         # user_satisfaction, digital_take_up, completion_rate, cost_per_transaction,
-        # uptime, transactions, or satisfaction_responses (with the level as dimension)
+        # uptime, transactions, or satisfaction_responses (with the level as dimension);
+        # indicator for any other published figure (its name as dimension)
         "kpi": pl.String,
         "dimension": pl.String,
         "channel": pl.String,
@@ -285,6 +286,9 @@ WAIT_KINDS = ("estimated", "actual", "appointment", "walk_in")
 KPIS = (
     "user_satisfaction", "digital_take_up", "completion_rate", "cost_per_transaction",
     "uptime", "transactions", "satisfaction_responses",
+    # any other published performance figure, named by the dimension (a dashboard's
+    # device share, an MMR indicator): kept, but not one of the standard KPIs above
+    "indicator",
 )
 CHANNELS = ("online", "mobile", "phone", "in_person", "mail", "email", "fax", "other")
 PRIORITY_AREAS = (
