@@ -4,7 +4,9 @@ file) into the lake, one commit per (table, fiscal year, source), every row acco
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pyiceberg.catalog import Catalog
 
@@ -21,6 +23,9 @@ from orchestration.ingest import new_load_id
 
 def default_source_name(kind: str, location: str) -> str:
     """Names the feed, so two cities' feeds of one kind never replace each other."""
+    if "://" in location:  # an endpoint: host and path, without query or client options
+        parts = urlsplit(location)
+        return f"{kind}:" + re.sub(r"[^A-Za-z0-9.-]+", "_", f"{parts.netloc}{parts.path}").strip("_")
     return f"{kind}:{Path(location.rstrip('/')).stem or kind}"
 
 

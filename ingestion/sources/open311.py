@@ -5,7 +5,8 @@ and empty or "0" zipcodes are "not given"; timestamps with offsets
 (`2012-05-23T15:55:28-04:00`, kept as local wall time) or without a T and with
 fractional seconds (`2012-05-22 23:57:23.97`); `updated_datetime` is the close time when
 the status is closed; `expected_datetime` is the SLA due time. GeoReport does not say
-through which channel a request came: channel `other`.
+through which channel a request came: channel `other`. A live endpoint (http or https)
+is read by open311_http into a mirror, then through the same normalisation.
 """
 
 from __future__ import annotations
@@ -46,10 +47,15 @@ def read_records(path: Path, element: str) -> list[dict]:
         root = ET.parse(path).getroot()
     except ET.ParseError as err:
         raise SourceFileError(str(path), f"not well-formed XML ({err})") from err
-    records = []
-    for node in root.iter(element):
-        records.append({child.tag: (None if child.get(_NIL) == "true" else (child.text or "").strip() or None) for child in node})
-    return records
+    return xml_records(root, element)
+
+
+def xml_records(root: ET.Element, element: str) -> list[dict]:
+    """The `element` nodes of a GeoReport XML document as records (xsi:nil and empty are nulls)."""
+    return [
+        {child.tag: (None if child.get(_NIL) == "true" else (child.text or "").strip() or None) for child in node}
+        for node in root.iter(element)
+    ]
 
 
 def _blank(value) -> bool:
@@ -71,20 +77,46 @@ def normalise_request(r: dict) -> dict:
 
 
 class Open311Source(Source):
+    """Files (a file or a directory) or a live endpoint (`http(s)://.../v2`, see open311_http)."""
+
     kind = "open311"
     entities = ("service_requests", "services")
 
+    def __init__(self) -> None:
+        self._synced: dict[str, tuple[str, list[dict], str, list[dict]]] = {}
+
     def extract(self, location: str, entity: str) -> Iterator[tuple[str, pa.RecordBatch]]:
-        if entity == "service_requests":
+        if location.lower().startswith(("http://", "https://")):
+            yield from self._extract_endpoint(location, entity)
+        elif entity == "service_requests":
             for path in files_in(location, (".json", ".xml"), "request"):
-                records = [normalise_request(r) for r in read_records(path, "request")]
-                for batch in text_batches(records, REQUEST_COLUMNS):
-                    yield str(path), batch
+                yield from request_batches(read_records(path, "request"), str(path))
         elif entity == "services":
             for path in files_in(location, (".json", ".xml"), "service"):
-                records = [
-                    {**r, "_priority_area": "other", "_agency": r.get("agency")}
-                    for r in read_records(path, "service")
-                ]
-                for batch in text_batches(records, SERVICE_COLUMNS):
-                    yield str(path), batch
+                yield from service_batches(read_records(path, "service"), str(path))
+
+    def _extract_endpoint(self, location: str, entity: str) -> Iterator[tuple[str, pa.RecordBatch]]:
+        # One fetch per ingest, for both entities, before anything is yielded: an endpoint
+        # that fails fails the first entity, so nothing of it is committed.
+        if location not in self._synced:
+            from ingestion.sources.open311_http import Open311Endpoint  # it imports this module
+
+            endpoint = Open311Endpoint(location)
+            requests, services = endpoint.sync()
+            self._synced[location] = (endpoint.url("requests"), requests, endpoint.url("services"), services)
+        requests_url, requests, services_url, services = self._synced[location]
+        if entity == "service_requests":
+            yield from request_batches(requests, requests_url)
+        elif entity == "services":
+            yield from service_batches(services, services_url)
+
+
+def request_batches(records: list[dict], origin: str) -> Iterator[tuple[str, pa.RecordBatch]]:
+    for batch in text_batches([normalise_request(r) for r in records], REQUEST_COLUMNS):
+        yield origin, batch
+
+
+def service_batches(records: list[dict], origin: str) -> Iterator[tuple[str, pa.RecordBatch]]:
+    records = [{**r, "_priority_area": "other", "_agency": r.get("agency")} for r in records]
+    for batch in text_batches(records, SERVICE_COLUMNS):
+        yield origin, batch
