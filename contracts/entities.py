@@ -222,6 +222,7 @@ WEB_TRAFFIC_DAILY = Entity(
         "avg_session_seconds": pl.Float64,
         "bounce_rate": pl.Float64,  # share 0..1
         "engagement_rate": pl.Float64,  # share 0..1
+        "events": pl.Int64,  # event counts (answers to "was this page helpful")
     },
     required=("row_id", "property", "report", "day"),
     checks_service=False,

@@ -180,6 +180,7 @@ class WebTrafficDailyModel(_Lenient):
     avg_session_seconds: Optional[float] = pa.Field(nullable=True, ge=0)
     bounce_rate: Optional[float] = pa.Field(nullable=True, ge=0, le=1)
     engagement_rate: Optional[float] = pa.Field(nullable=True, ge=0, le=1)
+    events: Optional[pl.Int64] = pa.Field(nullable=True, ge=0)
 
 
 class KpiObservationModel(_Lenient):

@@ -26,7 +26,10 @@ REJECT_SCHEMA = {
 }
 
 # When a row breaks several rules, the one reported first.
-_RULE_ORDER = ("not_nullable", "type", "unique_id", "in_fiscal_year", "known_service")
+_RULE_ORDER = ("source_rejected", "not_nullable", "type", "unique_id", "in_fiscal_year", "known_service")
+# A source that cannot map a row (a fragment of a broken file) gives the reason in this
+# column; the row is quarantined with that reason as its message.
+SOURCE_REJECTED = "_rejected"
 
 
 def _rule_name(check: str) -> str:
@@ -44,6 +47,8 @@ _ROW_RULES = {
 def _message(rule: str, column: str, value: str | None, ctx: LoadContext) -> str:
     if rule in _ROW_RULES:
         return _ROW_RULES[rule]
+    if rule == "source_rejected":
+        return str(value)
     if rule == "not_nullable":
         return f"{column} is missing"
     if rule == "type":
@@ -90,6 +95,17 @@ class BatchValidator:
                 "index", pl.lit("type").alias("rule"), "column", pl.col("value").alias("failure_case")
             )
         ]
+        if SOURCE_REJECTED in typed.columns:
+            failures.append(
+                typed.with_row_index("index")
+                .filter(pl.col(SOURCE_REJECTED).is_not_null())
+                .select(
+                    pl.col("index").cast(pl.Int64),
+                    pl.lit("source_rejected").alias("rule"),
+                    pl.lit(None, dtype=pl.String).alias("column"),
+                    pl.col(SOURCE_REJECTED).cast(pl.String).alias("failure_case"),
+                )
+            )
         try:
             schema.validate(typed, lazy=True)
         except (SchemaErrors, SchemaError) as err:
@@ -127,7 +143,7 @@ class BatchValidator:
         )
         bad_index = fails["index"]
         keep = ~pl.int_range(typed.height, dtype=pl.Int64, eager=True).is_in(bad_index.implode())
-        valid = typed.filter(keep)
+        valid = typed.filter(keep).drop(SOURCE_REJECTED, strict=False)
         if valid.height:
             self.ctx.seen_ids = pl.concat([self.ctx.seen_ids, valid[ent.id_column].drop_nulls().rename("seen")])
         rejects = self._rejects(batch, typed, fails)
