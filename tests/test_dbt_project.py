@@ -49,6 +49,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("target_wait_minutes", pa.float64()),
             ("target_days_to_complete", pa.float64()),
             ("fee", pa.float64()),
+            ("programme_id", pa.string()),
         ]
     ),
     "queue_events": pa.schema(
@@ -348,7 +349,8 @@ MART_COLUMNS = [
     ("responses_score_5", "BIGINT"), ("satisfaction_top2_pct", "DOUBLE"), ("satisfaction_score", "DOUBLE"),
     ("waits_measured", "BIGINT"), ("mean_wait_minutes", "DOUBLE"), ("median_wait_minutes", "DOUBLE"),
     ("p90_wait_minutes", "DOUBLE"), ("target_wait_minutes", "DOUBLE"),
-    ("share_within_wait_standard", "DOUBLE"),
+    ("share_within_wait_standard", "DOUBLE"), ("standards_applicable", "BIGINT"),
+    ("standards_met", "BIGINT"),
 ]
 
 

@@ -6,6 +6,11 @@
 --               the online or in_person channel are not counted again (the web session
 --               or the queue ticket is the transaction); requests without a channel are
 --               not counted.
+--   aggregated: where a source publishes only volumes (service inventories), the
+--               `application` volume per service and channel; used for a (year,
+--               service, channel) only when no event-level source counted it, so a
+--               service is never counted twice. Phone enquiries and website visits are
+--               not transactions.
 -- started = online sessions that are not bounces (last step `start`); completions =
 -- started sessions that completed, so completion rate = completions / started <= 1.
 with online as (
@@ -46,12 +51,34 @@ requests as (
     group by fiscal_year, service_id, channel
 ),
 
-unioned as (
+events as (
     select * from online
     union all
     select * from in_person
     union all
     select * from requests
+),
+
+aggregated as (
+    select
+        fiscal_year,
+        service_id,
+        channel,
+        cast(round(sum(volume)) as bigint) as transactions,
+        cast(null as bigint) as started,
+        cast(null as bigint) as completions
+    from {{ ref('stg_service_transactions') }}
+    where is_transaction and volume is not null
+    group by fiscal_year, service_id, channel
+),
+
+unioned as (
+    select * from events
+    union all
+    select a.*
+    from aggregated as a
+    anti join events as e
+        on e.fiscal_year = a.fiscal_year and e.service_id = a.service_id and e.channel = a.channel
 )
 
 select

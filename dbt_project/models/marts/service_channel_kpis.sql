@@ -42,6 +42,16 @@ waits as (
     select * from {{ ref('int_waits') }}
 ),
 
+standards as (
+    select
+        fiscal_year,
+        service_id,
+        count(*) filter (where is_applicable) as standards_applicable,
+        count(*) filter (where is_target_met) as standards_met
+    from {{ ref('int_service_standards') }}
+    group by fiscal_year, service_id
+),
+
 channel_keys as (
     select fiscal_year, service_id, channel from offered
     union
@@ -152,7 +162,9 @@ select
         as p90_wait_minutes,
     cast(s.target_wait_minutes as double) as target_wait_minutes,
     cast(case when r.channel in ('in_person', 'all') then w.share_within_wait_standard end as double)
-        as share_within_wait_standard
+        as share_within_wait_standard,
+    cast(case when r.channel = 'all' then st.standards_applicable end as bigint) as standards_applicable,
+    cast(case when r.channel = 'all' then st.standards_met end as bigint) as standards_met
 from rows as r
 inner join services as s
     on s.fiscal_year = r.fiscal_year and s.service_id = r.service_id
@@ -160,3 +172,5 @@ left join satisfaction as sat
     on sat.fiscal_year = r.fiscal_year and sat.service_id = r.service_id and sat.channel = r.channel
 left join waits as w
     on w.fiscal_year = r.fiscal_year and w.service_id = r.service_id
+left join standards as st
+    on st.fiscal_year = r.fiscal_year and st.service_id = r.service_id

@@ -18,6 +18,7 @@ typed as (
         cast(target_wait_minutes as double) as target_wait_minutes,
         cast(target_days_to_complete as double) as target_days_to_complete,
         cast(fee as double) as fee,
+        nullif(trim(cast(programme_id as varchar)), '') as programme_ids,
         cast(_load_id as varchar) as load_id,
         cast(_source_file as varchar) as source_file
     from source
