@@ -174,3 +174,4 @@ def test_au_dta_data_file_without_its_definition_fails(lake, tmp_path):
     (tmp_path / "imports-data.json").write_bytes((DTA / "imports-data.json").read_bytes())
     with pytest.raises(SourceFileError, match="imports-definition.json is missing"):
         ingest_source(settings, catalog, "au_dta", str(tmp_path), name="dta_alone")
+
