@@ -15,10 +15,11 @@ from ingestion.sources.nyc311 import Nyc311Source
 from ingestion.sources.open311 import Open311Source
 from ingestion.sources.sandiego_survey import SanDiegoSurveySource
 from ingestion.sources.uk_opg import UkOpgSource
+from ingestion.sources.us_dap import UsDapSource
 
 SOURCES: dict[str, type[Source]] = {cls.kind: cls for cls in (Open311Source, Nyc311Source, UkOpgSource, AuDtaSource, SanDiegoSurveySource)}
 
-SOURCES.update({cls.kind: cls for cls in (CaDmvXmlSource, CaDmvCsvSource, MaRmvXmlSource)})
+SOURCES.update({cls.kind: cls for cls in (CaDmvXmlSource, CaDmvCsvSource, MaRmvXmlSource, UsDapSource)})
 
 
 def source_kind(kind: str) -> Source:
