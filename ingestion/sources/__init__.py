@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ingestion.sources.au_dta import AuDtaSource
 from ingestion.sources.base import Source
+from ingestion.sources.gc_inventory import GcServiceInventorySource
 from ingestion.sources.ca_dmv import CaDmvCsvSource, CaDmvXmlSource
 from ingestion.sources.ma_rmv import MaRmvXmlSource
 from ingestion.sources.nyc311 import Nyc311Source
@@ -20,6 +21,8 @@ from ingestion.sources.us_dap import UsDapSource
 SOURCES: dict[str, type[Source]] = {cls.kind: cls for cls in (Open311Source, Nyc311Source, UkOpgSource, AuDtaSource, SanDiegoSurveySource)}
 
 SOURCES.update({cls.kind: cls for cls in (CaDmvXmlSource, CaDmvCsvSource, MaRmvXmlSource, UsDapSource)})
+
+SOURCES[GcServiceInventorySource.kind] = GcServiceInventorySource
 
 
 def source_kind(kind: str) -> Source:
