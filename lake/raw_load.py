@@ -119,7 +119,10 @@ def split_by_year(files: list[Path], out_dir: Path) -> dict[int | None, Path]:
         path = out_dir / f"fy-{year}.parquet"
         with pq.ParquetWriter(path, schema) as writer:
             for batch in dataset.to_batches(filter=keep):
-                writer.write_batch(batch)
+                # an empty row group has no statistics, and pyiceberg's add_files then
+                # registers the file without its partition values (so partition counts miss it)
+                if batch.num_rows:
+                    writer.write_batch(batch)
         parts[year] = path
     return parts
 
