@@ -117,9 +117,9 @@ def test_uk_opg_repeated_key_and_unknown_data_type_are_quarantined(lake, tmp_pat
     assert sum(r.received for r in records) == 8
     assert len(_loaded(catalog, "opg_test")) == 6
     reasons = {q["rule"]: q["message"] for q in _quarantined(catalog, "opg_test")}
-    assert set(reasons) == {"unique_id", "isin"}
+    assert set(reasons) == {"unique_id", "source_rejected"}
     assert "repeats an earlier row" in reasons["unique_id"]
-    assert reasons["isin"] == "kpi value 'calls-answered' is not an allowed value"
+    assert reasons["source_rejected"].startswith("dataType 'calls-answered' is not one of the OPG figures we map")
 
 
 def test_uk_opg_unreadable_file_fails_naming_it(lake, tmp_path):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from contracts.validate import SOURCE_REJECTED
 from ingestion.sources.base import Source, files_in, read_json_records, text_batches
 from ingestion.sources.kpi_feeds import KPI_COLUMNS, observation
 
@@ -38,8 +39,6 @@ def service_name(path: Path) -> str:
 
 def normalise(record: dict, name: str) -> dict:
     data_type = record.get("dataType")
-    # a dataType we do not know is passed on as the kpi: the contract quarantines it
-    # ("kpi value 'x' is not an allowed value") with the record beside the reason
     kpi, unit = DATA_TYPES.get(data_type, (data_type, None))
     dimension = data_type if kpi == "satisfaction_responses" else None
     raw_channel = record.get("channel")
@@ -52,6 +51,10 @@ def normalise(record: dict, name: str) -> dict:
         PUBLISHER, record.get("service"), name, kpi, dimension, channel,
         period_start, record.get("period"), record.get("count"), unit,
     ))
+    # a dataType we do not know is quarantined by the contract with this reason
+    out[SOURCE_REJECTED] = None if data_type in DATA_TYPES else (
+        f"dataType {data_type!r} is not one of the OPG figures we map ({', '.join(DATA_TYPES)})"
+    )
     return out
 
 
@@ -65,5 +68,5 @@ class UkOpgSource(Source):
         for path in files_in(location, (".json",)):
             name = service_name(path)
             records = [normalise(r, name) for r in read_json_records(path)]
-            for batch in text_batches(records, KPI_COLUMNS):
+            for batch in text_batches(records, {**KPI_COLUMNS, SOURCE_REJECTED: SOURCE_REJECTED}):
                 yield str(path), batch
