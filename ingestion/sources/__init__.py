@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ingestion.sources.au_dta import AuDtaSource
 from ingestion.sources.base import Source
+from ingestion.sources.fdp import FiscalDataPackageSource
 from ingestion.sources.gc_inventory import GcServiceInventorySource
 from ingestion.sources.ca_dmv import CaDmvCsvSource, CaDmvXmlSource
 from ingestion.sources.ma_rmv import MaRmvXmlSource
@@ -23,6 +24,7 @@ SOURCES: dict[str, type[Source]] = {cls.kind: cls for cls in (Open311Source, Nyc
 SOURCES.update({cls.kind: cls for cls in (CaDmvXmlSource, CaDmvCsvSource, MaRmvXmlSource, UsDapSource)})
 
 SOURCES[GcServiceInventorySource.kind] = GcServiceInventorySource
+SOURCES[FiscalDataPackageSource.kind] = FiscalDataPackageSource
 
 
 def source_kind(kind: str) -> Source:

@@ -2,7 +2,7 @@
 
 One rbpo row is one programme of one organisation in one report year (`fy_ef`): the
 planned spending for that year and the two next (planned_spending_1/2/3), the actual
-spending, and FTEs. Each row gives 0..3 ledger entries:
+spending, and FTEs. Each row gives 1..4 ledger entries:
 
 - `approved`, fiscal year fy: planned_spending_1 (FTEs planned_ftes_1);
 - `executed`, fiscal year fy: actual_spending (FTEs actual_ftes);
@@ -63,7 +63,7 @@ def planned_next_year(rows: list[dict]) -> set[tuple[int, str, str]]:
 
 
 def ledger_records(row: dict, planned_ahead: set[tuple[int, str, str]]) -> list[dict]:
-    """The 0..3 entries of one rbpo row, or one entry without amount if it has no figure."""
+    """The 1..4 entries of one rbpo row (one without amount if the row has no figure)."""
     report_year = fiscal_year_end(row.get("fy_ef"))
     org, programme = _key(row)
     records = []
