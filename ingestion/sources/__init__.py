@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from ingestion.sources.au_dta import AuDtaSource
 from ingestion.sources.base import Source
+from ingestion.sources.boston_cityscore import BostonCityScoreSource
 from ingestion.sources.fdp import FiscalDataPackageSource
 from ingestion.sources.gc_inventory import GcServiceInventorySource
 from ingestion.sources.ca_dmv import CaDmvCsvSource, CaDmvXmlSource
 from ingestion.sources.ma_rmv import MaRmvXmlSource
 from ingestion.sources.nyc311 import Nyc311Source
+from ingestion.sources.nyc_mmr import NycMmrSource
 from ingestion.sources.open311 import Open311Source
 from ingestion.sources.sandiego_survey import SanDiegoSurveySource
 from ingestion.sources.uk_opg import UkOpgSource
 from ingestion.sources.us_dap import UsDapSource
 
-SOURCES: dict[str, type[Source]] = {cls.kind: cls for cls in (Open311Source, Nyc311Source, UkOpgSource, AuDtaSource, SanDiegoSurveySource)}
+SOURCES: dict[str, type[Source]] = {cls.kind: cls for cls in (Open311Source, Nyc311Source, UkOpgSource, AuDtaSource, SanDiegoSurveySource, NycMmrSource, BostonCityScoreSource)}
 
 SOURCES.update({cls.kind: cls for cls in (CaDmvXmlSource, CaDmvCsvSource, MaRmvXmlSource, UsDapSource)})
 
