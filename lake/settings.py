@@ -35,6 +35,8 @@ class Settings:
     s3_region: str
     s3_access_key_id: str | None
     s3_secret_access_key: str | None
+    # sources.yml: the published sources a refresh loads besides the landing zone
+    sources_file: Path | None = None
 
     @property
     def catalog_is_sqlite(self) -> bool:
@@ -49,6 +51,11 @@ class Settings:
     def work_dir(self) -> Path:
         """Scratch space for per-run working directories (dlt pipelines, staging)."""
         return self.home / "work"
+
+    @property
+    def state_dir(self) -> Path:
+        """What sources remember between runs (an Open311 endpoint's mirror and cursor)."""
+        return self.home / "state"
 
     def iceberg_properties(self) -> dict[str, str]:
         """pyiceberg catalog properties for this catalog and warehouse."""
@@ -91,4 +98,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         s3_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
         s3_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
         s3_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
+        sources_file=Path(env.get("CIVIC_SOURCES", str(home / "sources.yml"))).expanduser().resolve(),
     )

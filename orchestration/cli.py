@@ -37,8 +37,17 @@ def _refresh(years: list[int]) -> bool:
     from lake.locks import exclusive
     from orchestration.refresh import run_refresh
 
+    from orchestration.sources_config import SourcesConfigError, load_sources
+
     settings = load_settings()
+    try:  # a broken sources.yml is refused before anything runs
+        configured = load_sources(settings.sources_file)
+    except SourcesConfigError as err:
+        print(f"refresh refused: {err}", file=sys.stderr)
+        return False
     print(f"Refreshing FY{years[0]}" + (f"..FY{years[-1]}" if len(years) > 1 else "") + " through Dagster")
+    if configured:
+        print(f"  with {len(configured)} source(s) of {settings.sources_file}: {', '.join(s.name for s in configured)}")
     t0 = time.perf_counter()
     if settings.catalog_is_sqlite:
         # The embedded SQLite catalog takes one writer: refreshes queue one at a time.
@@ -110,6 +119,24 @@ def cmd_loads(args) -> int:
     if args.limit:
         rows = rows[: args.limit]
     print(render(cols, rows, args.format))
+    return 0
+
+
+def cmd_sources(args) -> int:
+    from orchestration.display import render
+    from orchestration.sources_config import SourcesConfigError, load_sources
+
+    path = load_settings().sources_file
+    try:
+        configured = load_sources(path)
+    except SourcesConfigError as err:
+        print(str(err), file=sys.stderr)
+        return 1
+    if not configured:
+        print(f"no sources configured ({path} {'lists none' if path and path.exists() else 'does not exist'})")
+        return 0
+    rows = [(s.name, s.kind, s.location, ", ".join(s.entities)) for s in configured]
+    print(render(["name", "kind", "location", "entities"], rows, args.format))
     return 0
 
 
@@ -191,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=20240401)
     d.set_defaults(func=cmd_demo)
 
-    r = sub.add_parser("refresh", help="refresh fiscal years from the landing location")
+    r = sub.add_parser("refresh", help="refresh fiscal years from the landing location and the sources of sources.yml")
     r.add_argument("--years", required=True, help="e.g. 2024, 2021:2025 or 2021,2023")
     r.set_defaults(func=cmd_refresh)
 
@@ -211,11 +238,15 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--scenario", action="append", help="scenario of plans/scenarios.yml (repeatable; default all)")
     pl.set_defaults(func=cmd_plan)
 
-    i = sub.add_parser("ingest", help="load a published source (file or directory) into the lake")
+    i = sub.add_parser("ingest", help="load a published source (file, directory or open311 http(s) endpoint) into the lake")
     i.add_argument("--source", required=True, help="source kind: open311, nyc311")
     i.add_argument("--name", help="name of the feed (default KIND:location name)")
     i.add_argument("location")
     i.set_defaults(func=cmd_ingest)
+
+    so = sub.add_parser("sources", help="the sources a refresh loads ($CIVIC_SOURCES or $CIVIC_HOME/sources.yml)")
+    so.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    so.set_defaults(func=cmd_sources)
 
     s = sub.add_parser("storage", help="start/stop the local S3-compatible server (SeaweedFS)")
     s.add_argument("action", choices=["up", "down", "status"])

@@ -18,7 +18,9 @@ from lake.counts import partition_rows
 from lake.quarantine import QUARANTINE_TABLE
 from orchestration.partitions import fiscal_years_of_keys
 from orchestration.progress import progress
-from orchestration.ingest import ingest_year
+from orchestration.ingest import LANDING_SOURCE, ingest_year
+from orchestration.source_loads import load_configured_sources
+from orchestration.sources_config import SourcesConfigError
 from orchestration.resources import LakehouseResource
 
 DEFAULT_MAX_QUARANTINE_SHARE = 0.05
@@ -53,7 +55,8 @@ def build_raw_asset(entity: str, partitions_def: dg.PartitionsDefinition, start_
         group_name="raw",
         retry_policy=TRANSIENT_RETRY,
         kinds={"iceberg", "dlt", "pandera"},
-        description=f"Raw `{entity}` (docs/raw_tables.md): landing files of the fiscal year, "
+        description=f"Raw `{entity}` (docs/raw_tables.md): landing files of the fiscal year and that year's rows of "
+        "the sources of sources.yml (docs/sources_config.md), "
         "validated by its pandera contract, one Iceberg commit per fiscal year.",
         check_specs=[
             dg.AssetCheckSpec(
@@ -78,6 +81,32 @@ def build_raw_asset(entity: str, partitions_def: dg.PartitionsDefinition, start_
         per_year: dict[str, dict] = {}
         problems: list[str] = []
         received = loaded = quarantined = 0
+
+        def account(rec) -> None:
+            nonlocal received, loaded, quarantined
+            fy = rec.fiscal_year
+            label = f"FY{fy}" if rec.source == LANDING_SOURCE else f"FY{fy} {rec.source}"
+            in_lake = partition_rows(catalog, f"raw.{entity}", partition_filter(fy, _source=rec.source))
+            in_quarantine = partition_rows(
+                catalog, QUARANTINE_TABLE, partition_filter(fy, entity=entity, source=rec.source)
+            )
+            if rec.received != rec.loaded + rec.quarantined:
+                problems.append(f"{label}: received {rec.received} != loaded {rec.loaded} + quarantined {rec.quarantined}")
+            if in_lake != rec.loaded or in_quarantine != rec.quarantined:
+                problems.append(
+                    f"{label}: Iceberg holds {in_lake} rows and {in_quarantine} quarantined, "
+                    f"the load reported {rec.loaded} and {rec.quarantined}"
+                )
+            per_year[str(fy) if rec.source == LANDING_SOURCE else f"{fy} {rec.source}"] = {
+                "received": rec.received, "loaded": rec.loaded, "quarantined": rec.quarantined,
+                "snapshot_id": rec.snapshot_id, "load_id": rec.load_id,
+            }
+            received, loaded, quarantined = received + rec.received, loaded + rec.loaded, quarantined + rec.quarantined
+            progress(
+                f"  raw.{entity} {label}: received {rec.received:,}, loaded {rec.loaded:,}, "
+                f"quarantined {rec.quarantined:,} ({rec.seconds:.1f}s)"
+            )
+
         for fy in years:
             progress(f"  raw.{entity} FY{fy}: loading")
             try:
@@ -85,26 +114,16 @@ def build_raw_asset(entity: str, partitions_def: dg.PartitionsDefinition, start_
                     rec = ingest_year(settings, catalog, entity, fy, run_id=context.run.run_id)
             except (ContractError, SourceFileError, LookupError) as err:
                 raise data_failure(err) from err
-            in_lake = partition_rows(catalog, f"raw.{entity}", partition_filter(fy, _source=rec.source))
-            in_quarantine = partition_rows(
-                catalog, QUARANTINE_TABLE, partition_filter(fy, entity=entity, source=rec.source)
+            account(rec)
+        # the sources of sources.yml: their rows of these fiscal years (docs/sources_config.md)
+        try:
+            from_sources = load_configured_sources(
+                settings, catalog, entity, years, context.run.run_id, lambda: catalog_write_lock(settings, progress)
             )
-            if rec.received != rec.loaded + rec.quarantined:
-                problems.append(f"FY{fy}: received {rec.received} != loaded {rec.loaded} + quarantined {rec.quarantined}")
-            if in_lake != rec.loaded or in_quarantine != rec.quarantined:
-                problems.append(
-                    f"FY{fy}: Iceberg holds {in_lake} rows and {in_quarantine} quarantined, "
-                    f"the load reported {rec.loaded} and {rec.quarantined}"
-                )
-            per_year[str(fy)] = {
-                "received": rec.received, "loaded": rec.loaded, "quarantined": rec.quarantined,
-                "snapshot_id": rec.snapshot_id, "load_id": rec.load_id,
-            }
-            received, loaded, quarantined = received + rec.received, loaded + rec.loaded, quarantined + rec.quarantined
-            progress(
-                f"  raw.{entity} FY{fy}: received {rec.received:,}, loaded {rec.loaded:,}, "
-                f"quarantined {rec.quarantined:,} ({rec.seconds:.1f}s)"
-            )
+        except (ContractError, SourceFileError, LookupError, SourcesConfigError) as err:
+            raise data_failure(err) from err
+        for rec in from_sources:
+            account(rec)
         share = quarantined / received if received else 0.0
         limit = max_quarantine_share()
         counts = {"received": received, "loaded": loaded, "quarantined": quarantined}

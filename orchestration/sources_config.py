@@ -1,0 +1,101 @@
+"""`sources.yml`: the published sources a refresh loads besides the landing zone.
+
+Found at `$CIVIC_SOURCES` or `$CIVIC_HOME/sources.yml`; no file means no sources. Each
+entry names a feed (the `_source` of its rows), its kind and where it is; a relative
+location is taken from the file's own folder. See docs/sources_config.md.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
+
+import yaml
+
+from ingestion.errors import SourceFileError
+from ingestion.sources import SOURCES, source_kind
+from ingestion.sources.open311_http import is_endpoint, parse_options
+
+KEYS = ("name", "kind", "location", "entities", "options")
+HTTP_KINDS = ("open311",)  # the kinds that read a live endpoint
+# the name is a partition value and a folder name in the warehouse
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
+
+
+class SourcesConfigError(ValueError):
+    """A sources.yml that cannot be used: names the file and the entry."""
+
+
+@dataclass(frozen=True)
+class ConfiguredSource:
+    name: str
+    kind: str
+    location: str  # an absolute path, or a URL with its client options in the fragment
+    entities: tuple[str, ...]  # the raw tables it feeds, in the kind's load order
+
+
+def load_sources(path: Path | None) -> list[ConfiguredSource]:
+    if path is None or not path.exists():
+        return []
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        raise SourcesConfigError(f"{path}: not readable YAML ({err})") from err
+    return parse_sources(data, path)
+
+
+def parse_sources(data, path: Path) -> list[ConfiguredSource]:
+    if data is None:
+        return []
+    if not isinstance(data, dict) or set(data) != {"sources"} or not isinstance(data["sources"], (list, type(None))):
+        raise SourcesConfigError(f"{path}: expected one key, `sources:`, holding a list of entries")
+    parsed: list[ConfiguredSource] = []
+    for i, entry in enumerate(data["sources"] or []):
+        label = f"{path}: sources[{i}]" + (f" ({entry.get('name')})" if isinstance(entry, dict) and entry.get("name") else "")
+        try:
+            parsed.append(_entry(entry, path.parent))
+        except (ValueError, SourceFileError) as err:
+            raise SourcesConfigError(f"{label}: {err}") from err
+        if parsed[-1].name in [s.name for s in parsed[:-1]]:
+            raise SourcesConfigError(f"{label}: the name {parsed[-1].name!r} is used twice (each feed needs its own)")
+    return parsed
+
+
+def _entry(entry, base: Path) -> ConfiguredSource:
+    if not isinstance(entry, dict):
+        raise ValueError("expected a mapping with name, kind and location")
+    unknown = set(entry) - set(KEYS)
+    if unknown:
+        raise ValueError(f"unknown key(s) {', '.join(sorted(map(str, unknown)))}; known: {', '.join(KEYS)}")
+    for key in ("name", "kind", "location"):
+        if not isinstance(entry.get(key), str) or not entry[key].strip():
+            raise ValueError(f"`{key}` is missing or not text")
+    name, kind, location = entry["name"].strip(), entry["kind"].strip(), entry["location"].strip()
+    if not NAME.match(name):
+        raise ValueError(f"name {name!r}: use letters, digits and . _ : - only")
+    if kind not in SOURCES:
+        raise ValueError(f"unknown kind {kind!r}; known: {', '.join(sorted(SOURCES))}")
+    produces = source_kind(kind).entities
+    wanted = entry.get("entities") or list(produces)
+    if not isinstance(wanted, list) or not all(isinstance(e, str) and e in produces for e in wanted):
+        raise ValueError(f"`entities` must be a list drawn from {', '.join(produces)}")
+    options = entry.get("options") or {}
+    if not isinstance(options, dict):
+        raise ValueError("`options` must be a mapping")
+    if is_endpoint(location):
+        if kind not in HTTP_KINDS:
+            raise ValueError(f"{kind} reads files and folders; http(s) endpoints are read by {', '.join(HTTP_KINDS)}")
+        url, _, fragment = location.partition("#")
+        text = {**dict(parse_qsl(fragment)), **{str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in options.items()}}
+        parse_options(text, url)  # refuse a bad option now, not halfway through a refresh
+        location = f"{url}#{urlencode(text)}" if text else url
+    else:
+        if options:
+            raise ValueError("`options` apply to http(s) endpoints only")
+        resolved = (base / Path(location).expanduser()).resolve()
+        if not resolved.exists():
+            raise ValueError(f"location {location!r} does not exist (looked for {resolved})")
+        location = str(resolved)
+    return ConfiguredSource(name, kind, location, tuple(e for e in produces if e in wanted))
