@@ -60,6 +60,8 @@ def load_source_years(
 ) -> list[LoadRecord]:
     spec = entity_spec(entity)
     source = source_kind(src.kind)  # one instance: an endpoint is fetched once per call
+    if hasattr(source, "state_dir"):  # a kind that remembers an endpoint between runs
+        source.state_dir = settings.state_dir
     month = settings.fiscal_year_start_month
     records: list[LoadRecord] = []
     if spec.time_column is None and "fiscal_year" not in spec.columns:

@@ -277,3 +277,31 @@ def test_an_endpoint_that_stays_down_fails_naming_the_url_and_loads_nothing(lake
     # the command line says the same, and fails
     assert main(["ingest", "--source", "open311", f"{root}#attempts=2&backoff=0.01"]) == 1
     assert f"{root}/services.json" in capsys.readouterr().err
+
+
+def test_an_endpoint_in_sources_yml_feeds_the_refreshed_year(lake, server, civic_home, monkeypatch):
+    """What a refresh's raw assets call, with the endpoint and its options from sources.yml."""
+    from orchestration.source_loads import load_configured_sources
+
+    monkeypatch.delenv("CIVIC_SOURCES", raising=False)
+    (civic_home / "sources.yml").write_text(f"""
+sources:
+  - name: sf
+    kind: open311
+    location: {server.url('sanfrancisco')}
+    options: {{format: xml, since: 2012-05-01, page_size: {SERVER_CAP}, timeout: {TIMEOUT}, backoff: 0.01}}
+""")
+    settings, catalog = load_settings(), lake[1]
+    root = ET.parse(SAN_FRANCISCO / "san_francisco_requests.xml").getroot()
+    years = {dt.datetime.fromisoformat(r.findtext("requested_datetime")).year for r in root.findall("request")}
+    assert years == {2012}
+    n_services = len(ET.parse(SAN_FRANCISCO / "san_francisco_services.xml").getroot().findall("service"))
+
+    services = load_configured_sources(settings, catalog, "services", [2012, 2013])
+    requests = load_configured_sources(settings, catalog, "service_requests", [2012, 2013])
+
+    assert [(r.fiscal_year, r.source, r.loaded) for r in services] == [(2012, "sf", n_services), (2013, "sf", n_services)]
+    assert [(r.fiscal_year, r.received, r.loaded, r.quarantined) for r in requests] == [(2012, 56, 56, 0), (2013, 0, 0, 0)]
+    assert {r["fiscal_year"] for r in _rows(catalog, "sf").values()} == {2012}
+    assert all(c["query"]["start_date"] for c in server.calls("requests.xml"))
+    assert (settings.state_dir / "open311").is_dir()

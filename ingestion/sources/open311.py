@@ -82,7 +82,8 @@ class Open311Source(Source):
     kind = "open311"
     entities = ("service_requests", "services")
 
-    def __init__(self) -> None:
+    def __init__(self, state_dir: Path | None = None) -> None:
+        self.state_dir = state_dir  # where endpoint mirrors live (default $CIVIC_HOME/state)
         self._synced: dict[str, tuple[str, list[dict], str, list[dict]]] = {}
 
     def extract(self, location: str, entity: str) -> Iterator[tuple[str, pa.RecordBatch]]:
@@ -101,7 +102,7 @@ class Open311Source(Source):
         if location not in self._synced:
             from ingestion.sources.open311_http import Open311Endpoint  # it imports this module
 
-            endpoint = Open311Endpoint(location)
+            endpoint = Open311Endpoint(location, self.state_dir)
             requests, services = endpoint.sync()
             self._synced[location] = (endpoint.url("requests"), requests, endpoint.url("services"), services)
         requests_url, requests, services_url, services = self._synced[location]
