@@ -10,6 +10,7 @@ from collections import Counter
 
 import pytest
 
+from conftest import use_home
 from lake.catalog import open_catalog
 from lake.commit import partition_filter
 from lake.loads import read_loads
@@ -17,7 +18,6 @@ from lake.marts_query import run_query
 from lake.settings import load_settings
 from orchestration.cli import main
 
-SIZE = 0.3
 YEARS = list(range(2021, 2026))
 RULE_OF_KIND = {
     "negative_wait": "called_after_issued",
@@ -34,16 +34,11 @@ ID_COLUMN = {
 
 
 @pytest.fixture(scope="module")
-def refreshed(tmp_path_factory):
-    home = tmp_path_factory.mktemp("e2e") / "civic"
+def refreshed(demo_build):
+    home, truths, _ = demo_build
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CIVIC_HOME", str(home))
-        for var in ("CIVIC_CATALOG_URI", "CIVIC_WAREHOUSE", "CIVIC_LANDING", "CIVIC_DUCKDB", "DAGSTER_HOME"):
-            mp.delenv(var, raising=False)
-        assert main(["demo", "--size", str(SIZE)]) == 0
-        settings = load_settings()
-        truths = json.loads((home / "landing" / "demo_truths.json").read_text())
-        yield settings, truths
+        use_home(mp, home)
+        yield load_settings(), truths
 
 
 def _mart(settings, where="true"):

@@ -12,8 +12,6 @@ that renders the demo's closing note.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import shutil
@@ -23,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import use_home
 from lake.catalog import open_catalog
 from lake.marts_query import run_query
 from lake.settings import load_settings
@@ -32,7 +31,6 @@ from orchestration.plan import PlanUnavailable, plan_command
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
 
 REPO = Path(__file__).resolve().parents[1]
-SIZE = 0.3
 YEARS = list(range(2021, 2026))
 FISCAL_YEAR_MARTS = ("service_channel_kpis", "unit_costs", "cost_per_outcome", "scorecard",
                      "perceived_vs_measured", "service_requests_summary")
@@ -43,20 +41,11 @@ CLINIC = "SVC-001"  # the one demo service without an online channel
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    home = tmp_path_factory.mktemp("marts_e2e") / "civic"
+def demo(demo_build):
+    home, truths, output = demo_build
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CIVIC_HOME", str(home))
-        mp.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-        for var in ("CIVIC_CATALOG_URI", "CIVIC_WAREHOUSE", "CIVIC_LANDING", "CIVIC_DUCKDB", "DAGSTER_HOME",
-                    "CIVIC_PLAN_SCENARIOS"):
-            mp.delenv(var, raising=False)
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            assert main(["demo", "--size", str(SIZE)]) == 0, out.getvalue()[-3000:]
-        settings = load_settings()
-        truths = json.loads((home / "landing" / "demo_truths.json").read_text())
-        yield settings, truths, out.getvalue()
+        use_home(mp, home)
+        yield load_settings(), truths, output
 
 
 def rows(settings, sql: str) -> list[dict]:

@@ -11,8 +11,8 @@ from ingestion.sources.au_dta import AuDtaSource
 from ingestion.sources.base import Source
 from ingestion.sources.boston_cityscore import BostonCityScoreSource
 from ingestion.sources.fdp import FiscalDataPackageSource
-from ingestion.sources.gc_inventory import GcServiceInventorySource
 from ingestion.sources.ca_dmv import CaDmvCsvSource, CaDmvXmlSource
+from ingestion.sources.gc_inventory import GcServiceInventorySource
 from ingestion.sources.ma_rmv import MaRmvXmlSource
 from ingestion.sources.nyc311 import Nyc311Source
 from ingestion.sources.nyc_mmr import NycMmrSource
@@ -21,12 +21,15 @@ from ingestion.sources.sandiego_survey import SanDiegoSurveySource
 from ingestion.sources.uk_opg import UkOpgSource
 from ingestion.sources.us_dap import UsDapSource
 
-SOURCES: dict[str, type[Source]] = {cls.kind: cls for cls in (Open311Source, Nyc311Source, UkOpgSource, AuDtaSource, SanDiegoSurveySource, NycMmrSource, BostonCityScoreSource)}
-
-SOURCES.update({cls.kind: cls for cls in (CaDmvXmlSource, CaDmvCsvSource, MaRmvXmlSource, UsDapSource)})
-
-SOURCES[GcServiceInventorySource.kind] = GcServiceInventorySource
-SOURCES[FiscalDataPackageSource.kind] = FiscalDataPackageSource
+KINDS: tuple[type[Source], ...] = (
+    Open311Source, Nyc311Source,  # 3-1-1 requests
+    GcServiceInventorySource, FiscalDataPackageSource,  # inventories and budgets
+    CaDmvXmlSource, CaDmvCsvSource, MaRmvXmlSource,  # queue and wait-time feeds
+    UsDapSource,  # web analytics
+    UkOpgSource, AuDtaSource, NycMmrSource, BostonCityScoreSource,  # published KPIs
+    SanDiegoSurveySource,  # resident surveys
+)
+SOURCES: dict[str, type[Source]] = {cls.kind: cls for cls in KINDS}
 
 
 def source_kind(kind: str) -> Source:

@@ -22,6 +22,7 @@ select
     cast(max(day) as date) as last_day,
     cast(sum(visits) as bigint) as visits,
     cast(sum(users) as bigint) as users,
+    cast(sum(events) as bigint) as events,
     cast(coalesce(
         sum(avg_session_seconds * visits) / nullif(sum(visits) filter (where avg_session_seconds is not null), 0),
         avg(avg_session_seconds)) as double) as avg_session_seconds,

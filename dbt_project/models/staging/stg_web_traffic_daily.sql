@@ -18,6 +18,7 @@ select
     cast(service_id as varchar) as service_id,
     cast(visits as bigint) as visits,
     cast(users as bigint) as users,
+    cast(events as bigint) as events,
     cast(avg_session_seconds as double) as avg_session_seconds,
     cast(bounce_rate as double) as bounce_rate,
     cast(engagement_rate as double) as engagement_rate,
