@@ -15,6 +15,15 @@ from lake.settings import load_settings
 DEMO_YEARS = "2021:2025"
 
 
+def _local_time(text: str):
+    import datetime as dt
+
+    try:
+        return dt.datetime.fromisoformat(text).replace(tzinfo=None)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date and time: {text!r} (e.g. 2018-12-11T10:00)") from None
+
+
 def _setup(args) -> None:
     if getattr(args, "home", None):
         os.environ["CIVIC_HOME"] = str(Path(args.home).resolve())
@@ -160,7 +169,10 @@ def cmd_ingest(args) -> int:
 
     settings = load_settings()
     try:
-        records = ingest_source(settings, open_catalog(settings), args.source, args.location, name=args.name)
+        records = ingest_source(
+            settings, open_catalog(settings), args.source, args.location, name=args.name,
+            observed_at=args.observed_at,
+        )
     except (SourceFileError, ContractError, KeyError) as err:
         print(f"ingest failed: {err}", file=sys.stderr)
         return 1
@@ -239,7 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
     pl.set_defaults(func=cmd_plan)
 
     i = sub.add_parser("ingest", help="load a published source (file, directory or open311 http(s) endpoint) into the lake")
-    i.add_argument("--source", required=True, help="source kind: open311, nyc311")
+    i.add_argument("--source", required=True, help="source kind, e.g. open311, nyc311, gc_service_inventory, fiscal_data_package (README.md lists all)")
+    i.add_argument("--observed-at", type=_local_time, help="local time a snapshot feed without a time of its own was "
+                   "fetched (ca_dmv_xml, ma_rmv_xml), e.g. 2018-12-11T10:00")
     i.add_argument("--name", help="name of the feed (default KIND:location name)")
     i.add_argument("location")
     i.set_defaults(func=cmd_ingest)

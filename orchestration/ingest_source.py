@@ -30,9 +30,10 @@ def default_source_name(kind: str, location: str) -> str:
 
 
 def ingest_source(
-    settings: Settings, catalog: Catalog, kind: str, location: str, name: str | None = None, run_id: str | None = None
+    settings: Settings, catalog: Catalog, kind: str, location: str, name: str | None = None, run_id: str | None = None,
+    observed_at: dt.datetime | None = None,
 ) -> list[LoadRecord]:
-    source = source_kind(kind)
+    source = source_kind(kind, observed_at)
     name = name or default_source_name(kind, location)
     records: list[LoadRecord] = []
     years: set[int] = set()

@@ -173,6 +173,22 @@ def test_a_feed_without_a_time_fails_naming_the_file(lake, tmp_path):
     assert not catalog.table_exists("raw.wait_observations")
 
 
+def test_the_real_files_as_they_are_with_the_time_stated_on_the_command_line(lake, capsys):
+    from orchestration.cli import main
+
+    feed = MA / "rmv_waittime.xml"
+    branches = ET.parse(feed).getroot().findall("branch")
+    assert main(["ingest", "--source", "ma_rmv_xml", str(feed), "--observed-at", "2017-03-01T10:15"]) == 0
+    assert f"received {2 * len(branches):,} = loaded {2 * len(branches):,} + quarantined 0" in capsys.readouterr().out
+    settings, catalog = lake
+    rows = catalog.load_table("raw.wait_observations").scan().to_arrow().to_pylist()
+    assert {r["observed_at"] for r in rows} == {dt.datetime(2017, 3, 1, 10, 15)}
+    with pytest.raises(SystemExit):  # argparse refuses it with a message
+        main(["ingest", "--source", "ca_dmv_xml", str(CA / "ca_dmv_waittimes_feed_response.xml"),
+              "--observed-at", "not a time"])
+    assert "not a date and time" in capsys.readouterr().err
+
+
 def test_a_broken_first_document_fails_the_file(lake, tmp_path):
     settings, catalog = lake
     feed = tmp_path / "ca_dmv_2018-12-11T10-00.xml"

@@ -7,6 +7,8 @@ is kept as it came. Types are left to the contracts, which coerce and quarantine
 
 from __future__ import annotations
 
+import datetime as dt
+
 from ingestion.sources.au_dta import AuDtaSource
 from ingestion.sources.base import Source
 from ingestion.sources.boston_cityscore import BostonCityScoreSource
@@ -32,8 +34,10 @@ KINDS: tuple[type[Source], ...] = (
 SOURCES: dict[str, type[Source]] = {cls.kind: cls for cls in KINDS}
 
 
-def source_kind(kind: str) -> Source:
+def source_kind(kind: str, observed_at: dt.datetime | None = None) -> Source:
     try:
-        return SOURCES[kind]()
+        source = SOURCES[kind]()
     except KeyError:
         raise KeyError(f"unknown source kind {kind!r}; known: {', '.join(sorted(SOURCES))}") from None
+    source.observed_at = observed_at
+    return source

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,9 @@ BATCH_ROWS = 50_000
 
 class Source:
     kind: str = ""
+    # When the user states the moment a snapshot feed was taken (`--observed-at`), for
+    # feeds that carry no time of their own; None = from the file (name) or an error.
+    observed_at: "dt.datetime | None" = None
     # Entities in load order: dated entities first, so reference data (a service
     # catalogue without dates) can be filed under the fiscal years they cover.
     entities: tuple[str, ...] = ()

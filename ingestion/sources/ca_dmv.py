@@ -14,6 +14,8 @@ the scraper stored UTC, shown here as Pacific wall-clock time like every other f
 
 from __future__ import annotations
 
+import datetime as dt
+
 import csv
 import xml.etree.ElementTree as ET
 import xml.parsers.expat as expat
@@ -123,8 +125,8 @@ def category_records(branch: ET.Element, category: ET.Element, observed_at: str)
     ]
 
 
-def xml_records(path: Path) -> list[dict]:
-    observed_at = snapshot_time(path).isoformat()
+def xml_records(path: Path, stated: dt.datetime | None = None) -> list[dict]:
+    observed_at = snapshot_time(path, stated).isoformat()
     try:
         data = path.read_bytes()
     except OSError as err:
@@ -228,7 +230,7 @@ class CaDmvXmlSource(Source):
         if entity != "wait_observations":
             return
         for path in files_in(location, (".xml", ".txt")):
-            for batch in text_batches(xml_records(path), {**WAIT_COLUMNS, REJECTED: REJECTED}):
+            for batch in text_batches(xml_records(path, self.observed_at), {**WAIT_COLUMNS, REJECTED: REJECTED}):
                 yield str(path), batch
 
 

@@ -10,6 +10,8 @@ site) and carries no timestamp: the snapshot time comes from the file name.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,8 +63,8 @@ def branch_records(branch: ET.Element, observed_at: str) -> list[dict]:
     return records
 
 
-def read_branches(path: Path) -> list[dict]:
-    observed_at = snapshot_time(path).isoformat()
+def read_branches(path: Path, stated: dt.datetime | None = None) -> list[dict]:
+    observed_at = snapshot_time(path, stated).isoformat()
     try:
         root = ET.parse(path).getroot()
     except (ET.ParseError, OSError) as err:
@@ -80,5 +82,5 @@ class MaRmvXmlSource(Source):
         if entity != "wait_observations":
             return
         for path in files_in(location, (".xml",)):
-            for batch in text_batches(read_branches(path), WAIT_COLUMNS):
+            for batch in text_batches(read_branches(path, self.observed_at), WAIT_COLUMNS):
                 yield str(path), batch

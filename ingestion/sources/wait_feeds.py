@@ -86,16 +86,17 @@ def time_in_name(name: str) -> dt.datetime | None:
         return None
 
 
-def snapshot_time(path: Path) -> dt.datetime:
+def snapshot_time(path: Path, stated: dt.datetime | None = None) -> dt.datetime:
     """When a feed without a timestamp of its own was fetched: the time in its file name.
 
     Guessing (the file's modification time, the time of the ingest) would date a copied
     or late-loaded snapshot wrongly and file it under the wrong fiscal year."""
-    moment = time_in_name(path.name)
+    moment = time_in_name(path.name) or stated
     if moment is None:
         raise SourceFileError(
             str(path),
-            "the feed carries no observation time; name the file with the local time it was "
-            f"fetched, e.g. {path.stem}_2018-12-10T13-15{path.suffix}",
+            "the feed carries no observation time; state the local time it was fetched "
+            "(civic ingest --observed-at 2018-12-10T13:15) or put it in the file name, "
+            f"e.g. {path.stem}_2018-12-10T13-15{path.suffix}",
         )
     return moment
