@@ -15,6 +15,7 @@ import polars as pl
 from contracts.entities import Entity
 from contracts.fiscal_year import fiscal_year_window
 from contracts.models import MODELS
+from contracts.seen_ids import SeenIds
 
 
 @dataclass
@@ -27,7 +28,7 @@ class LoadContext:
     start_month: int = 1
     known_services: frozenset[str] | None = None
     # ids accepted by earlier batches of the same load (for unique_id across batches)
-    seen_ids: pl.Series = field(default_factory=lambda: pl.Series("seen", [], dtype=pl.String))
+    seen_ids: SeenIds = field(default_factory=SeenIds)
 
 
 def schema_for(entity: Entity, ctx: LoadContext) -> pa.DataFrameSchema:
@@ -36,10 +37,9 @@ def schema_for(entity: Entity, ctx: LoadContext) -> pa.DataFrameSchema:
     seen = ctx.seen_ids
 
     def unique_id(data) -> pl.LazyFrame:
-        col = pl.col(data.key)
-        return data.lazyframe.select(
-            col.is_null() | (col.is_first_distinct() & ~col.is_in(seen.implode()))
-        )
+        # a repeat of an earlier row of this batch or of an id an earlier batch accepted
+        repeats = seen.repeats(data.lazyframe.select(data.key).collect().to_series())
+        return data.lazyframe.select(pl.col(data.key).is_null() | ~pl.lit(pl.Series(repeats)))
 
     updates: dict[str, dict] = {
         id_col: {"checks": [*schema.columns[id_col].checks, pa.Check(unique_id, name="unique_id")]}

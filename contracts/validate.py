@@ -144,8 +144,7 @@ class BatchValidator:
         bad_index = fails["index"]
         keep = ~pl.int_range(typed.height, dtype=pl.Int64, eager=True).is_in(bad_index.implode())
         valid = typed.filter(keep).drop(SOURCE_REJECTED, strict=False)
-        if valid.height:
-            self.ctx.seen_ids = pl.concat([self.ctx.seen_ids, valid[ent.id_column].drop_nulls().rename("seen")])
+        self.ctx.seen_ids.add(valid[ent.id_column])
         rejects = self._rejects(batch, typed, fails)
         return valid, rejects
 
