@@ -217,13 +217,18 @@ def markdown(results: dict) -> str:
     q = m.get("queries")
     if q:
         lines += ["", f"## 5. BI queries (`civic query` path; lake: {q['lake_years']})", "",
-                  "| query | rows | in process p50 / p95 ms | CLI p50 / p95 s |", "|---|---:|---|---|"]
+                  "| query | rows | in process p50 / p95 ms | in one session p50 / p95 ms | CLI p50 / p95 s |",
+                  "|---|---:|---|---|---|"]
+
+        def ms(r: dict) -> str:
+            return f"{_n(r['p50_ms'], 1)} / {_n(r['p95_ms'], 1)} (n={r['n']})" if r.get("n") else "-"
+
         for name, r in q["in_process"].items():
             c = q["cli"].get(name, {})
             cli = f"{_n((c.get('p50_ms') or 0) / 1000)} / {_n((c.get('p95_ms') or 0) / 1000)}" if c.get("n") else "-"
-            lines.append(f"| {name} | {r['rows']} | {_n(r['p50_ms'], 1)} / {_n(r['p95_ms'], 1)} (n={r['n']}) | {cli} |")
+            lines.append(f"| {name} | {r['rows']} | {ms(r)} | {ms(q.get('in_session', {}).get(name, {}))} | {cli} |")
         a, c = q["in_process_all"], q["cli_all"]
-        lines.append(f"| all | | {_n(a['p50_ms'], 1)} / {_n(a['p95_ms'], 1)} (n={a['n']}) | "
+        lines.append(f"| all | | {ms(a)} | {ms(q.get('in_session_all', {}))} | "
                      f"{_n((c['p50_ms'] or 0) / 1000)} / {_n((c['p95_ms'] or 0) / 1000)} (n={c['n']}) |")
         if q["errors"]:
             lines += ["", "Errors: " + "; ".join(f"{k}: {v}" for k, v in q["errors"].items())]
