@@ -9,7 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-from contracts.fiscal_year import parse_years
 from lake.settings import load_settings
 
 DEMO_YEARS = "2021:2025"
@@ -27,8 +26,8 @@ def _local_time(text: str):
 def _setup(args) -> None:
     if getattr(args, "home", None):
         os.environ["CIVIC_HOME"] = str(Path(args.home).resolve())
+    from orchestration.environment import export_settings_env
     from orchestration.instance import prepare_dagster_home
-    from orchestration.resources import export_settings_env
 
     export_settings_env()
     prepare_dagster_home(load_settings())
@@ -77,6 +76,7 @@ def _refresh(years: list[int]) -> bool:
 
 
 def cmd_demo(args) -> int:
+    from contracts.fiscal_year import parse_years
     from ingestion.demo import generate_demo
     from orchestration.summary import print_summary
 
@@ -97,6 +97,8 @@ def cmd_demo(args) -> int:
 
 
 def cmd_refresh(args) -> int:
+    from contracts.fiscal_year import parse_years
+
     return 0 if _refresh(parse_years(args.years)) else 1
 
 

@@ -7,6 +7,7 @@ from pyiceberg.catalog import Catalog
 
 from lake.catalog import open_catalog
 from lake.settings import Settings, load_settings
+from orchestration.environment import export_settings_env  # noqa: F401 - its former home
 
 
 class LakehouseResource(dg.ConfigurableResource):
@@ -24,13 +25,3 @@ class LakehouseResource(dg.ConfigurableResource):
 
     def catalog(self) -> Catalog:
         return open_catalog(self.settings())
-
-
-def export_settings_env() -> None:
-    """Pin CIVIC_HOME as an absolute path for child processes: dbt runs in its project
-    directory, where a relative `.civic` would mean somewhere else. (The dbt profile
-    derives the DuckDB path from CIVIC_HOME unless CIVIC_DUCKDB is set.)"""
-    import os
-
-    os.environ["CIVIC_HOME"] = str(load_settings().home)
-    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
