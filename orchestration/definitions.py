@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from orchestration.assets.dbt import build_dbt_assets, mart_keys
 from orchestration.assets.publish import build_publish_asset
 from orchestration.assets.raw import build_raw_assets
 from orchestration.dbt_project import DBT_EXECUTABLE, civic_dbt
 from orchestration.partitions import fiscal_year_partitions, start_month_from_env
-from orchestration.resources import LakehouseResource, export_settings_env
+from orchestration.resources import CivicDbtCliResource, LakehouseResource, export_settings_env
 from orchestration.schedules import build_annual_schedule
 
 export_settings_env()
@@ -33,5 +32,5 @@ defs = dg.Definitions(
     # One process per run: a step process would re-import the whole stack (~8 s each),
     # far more than the raw loads themselves take.
     executor=dg.in_process_executor,
-    resources={"lakehouse": LakehouseResource(), "dbt": DbtCliResource(project_dir=civic_dbt, dbt_executable=DBT_EXECUTABLE)},
+    resources={"lakehouse": LakehouseResource(), "dbt": CivicDbtCliResource(project_dir=civic_dbt, dbt_executable=DBT_EXECUTABLE)},
 )
