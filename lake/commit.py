@@ -1,16 +1,20 @@
 """Replace one fiscal year of one table in a single atomic Iceberg commit.
 
-Staged Parquet files are copied into the table's data folder and registered with
-`add_files`; the year's previous files are dropped by a partition delete in the same
-transaction. Re-running a year is idempotent, a crash leaves the previous snapshot in
-place, and readers never see half a load. Earlier snapshots stay readable (time travel).
+Staged Parquet files are moved into the table's data folder (renamed on the same local
+filesystem, copied to S3) and registered with `add_files`; the year's previous files are
+dropped by a partition delete in the same transaction. Re-running a year is idempotent, a
+crash leaves the previous snapshot in place, and readers never see half a load. Earlier
+snapshots stay readable (time travel).
 """
 
 from __future__ import annotations
 
+import errno
+import os
 import shutil
 import warnings
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pyarrow.parquet as pq
 from pyiceberg.expressions import And, BooleanExpression, EqualTo, IsNull
@@ -25,7 +29,29 @@ def partition_filter(fiscal_year: int | None, **equals: str) -> BooleanExpressio
     return expr
 
 
-def _copy_into_table(table: Table, local: Path, target: str) -> None:
+def _local_path(location: str) -> Path | None:
+    """The filesystem path of a `file://` (or scheme-less) location, read as pyiceberg's
+    PyArrowFileIO reads it; None for S3 and the like."""
+    parsed = urlparse(location)
+    if not parsed.scheme:
+        return Path(os.path.abspath(location))
+    if parsed.scheme == "file":
+        return Path(f"{parsed.netloc}{parsed.path}")
+    return None
+
+
+def _move_into_table(table: Table, local: Path, target: str) -> None:
+    """Move a staged file into the table's data folder: a rename on the same local
+    filesystem (no byte is copied), else a streamed copy (S3, another disk)."""
+    dest = _local_path(target)
+    if dest is not None:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(local, dest)
+            return
+        except OSError as err:
+            if err.errno != errno.EXDEV:
+                raise
     with open(local, "rb") as src, table.io.new_output(target).create(overwrite=True) as dst:
         shutil.copyfileobj(src, dst, length=8 << 20)
 
@@ -44,7 +70,7 @@ def replace_partition(
         if pq.ParquetFile(local).metadata.num_rows == 0:
             continue
         target = f"{table.location()}/data/{partition_path}/{file_prefix}-{i:05d}.parquet"
-        _copy_into_table(table, local, target)
+        _move_into_table(table, local, target)
         targets.append(target)
     props = {k: str(v) for k, v in properties.items()}
     with table.transaction() as tx, warnings.catch_warnings():

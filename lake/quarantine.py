@@ -12,6 +12,7 @@ import pyarrow as pa
 from pyiceberg.catalog import Catalog
 
 from lake.commit import partition_filter, replace_partition
+from lake.maintenance import expire_snapshots
 from lake.tables import ensure_table
 
 QUARANTINE_TABLE = "quarantine.rejected_rows"
@@ -43,7 +44,8 @@ def replace_quarantine(
     table = ensure_table(
         catalog, QUARANTINE_TABLE, QUARANTINE_ARROW, partition_by=("entity", "fiscal_year", "source")
     )
-    return replace_partition(
+    # replaced at every load: expired snapshots keep commits cheap
+    snapshot = replace_partition(
         table,
         [quarantine_file] if quarantine_file else [],
         partition_filter(fiscal_year, entity=entity, source=source),
@@ -51,3 +53,5 @@ def replace_quarantine(
         file_prefix=load_id,
         properties=properties,
     )
+    expire_snapshots(table)
+    return snapshot

@@ -1,0 +1,75 @@
+"""Micro-benchmark: does a bookkeeping commit cost the same whatever the history?
+(Not a test, not part of `python -m bench`.)
+
+Commits N loads the way a refresh does (the quarantine partition of an (entity, year)
+replaced, then one `raw.loads` row appended) into a fresh embedded lake, and prints the
+time of each commit at a few points of the history, with the table's snapshot and
+manifest counts, then the time to read the whole ledger:
+
+    uv run python -m bench.lake_history --loads 600
+    uv run python -m bench.lake_history --loads 600 --retention-hours 0   # quarantine expiry at work
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from lake import maintenance
+from lake.catalog import open_catalog
+from lake.loads import LOADS_TABLE, LoadRecord, read_loads, record_load
+from lake.quarantine import QUARANTINE_ARROW, QUARANTINE_TABLE, replace_quarantine
+from lake.settings import load_settings
+
+
+def _counts(catalog, name: str) -> str:
+    table = catalog.load_table(name)
+    return f"{len(table.metadata.snapshots)} snapshots, {len(table.current_snapshot().manifests(table.io))} manifests"
+
+
+def run(loads: int, home: Path, points: int = 6) -> None:
+    catalog = open_catalog(load_settings({"CIVIC_HOME": str(home)}))
+    now = dt.datetime.now()
+    for i in range(loads):
+        entity, year, load_id = f"entity{i % 12}", 2020 + (i // 12) % 5, f"load-{i:06d}"
+        rejected = home / f"{load_id}.parquet"
+        row = {"entity": entity, "fiscal_year": year, "load_id": load_id, "source": "landing",
+               "source_file": "f.csv", "rule": "type", "column": "c", "message": "m", "row": "{}"}
+        pq.write_table(pa.Table.from_pylist([row], schema=QUARANTINE_ARROW), rejected)
+        t0 = time.perf_counter()
+        replace_quarantine(catalog, entity, year, "landing", rejected, load_id, {"civic.load-id": load_id})
+        t1 = time.perf_counter()
+        record_load(catalog, LoadRecord(load_id, f"raw.{entity}", year, "landing", 10, 9, 1, None, None, 1,
+                                        now, now, 0.0, "bench"))
+        t2 = time.perf_counter()
+        if i % max(1, loads // points) == 0 or i == loads - 1:
+            print(f"load {i + 1:>5}: quarantine commit {1000 * (t1 - t0):6.0f} ms ({_counts(catalog, QUARANTINE_TABLE)}); "
+                  f"ledger append {1000 * (t2 - t1):6.0f} ms ({_counts(catalog, LOADS_TABLE)})", flush=True)
+    t0 = time.perf_counter()
+    rows = read_loads(catalog).num_rows
+    print(f"read_loads: {rows} rows in {time.perf_counter() - t0:.2f} s")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(prog="python -m bench.lake_history", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--loads", type=int, default=600)
+    p.add_argument("--retention-hours", type=float, help="override lake.maintenance.RETENTION (the quarantine's)")
+    p.add_argument("--no-merge", action="store_true", help="leave the ledger's manifest merging off")
+    args = p.parse_args()
+    if args.retention_hours is not None:
+        maintenance.RETENTION = dt.timedelta(hours=args.retention_hours)
+    if args.no_merge:
+        maintenance.MERGE_PROPERTIES = {}
+    with tempfile.TemporaryDirectory(prefix="lake-history-") as home:
+        run(args.loads, Path(home))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""Staged files are moved (renamed) into a local warehouse; the bookkeeping tables keep their
+metadata bounded (merged manifests, expired snapshots), also with two writers at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from lake import maintenance
+from lake.catalog import open_catalog
+from lake.commit import partition_filter, replace_partition
+from lake.loads import LOADS_TABLE, LoadRecord, read_loads, record_load
+from lake.settings import load_settings
+from lake.tables import ensure_table
+
+SCHEMA = pa.schema([("id", pa.string()), ("fiscal_year", pa.int32())])
+
+
+def _staged(path: Path, ids: list[str], year: int = 2024) -> Path:
+    pq.write_table(pa.table({"id": ids, "fiscal_year": pa.array([year] * len(ids), pa.int32())}, schema=SCHEMA), path)
+    return path
+
+
+def _table(catalog):
+    return ensure_table(catalog, "raw.things", SCHEMA, partition_by=("fiscal_year",))
+
+
+def _replace(table, staged: Path, prefix: str) -> None:
+    replace_partition(table, [staged], partition_filter(2024), "fiscal_year=2024", prefix, {"civic.load-id": prefix})
+
+
+def _data_file(table) -> Path:
+    (task,) = list(table.scan().plan_files())
+    return Path(task.file.file_path.removeprefix("file://"))
+
+
+def test_a_staged_file_is_renamed_into_a_local_warehouse(civic_home, tmp_path):
+    catalog = open_catalog(load_settings())
+    staged = _staged(tmp_path / "staged.parquet", ["a", "b", "c"])
+    inode = staged.stat().st_ino
+    table = _table(catalog)
+    _replace(table, staged, "load-1")
+    assert not staged.exists()  # moved, not copied
+    assert _data_file(table).stat().st_ino == inode
+    assert sorted(table.scan().to_arrow()["id"].to_pylist()) == ["a", "b", "c"]
+
+
+@pytest.mark.skipif(
+    not Path("/dev/shm").is_dir() or os.stat("/dev/shm").st_dev == os.stat(Path.cwd()).st_dev,
+    reason="needs a second filesystem (/dev/shm)",
+)
+def test_a_staged_file_on_another_filesystem_is_copied(civic_home, tmp_path):
+    catalog = open_catalog(load_settings())
+    if os.stat("/dev/shm").st_dev == os.stat(civic_home).st_dev:
+        pytest.skip("the lake is on /dev/shm's filesystem")
+    staged = _staged(Path("/dev/shm") / f"civic-staged-{os.getpid()}-{tmp_path.name}.parquet", ["x", "y"])
+    try:
+        table = _table(catalog)
+        _replace(table, staged, "load-1")
+        assert staged.exists()  # copied across filesystems: the source stays for its owner to discard
+        assert sorted(table.scan().to_arrow()["id"].to_pylist()) == ["x", "y"]
+    finally:
+        staged.unlink(missing_ok=True)
+
+
+def _record(i: int) -> LoadRecord:
+    now = dt.datetime.now()
+    return LoadRecord(f"load-{i:03d}", "raw.things", 2024, "landing", 2, 1, 1, None, None, 1, now, now, 0.0, "test")
+
+
+def test_the_ledger_merges_manifests_and_expires_old_snapshots(civic_home, monkeypatch):
+    monkeypatch.setattr(maintenance, "KEEP_SNAPSHOTS", 5)
+    monkeypatch.setattr(maintenance, "RETENTION", dt.timedelta(0))
+    monkeypatch.setattr(maintenance, "EXPIRE_BATCH", 4)
+    catalog = open_catalog(load_settings())
+    for i in range(40):
+        record_load(catalog, _record(i))
+    table = catalog.load_table(LOADS_TABLE)
+    assert table.properties["commit.manifest-merge.enabled"] == "true"
+    assert len(table.metadata.snapshots) < 5 + 4 + 1  # the newest 5, plus fewer than a batch
+    assert len(table.current_snapshot().manifests(table.io)) < 16 + 1
+    ledger = read_loads(catalog)
+    assert sorted(ledger["load_id"].to_pylist()) == [f"load-{i:03d}" for i in range(40)]  # no row lost
+
+
+def test_young_snapshots_and_the_current_one_are_never_expired(civic_home):
+    catalog = open_catalog(load_settings())
+    for i in range(3):
+        record_load(catalog, _record(i))
+    table = catalog.load_table(LOADS_TABLE)
+    now = dt.datetime.now(dt.timezone.utc)
+    assert maintenance.expirable(table, keep=0, retention=maintenance.RETENTION, now=now) == []
+    later = now + maintenance.RETENTION + dt.timedelta(minutes=1)
+    due = maintenance.expirable(table, keep=0, retention=maintenance.RETENTION, now=later)
+    assert table.current_snapshot().snapshot_id not in due
+    assert len(due) == len(table.metadata.snapshots) - 1
+
+
+def test_expiry_racing_another_writer_keeps_the_writers_snapshot(civic_home):
+    """Process A plans an expiry from its (stale) view while process B commits a load and
+    expires too: A's late expiry neither drops B's snapshot nor fails."""
+    catalog_a, catalog_b = open_catalog(load_settings()), open_catalog(load_settings())
+    for i in range(8):
+        record_load(catalog_b, _record(i))
+    stale = catalog_a.load_table(LOADS_TABLE)
+    record_load(catalog_b, _record(8))  # B commits after A loaded its view
+    b_head = catalog_b.load_table(LOADS_TABLE).current_snapshot().snapshot_id
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)
+    assert maintenance.expire_snapshots(stale, keep=2, retention=dt.timedelta(0), batch=1, now=later) > 0
+    fresh = catalog_b.load_table(LOADS_TABLE)
+    assert fresh.current_snapshot().snapshot_id == b_head
+    assert len(read_loads(catalog_b)) == 9
+    # B expiring the same (already expired) snapshots from its own stale view: skipped, no error
+    before = catalog_b.load_table(LOADS_TABLE)
+    again = catalog_a.load_table(LOADS_TABLE)
+    maintenance.expire_snapshots(before, keep=1, retention=dt.timedelta(0), batch=1, now=later)
+    assert maintenance.expire_snapshots(again, keep=1, retention=dt.timedelta(0), batch=1, now=later) == 0
+    assert len(read_loads(catalog_a)) == 9
+
+
+def test_the_quarantine_keeps_recent_snapshots_and_expires_old_ones(civic_home, tmp_path, monkeypatch):
+    from lake.quarantine import QUARANTINE_ARROW, QUARANTINE_TABLE, replace_quarantine
+
+    monkeypatch.setattr(maintenance, "KEEP_SNAPSHOTS", 4)
+    monkeypatch.setattr(maintenance, "EXPIRE_BATCH", 2)
+    catalog = open_catalog(load_settings())
+
+    def load(i: int) -> None:
+        row = {"entity": "queue_events", "fiscal_year": 2024, "load_id": f"load-{i}", "source": "landing",
+               "source_file": "f.csv", "rule": "type", "column": "c", "message": "m", "row": "{}"}
+        staged = tmp_path / f"q{i}.parquet"
+        pq.write_table(pa.Table.from_pylist([row], schema=QUARANTINE_ARROW), staged)
+        replace_quarantine(catalog, "queue_events", 2024, "landing", staged, f"load-{i}", {"civic.load-id": f"load-{i}"})
+
+    for i in range(6):
+        load(i)
+    young = len(catalog.load_table(QUARANTINE_TABLE).metadata.snapshots)
+    assert young > 4 + 2  # all younger than RETENTION: kept for time travel
+    monkeypatch.setattr(maintenance, "RETENTION", dt.timedelta(0))
+    load(6)
+    table = catalog.load_table(QUARANTINE_TABLE)
+    assert len(table.metadata.snapshots) <= 4
+    assert table.scan().to_arrow()["load_id"].to_pylist() == ["load-6"]  # the partition holds the last load
