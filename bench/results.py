@@ -139,9 +139,9 @@ def markdown(results: dict) -> str:
                      f"| {_n(wl['generator_sizes'].get(e), 3)} |")
     lines += [
         "",
-        "The ledger has 226 rows, not the national 1 M: the demo generator writes one cost line per service, "
-        "channel and cost class whatever the size (a generator change is needed to scale it). Web sessions of the "
-        "history years (incremental measurement) are fewer than FY2025's: the generator plants a rising online take-up.",
+        "Ledger entries scale by booking each planted cost line as several entries (amounts unchanged in sum). "
+        "Web sessions of the history years (incremental measurement) are fewer than FY2025's: the generator plants "
+        "a rising online take-up.",
         "",
         "## Targets",
         "",

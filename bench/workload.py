@@ -3,18 +3,16 @@
 National target (issue 6) for one fiscal year: 20 M queue events, 10 M web sessions,
 2 M 3-1-1 requests, 500 k survey responses, 1 M ledger entries.
 
-The demo generator has one size factor for all entities, and its mix is not the national
-one (at size 1, FY2025 holds 38.3 k queue events, 67.5 k web sessions, 11.4 k requests,
-5.9 k responses and 226 ledger rows). So the `national` mix drives the generator's own
-building blocks (`build_plan` + `write_entity_year`) with one size factor per entity,
-chosen from the FY2025 counts at size 1 so each entity hits its national count:
+The demo generator's own mix is not the national one (at size 1, FY2025 holds 38.3 k
+queue events, 67.5 k web sessions, 11.4 k requests, 5.9 k responses and 224 ledger
+entries). So the `national` mix gives `generate_demo` one size factor per entity
+(`sizes`), chosen from the FY2025 counts at size 1 so each entity hits its national count:
 
-    queue_events 522, web_sessions 148, service_requests 175, survey_responses 84.4
+    queue_events 522, web_sessions 148, service_requests 175, survey_responses 84.4,
+    ledger_entries 4464 (the planted cost lines booked as that many entries each)
 
-The ledger cannot be scaled: the generator writes one cost line per service, channel and
-cost class (226 rows a year whatever the size). 1 M ledger entries need a generator
-change (see bench/RESULTS.md). The `demo` mix uses one size for everything
-(`generate_demo`'s own mix, size 522 = national queue volume).
+The `demo` mix uses one size for everything (`generate_demo`'s own mix, size 522 =
+national queue volume; the ledger then books each cost line as 522 entries).
 
 Landing files are generated once per (mix, fraction, seed) and fiscal year and cached
 under the output folder; generation is never timed.
@@ -43,6 +41,7 @@ ROWS_AT_SIZE_1 = {
     "web_sessions": 67_467,
     "service_requests": 11_433,
     "survey_responses": 5_921,
+    "ledger_entries": 224,  # one entry per planted cost line
 }
 ENTITIES = ("services", "ledger_entries", "queue_events", "web_sessions", "survey_responses", "service_requests")
 ROW_ENTITIES = ("queue_events", "web_sessions", "survey_responses", "service_requests")
@@ -61,7 +60,7 @@ class Workload:
             return NATIONAL_ROWS["queue_events"] / ROWS_AT_SIZE_1["queue_events"] * self.fraction
         if entity in ROWS_AT_SIZE_1:
             return NATIONAL_ROWS[entity] / ROWS_AT_SIZE_1[entity] * self.fraction
-        return 1.0  # services and ledger do not scale
+        return 1.0  # the service catalogue does not scale
 
     @property
     def label(self) -> str:
@@ -74,27 +73,13 @@ class Workload:
 
 
 def _write_years(workload: Workload, landing: Path, years: tuple[int, ...]) -> None:
-    from ingestion.demo import queue_events, service_requests, survey_responses, web_sessions
-    from ingestion.demo.ledger import ledger_frame
-    from ingestion.demo.parameters import build_plan
-    from ingestion.demo.pipeline import write_entity_year
-    from ingestion.demo.services import services_frame
+    from ingestion.demo import generate_demo
 
-    specs = {s.name: s for s in (queue_events.SPEC, web_sessions.SPEC, survey_responses.SPEC, service_requests.SPEC)}
-    base = build_plan(SEED, 1.0, years)
-    plans = {name: build_plan(SEED, workload.generator_size(name), years) for name in specs}
-    for year in years:
-        folder = landing / "services" / f"fy={year}"
-        folder.mkdir(parents=True, exist_ok=True)
-        services_frame(base).write_csv(folder / "services.csv")
-        folder = landing / "ledger_entries" / f"fy={year}"
-        folder.mkdir(parents=True, exist_ok=True)
-        ledger_frame(base, year)[0].write_csv(folder / "ledger.csv")
-        for name, spec in specs.items():
-            folder = landing / name / f"fy={year}"
-            for old in folder.glob("*"):
-                old.unlink()
-            write_entity_year(spec, plans[name], year, landing)
+    if workload.mix == "demo":
+        generate_demo(landing, years=years, size=workload.generator_size("queue_events"), seed=SEED)
+        return
+    sizes = {e: workload.generator_size(e) for e in (*ROW_ENTITIES, "ledger_entries")}
+    generate_demo(landing, years=years, size=1.0, seed=SEED, sizes=sizes)
 
 
 def ensure_landing(workload: Workload, root: Path, years) -> tuple[Path, float]:

@@ -362,3 +362,56 @@ def test_years_are_stable_across_ranges(demo, tmp_path):
         assert m == ranged
     rel = "queue_events/fy=2024/part-0000.parquet"
     assert (landing / rel).read_bytes() == (tmp_path / rel).read_bytes()
+
+
+def _cents(amount: str) -> int:
+    whole, _, frac = amount.lstrip("-").partition(".")
+    value = int(whole) * 100 + int(frac.ljust(2, "0"))
+    return -value if amount.startswith("-") else value
+
+
+def _line_totals(path: Path) -> dict[tuple, tuple[int, int]]:
+    """{(phase, programme, service, centre, class, channel): (entries, cents)} of the rows
+    with an entry_id, read with the csv module."""
+    import csv
+
+    totals: dict[tuple, tuple[int, int]] = {}
+    with open(path, newline="") as fh:
+        for row in csv.DictReader(fh):
+            if not row["entry_id"]:
+                continue
+            key = (row["phase"], row["programme_id"], row["service_id"], row["cost_centre"],
+                   row["economic_class"], row["channel"])
+            n, cents = totals.get(key, (0, 0))
+            totals[key] = (n + 1, cents + _cents(row["amount"]))
+    return totals
+
+
+def test_entity_sizes_scale_one_entity_and_split_ledger_lines_exactly(demo, tmp_path):
+    """`sizes`: queue events at twice the size, the ledger as 3 entries a line; every other
+    file is the one of `size`, and each ledger line still sums to the planted cents."""
+    landing, truths = demo
+    sized = generate_demo(tmp_path, years=[2025], size=SIZE,
+                          sizes={"queue_events": 2 * SIZE, "ledger_entries": 3.2})
+    assert sized["generator"]["sizes"] == {"queue_events": 2 * SIZE, "ledger_entries": 3.2}
+    for rel in ("web_sessions/fy=2025/sessions.jsonl", "service_requests/fy=2025/requests.jsonl",
+                "survey_responses/fy=2025/responses.csv", "services/fy=2025/services.csv"):
+        assert (tmp_path / rel).read_bytes() == (landing / rel).read_bytes(), rel
+    queue = sum(pl.read_parquet(p).height for p in (tmp_path / "queue_events/fy=2025").glob("*.parquet"))
+    base_queue = truths["rows_written"]["queue_events"]["2025"]["total"]
+    assert queue == sized["rows_written"]["queue_events"]["2025"]["total"]
+    assert 1.8 <= queue / base_queue <= 2.2
+    base = _line_totals(landing / "ledger_entries/fy=2025/ledger.csv")
+    split = _line_totals(tmp_path / "ledger_entries/fy=2025/ledger.csv")
+    assert set(split) == set(base)
+    for key, (n, cents) in base.items():
+        assert n == 1 and split[key] == (3, cents), key
+    rows = read(tmp_path, "ledger_entries", 2025)
+    assert rows["entry_id"].null_count() == 2 and rows["entry_id"].drop_nulls().is_unique().all()
+    assert rows["amount"].min() >= 0
+    assert sized["rows_written"]["ledger_entries"]["2025"] == {"good": 3 * len(base), "bad": 2, "total": 3 * len(base) + 2}
+
+
+def test_an_unknown_entity_size_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="services"):
+        generate_demo(tmp_path, years=[2025], size=SIZE, sizes={"services": 2.0})

@@ -44,12 +44,27 @@ def _bad_row_entries(entity: str, year: int, bad: pl.DataFrame) -> list[dict]:
     return entries
 
 
+SIZED_ENTITIES = (*(spec.name for spec in ROW_ENTITIES), "ledger_entries")
+
+
 def generate_demo(landing_dir: str | Path, years=range(2021, 2026), size: float = 1.0,
-                  seed: int = 20240401) -> dict:
+                  seed: int = 20240401, sizes: dict[str, float] | None = None) -> dict:
     """Write the demo landing files for `years` and return the truths (also written to
-    <landing_dir>/demo_truths.json). Same seed and size give byte-identical files."""
+    <landing_dir>/demo_truths.json). Same seed and sizes give byte-identical files.
+
+    `sizes` gives an entity its own size factor instead of `size` (a benchmark mix: 20 M
+    queue events beside 500 k survey responses). A row entity then has its own volumes;
+    the ledger keeps the amounts of `size` and only books them as more entries
+    (ledger.entries_per_line). The planted measures are those of `size`, so they describe
+    exactly the entities generated at `size`; rows_written and bad_rows are exact for all.
+    """
     landing = Path(landing_dir)
+    sizes = dict(sizes or {})
+    unknown = set(sizes) - set(SIZED_ENTITIES)
+    if unknown:
+        raise ValueError(f"no size factor for {', '.join(sorted(unknown))}: sized entities are {', '.join(SIZED_ENTITIES)}")
     plan = build_plan(seed, size, years)
+    plans = {name: build_plan(seed, factor, years) for name, factor in sizes.items() if name != "ledger_entries"}
     written: dict[str, dict[int, tuple[int, int]]] = {}
     files: dict[str, dict[str, list[str]]] = {}
     bad_rows: list[dict] = []
@@ -67,7 +82,7 @@ def generate_demo(landing_dir: str | Path, years=range(2021, 2026), size: float 
 
         folder = landing / "ledger_entries" / f"fy={year}"
         folder.mkdir(parents=True, exist_ok=True)
-        ledger, good, bad = ledger_frame(plan, year)
+        ledger, good, bad = ledger_frame(plan, year, sizes.get("ledger_entries"))
         ledger.write_csv(folder / "ledger.csv")
         record("ledger_entries", year, good, bad, ["ledger.csv"])
         missing = ledger.with_row_index("row").filter(pl.col("entry_id").is_null())["row"].to_list()
@@ -76,10 +91,12 @@ def generate_demo(landing_dir: str | Path, years=range(2021, 2026), size: float 
 
         for spec in ROW_ENTITIES:
             _clear(landing / spec.name / f"fy={year}", spec.file_name.replace("{part:04d}", "*"))
-            report = write_entity_year(spec, plan, year, landing)
+            report = write_entity_year(spec, plans.get(spec.name, plan), year, landing)
             record(spec.name, year, report["good"], report["bad"], report["files"])
             bad_rows.extend(_bad_row_entries(spec.name, year, report["bad_rows"]))
 
     truths = build_truths(plan, written, bad_rows, files)
+    if sizes:
+        truths["generator"]["sizes"] = sizes
     (landing / TRUTHS_FILE).write_text(json.dumps(truths, indent=2) + "\n")
     return truths

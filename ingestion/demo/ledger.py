@@ -1,11 +1,16 @@
 """Ledger entries for one fiscal year: executed costs as planted (see costs.py), the
 approved budget beside them, and two executed rows without an entry_id (quarantine bait).
 
-Small (a few hundred rows a year), so it is built as plain Python rows.
+`entries_per_line` scales the row count (a national ledger holds about a million
+entries): each planted cost line is booked as that many entries whose amounts sum
+exactly to it (equal parts, then paired +d/-d jitter), so every planted truth stays
+exact. With 1 entry per line (any size up to 1.5) the file is the classic few hundred
+rows a year.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from fractions import Fraction as F
 
@@ -20,6 +25,7 @@ from ingestion.demo.costs import (
     shared_cents,
 )
 from ingestion.demo.parameters import CURRENCY, SHARED_CENTRES, DemoPlan
+from ingestion.demo.random_streams import stream_key, with_uniforms
 
 # The canonical columns the contract expects (docs/raw_tables.md): one definition.
 COLUMNS = tuple(ENTITIES["ledger_entries"].columns)
@@ -59,24 +65,71 @@ def _cost_lines(plan: DemoPlan, year: int) -> list[dict]:
     return lines
 
 
-def ledger_frame(plan: DemoPlan, year: int) -> tuple[pl.DataFrame, int, int]:
-    """(rows in file order, good rows, bad rows). Bad rows have entry_id null."""
-    rng = random.Random(f"{plan.seed}/ledger_entries/{year}")
+def entries_per_line(size: float) -> int:
+    """Ledger entries per planted cost line at a generator size (1 up to size 1.5)."""
+    return max(1, math.floor(size + 0.5))
+
+
+def _line_amounts(lines: list[tuple], year: int, rng: random.Random) -> pl.DataFrame:
+    """One row per (phase, cost line) in file order: approved (jittered) then executed."""
     rows = []
-    lines = _cost_lines(plan, year)
     for phase in ("approved", "executed"):
         for prog, sid, centre, cls, ch, cents in lines:
             if phase == "approved":
                 cents = round(cents * (1 + rng.uniform(-0.05, 0.10)))
-            rows.append([None, year, prog, sid, centre, cls, ch, phase, _money(cents), CURRENCY])
-    for n, row in enumerate(rows, start=1):
-        row[0] = f"LE-{year}-{n:05d}"
-    good = len(rows)
-    executed = [r for r in rows if r[7] == "executed"]
+            rows.append((year, prog, sid, centre, cls, ch, phase, cents))
+    names = (*COLUMNS[1:8], "cents")  # fiscal_year .. phase, as the file orders them
+    return pl.DataFrame(rows, schema=dict(zip(names, (pl.Int32, *[pl.String] * 6, pl.Int64))), orient="row")
+
+
+def _split_entries(lines: pl.DataFrame, k: int, key: int) -> pl.DataFrame:
+    """Each line as k entries summing exactly to its cents: equal parts (the remainder one
+    cent at a time), entries 2i and 2i+1 moved by +d and -d (d <= half a part)."""
+    if k == 1:
+        return lines
+    j = pl.col("part")
+    base = pl.col("cents") // k
+    df = lines.with_row_index("line").with_columns(part=pl.lit(list(range(k)), dtype=pl.List(pl.Int64))).explode("part")
+    df = df.with_columns(pair=pl.col("line").cast(pl.Int64) * k + j // 2)
+    df = with_uniforms(df, "pair", {"u": key})
+    paired = (j // 2) * 2 + 1 < k  # the last entry of an odd k has no partner
+    d = pl.when(paired).then((pl.col("u") * (base.abs() // 2)).floor().cast(pl.Int64)).otherwise(0)
+    cents = base + (j < pl.col("cents") % k).cast(pl.Int64) + pl.when(j % 2 == 0).then(d).otherwise(-d)
+    return df.with_columns(cents=cents).drop("line", "part", "pair", "u")
+
+
+def _money_expr(cents: pl.Expr) -> pl.Expr:
+    sign = pl.when(cents < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    return pl.concat_str([sign, (cents.abs() // 100).cast(pl.String), pl.lit("."),
+                          (cents.abs() % 100).cast(pl.String).str.zfill(2)])
+
+
+def ledger_frame(plan: DemoPlan, year: int, size: float | None = None) -> tuple[pl.DataFrame, int, int]:
+    """(rows in file order, good rows, bad rows). Bad rows have entry_id null.
+
+    `size` sets the number of entries per cost line (default: the plan's size); the
+    amounts are the plan's whatever it is."""
+    k = entries_per_line(plan.size if size is None else size)
+    rng = random.Random(f"{plan.seed}/ledger_entries/{year}")
+    lines = _line_amounts(_cost_lines(plan, year), year, rng)
+    entries = _split_entries(lines, k, stream_key(plan.seed, "ledger_entries", year, "split"))
+    good = entries.height
+    entries = entries.select(
+        pl.concat_str([pl.lit(f"LE-{year}-"), pl.int_range(1, good + 1, dtype=pl.Int64).cast(pl.String).str.zfill(5)])
+        .alias("entry_id"),
+        *COLUMNS[1:8],
+        _money_expr(pl.col("cents")).alias("amount"),
+        pl.lit(CURRENCY).alias("currency"),
+    )
+    executed = entries.filter(pl.col("phase") == "executed")
     for _ in range(BAD_MISSING_ID):
-        copy = list(rng.choice(executed))
-        copy[0] = None
-        copy[8] = _money(round(int(copy[8].replace(".", "")) * rng.uniform(0.5, 1.5)))
-        rows.insert(rng.randint(1, len(rows)), copy)
+        copy = executed[rng.choice(range(executed.height))]
+        cents = int(copy["amount"].item().replace(".", ""))
+        copy = copy.with_columns(
+            pl.lit(None, dtype=pl.String).alias("entry_id"),
+            pl.lit(_money(round(cents * rng.uniform(0.5, 1.5)))).alias("amount"),
+        )
+        at = rng.randint(1, entries.height)
+        entries = pl.concat([entries.head(at), copy, entries.slice(at)])
     schema = {c: pl.String for c in COLUMNS} | {"fiscal_year": pl.Int32}
-    return pl.DataFrame(rows, schema=schema, orient="row"), good, BAD_MISSING_ID
+    return entries.select(COLUMNS).cast(schema), good, BAD_MISSING_ID
