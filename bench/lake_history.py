@@ -3,8 +3,8 @@
 
 Commits N loads the way a refresh does (the quarantine partition of an (entity, year)
 replaced, then one `raw.loads` row appended) into a fresh embedded lake, and prints the
-time of each commit at a few points of the history, with the table's snapshot and
-manifest counts, then the time to read the whole ledger:
+median commit time of each quarter of the history with the tables' snapshot and manifest
+counts at its end, then the time to read the whole ledger:
 
     uv run python -m bench.lake_history --loads 600
     uv run python -m bench.lake_history --loads 600 --retention-hours 0   # quarantine expiry at work
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -33,9 +34,12 @@ def _counts(catalog, name: str) -> str:
     return f"{len(table.metadata.snapshots)} snapshots, {len(table.current_snapshot().manifests(table.io))} manifests"
 
 
-def run(loads: int, home: Path, points: int = 6) -> None:
+def run(loads: int, home: Path, windows: int = 4) -> None:
     catalog = open_catalog(load_settings({"CIVIC_HOME": str(home)}))
     now = dt.datetime.now()
+    window = max(1, loads // windows)
+    quarantine_ms: list[float] = []
+    ledger_ms: list[float] = []
     for i in range(loads):
         entity, year, load_id = f"entity{i % 12}", 2020 + (i // 12) % 5, f"load-{i:06d}"
         rejected = home / f"{load_id}.parquet"
@@ -47,10 +51,14 @@ def run(loads: int, home: Path, points: int = 6) -> None:
         t1 = time.perf_counter()
         record_load(catalog, LoadRecord(load_id, f"raw.{entity}", year, "landing", 10, 9, 1, None, None, 1,
                                         now, now, 0.0, "bench"))
-        t2 = time.perf_counter()
-        if i % max(1, loads // points) == 0 or i == loads - 1:
-            print(f"load {i + 1:>5}: quarantine commit {1000 * (t1 - t0):6.0f} ms ({_counts(catalog, QUARANTINE_TABLE)}); "
-                  f"ledger append {1000 * (t2 - t1):6.0f} ms ({_counts(catalog, LOADS_TABLE)})", flush=True)
+        quarantine_ms.append(1000 * (t1 - t0))
+        ledger_ms.append(1000 * (time.perf_counter() - t1))
+        if (i + 1) % window == 0 or i == loads - 1:
+            start = i + 1 - (i % window) - 1
+            print(f"loads {start + 1:>5}-{i + 1:<5} median: quarantine commit "
+                  f"{statistics.median(quarantine_ms[start:]):6.0f} ms ({_counts(catalog, QUARANTINE_TABLE)}); "
+                  f"ledger append {statistics.median(ledger_ms[start:]):6.0f} ms ({_counts(catalog, LOADS_TABLE)})",
+                  flush=True)
     t0 = time.perf_counter()
     rows = read_loads(catalog).num_rows
     print(f"read_loads: {rows} rows in {time.perf_counter() - t0:.2f} s")

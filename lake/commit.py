@@ -1,6 +1,6 @@
 """Replace one fiscal year of one table in a single atomic Iceberg commit.
 
-Staged Parquet files are moved into the table's data folder (renamed on the same local
+Staged Parquet files are placed in the table's data folder (hard-linked on the same local
 filesystem, copied to S3) and registered with `add_files`; the year's previous files are
 dropped by a partition delete in the same transaction. Re-running a year is idempotent, a
 crash leaves the previous snapshot in place, and readers never see half a load. Earlier
@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import uuid
 import warnings
 from pathlib import Path
 from urllib.parse import urlparse
@@ -40,20 +41,29 @@ def _local_path(location: str) -> Path | None:
     return None
 
 
-def _move_into_table(table: Table, local: Path, target: str) -> None:
-    """Move a staged file into the table's data folder: a rename on the same local
-    filesystem (no byte is copied), else a streamed copy (S3, another disk)."""
+def _place_in_table(table: Table, local: Path, target: str) -> None:
+    """Put a staged file into the table's data folder: a hard link on the same local
+    filesystem (no byte is copied, and the staged file stays its caller's, as with a
+    copy), else a streamed copy (S3, another disk). An existing target is replaced."""
     dest = _local_path(target)
     if dest is not None:
         dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.tmp")
         try:
-            os.replace(local, dest)
-            return
+            os.link(local, tmp)
         except OSError as err:
-            if err.errno != errno.EXDEV:
+            if err.errno not in _NO_LINK:
                 raise
+        else:
+            os.replace(tmp, dest)
+            tmp.unlink(missing_ok=True)  # rename(2) leaves both names when dest is the same file
+            return
     with open(local, "rb") as src, table.io.new_output(target).create(overwrite=True) as dst:
         shutil.copyfileobj(src, dst, length=8 << 20)
+
+
+# another filesystem, or one without hard links: copy instead
+_NO_LINK = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.EOPNOTSUPP, errno.ENOTSUP}
 
 
 def replace_partition(
@@ -70,7 +80,7 @@ def replace_partition(
         if pq.ParquetFile(local).metadata.num_rows == 0:
             continue
         target = f"{table.location()}/data/{partition_path}/{file_prefix}-{i:05d}.parquet"
-        _move_into_table(table, local, target)
+        _place_in_table(table, local, target)
         targets.append(target)
     props = {k: str(v) for k, v in properties.items()}
     with table.transaction() as tx, warnings.catch_warnings():

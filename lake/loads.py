@@ -13,7 +13,7 @@ import pyarrow as pa
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import NoSuchTableError
 
-from lake.maintenance import expire_snapshots, merge_manifests
+from lake.maintenance import bound_history, expire_snapshots
 from lake.tables import ensure_table
 
 LOADS_TABLE = "raw.loads"
@@ -68,7 +68,7 @@ class LoadRecord:
 def record_load(catalog: Catalog, record: LoadRecord) -> None:
     # one append per load, forever: merged manifests and expired snapshots keep it cheap
     # (no age kept: every row of an old snapshot is in the current one)
-    table = merge_manifests(ensure_table(catalog, LOADS_TABLE, LOADS_ARROW, partition_by=()))
+    table = bound_history(ensure_table(catalog, LOADS_TABLE, LOADS_ARROW, partition_by=()), merge_manifests=True)
     table.append(pa.Table.from_pylist([asdict(record)], schema=LOADS_ARROW))
     expire_snapshots(table, retention=dt.timedelta(0))
 

@@ -12,7 +12,7 @@ import pyarrow as pa
 from pyiceberg.catalog import Catalog
 
 from lake.commit import partition_filter, replace_partition
-from lake.maintenance import expire_snapshots
+from lake.maintenance import bound_history, expire_snapshots
 from lake.tables import ensure_table
 
 QUARANTINE_TABLE = "quarantine.rejected_rows"
@@ -46,7 +46,7 @@ def replace_quarantine(
     )
     # replaced at every load: expired snapshots keep commits cheap
     snapshot = replace_partition(
-        table,
+        bound_history(table),
         [quarantine_file] if quarantine_file else [],
         partition_filter(fiscal_year, entity=entity, source=source),
         partition_path=f"entity={entity}/fiscal_year={fiscal_year}/source={source}",

@@ -1,4 +1,4 @@
-"""Staged files are moved (renamed) into a local warehouse; the bookkeeping tables keep their
+"""Staged files are hard-linked (not copied) into a local warehouse; the bookkeeping tables keep their
 metadata bounded (merged manifests, expired snapshots), also with two writers at once."""
 
 from __future__ import annotations
@@ -39,15 +39,19 @@ def _data_file(table) -> Path:
     return Path(task.file.file_path.removeprefix("file://"))
 
 
-def test_a_staged_file_is_renamed_into_a_local_warehouse(civic_home, tmp_path):
+def test_a_staged_file_is_linked_into_a_local_warehouse(civic_home, tmp_path):
     catalog = open_catalog(load_settings())
     staged = _staged(tmp_path / "staged.parquet", ["a", "b", "c"])
     inode = staged.stat().st_ino
     table = _table(catalog)
     _replace(table, staged, "load-1")
-    assert not staged.exists()  # moved, not copied
-    assert _data_file(table).stat().st_ino == inode
+    assert _data_file(table).stat().st_ino == inode  # the same bytes on disk, not a copy
+    assert staged.exists()  # still the caller's: committing it again replaces the same rows
+    _replace(table, staged, "load-1")
     assert sorted(table.scan().to_arrow()["id"].to_pylist()) == ["a", "b", "c"]
+    staged.unlink()  # the work folder is discarded after the commit: the table keeps its file
+    assert sorted(table.refresh().scan().to_arrow()["id"].to_pylist()) == ["a", "b", "c"]
+    assert not list(_data_file(table).parent.glob(".*.tmp"))
 
 
 @pytest.mark.skipif(
@@ -82,6 +86,8 @@ def test_the_ledger_merges_manifests_and_expires_old_snapshots(civic_home, monke
         record_load(catalog, _record(i))
     table = catalog.load_table(LOADS_TABLE)
     assert table.properties["commit.manifest-merge.enabled"] == "true"
+    assert table.properties["write.metadata.previous-versions-max"] == "10"
+    assert len(table.metadata.metadata_log) <= 10
     assert len(table.metadata.snapshots) < 5 + 4 + 1  # the newest 5, plus fewer than a batch
     assert len(table.current_snapshot().manifests(table.io)) < 16 + 1
     ledger = read_loads(catalog)
