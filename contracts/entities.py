@@ -282,6 +282,10 @@ ENTITIES: dict[str, Entity] = {
     )
 }
 
+# A source that cannot map a row (a fragment of a broken file) gives the reason in this
+# column; the contract quarantines the row with that reason as its message.
+SOURCE_REJECTED = "_rejected"
+
 TRANSACTION_KINDS = ("application", "phone_enquiry", "website_visit")
 WAIT_KINDS = ("estimated", "actual", "appointment", "walk_in")
 KPIS = (

@@ -12,7 +12,7 @@ import polars as pl
 from pandera.errors import SchemaError, SchemaErrors
 
 from contracts.coerce import coerce
-from contracts.entities import Entity
+from contracts.entities import Entity, SOURCE_REJECTED
 from contracts.errors import ContractError
 from contracts.fiscal_year import fiscal_year_expr
 from contracts.rules import LoadContext, schema_for
@@ -27,9 +27,6 @@ REJECT_SCHEMA = {
 
 # When a row breaks several rules, the one reported first.
 _RULE_ORDER = ("source_rejected", "not_nullable", "type", "unique_id", "in_fiscal_year", "known_service")
-# A source that cannot map a row (a fragment of a broken file) gives the reason in this
-# column; the row is quarantined with that reason as its message.
-SOURCE_REJECTED = "_rejected"
 
 
 def _rule_name(check: str) -> str:

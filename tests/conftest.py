@@ -51,3 +51,43 @@ def demo_build(tmp_path_factory):
             assert main(["demo", "--size", str(DEMO_SIZE)]) == 0, out.getvalue()[-3000:]
     truths = json.loads((home / "landing" / "demo_truths.json").read_text())
     return home, truths, out.getvalue()
+
+
+# --- real published files ---------------------------------------------------------------
+
+# shared/ sits beside the repository (../shared/realdata from its root)
+REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
+
+
+@pytest.fixture
+def lake(civic_home):
+    """(settings, catalog) of a fresh lake under `civic_home`."""
+    from lake.catalog import open_catalog
+    from lake.settings import load_settings
+
+    settings = load_settings()
+    return settings, open_catalog(settings)
+
+
+def source_rows(catalog, table: str, source: str) -> list[dict]:
+    """The rows one feed wrote to a raw table (the `_source` filter is pushed down)."""
+    from pyiceberg.expressions import EqualTo
+
+    return catalog.load_table(table).scan(row_filter=EqualTo("_source", source)).to_arrow().to_pylist()
+
+
+def quarantined_rows(catalog, source: str) -> list[dict]:
+    """The quarantined rows of one feed (none when nothing was ever quarantined)."""
+    from pyiceberg.expressions import EqualTo
+
+    if not catalog.table_exists("quarantine.rejected_rows"):
+        return []
+    table = catalog.load_table("quarantine.rejected_rows")
+    return table.scan(row_filter=EqualTo("source", source)).to_arrow().to_pylist()
+
+
+def assert_balanced(records) -> None:
+    """Loads happened, and each accounts for every row it received."""
+    assert records
+    for rec in records:
+        assert rec.received == rec.loaded + rec.quarantined

@@ -18,13 +18,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from conftest import REALDATA, source_rows
 from ingestion.sources.open311_http import EndpointError
-from lake.catalog import open_catalog
 from lake.settings import load_settings
 from orchestration.cli import main
 from orchestration.ingest_source import ingest_source
 
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 BLOOMINGTON = REALDATA / "open311_bloomington"
 SAN_FRANCISCO = REALDATA / "open311_sanfrancisco"
 SERVER_CAP = 5  # the most requests the test server answers per call
@@ -141,16 +140,9 @@ def server():
     s.httpd.server_close()
 
 
-@pytest.fixture
-def lake(civic_home):
-    settings = load_settings()
-    return settings, open_catalog(settings)
-
-
 def _rows(catalog, source: str, table: str = "raw.service_requests") -> dict[str, dict]:
-    rows = catalog.load_table(table).scan().to_arrow().to_pylist()
     key = "request_id" if table == "raw.service_requests" else "service_id"
-    return {r[key]: r for r in rows if r["_source"] == source}
+    return {r[key]: r for r in source_rows(catalog, table, source)}
 
 
 def _totals(records, table: str) -> tuple[int, int, int]:

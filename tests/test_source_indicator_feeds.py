@@ -8,37 +8,13 @@ import re
 from collections import Counter
 from pathlib import Path
 
-import pytest
 
-from lake.catalog import open_catalog
-from lake.settings import load_settings
+from conftest import REALDATA, assert_balanced as _balanced, quarantined_rows as _quarantined, source_rows
 from orchestration.ingest_source import ingest_source
-
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
-
-
-@pytest.fixture
-def lake(civic_home):
-    settings = load_settings()
-    return settings, open_catalog(settings)
 
 
 def _loaded(catalog, source: str) -> list[dict]:
-    rows = catalog.load_table("raw.kpi_observations").scan().to_arrow().to_pylist()
-    return [r for r in rows if r["_source"] == source]
-
-
-def _quarantined(catalog, source: str) -> list[dict]:
-    if not catalog.table_exists("quarantine.rejected_rows"):
-        return []
-    rows = catalog.load_table("quarantine.rejected_rows").scan().to_arrow().to_pylist()
-    return [r for r in rows if r["source"] == source]
-
-
-def _balanced(records) -> None:
-    assert records
-    for rec in records:
-        assert rec.received == rec.loaded + rec.quarantined
+    return source_rows(catalog, "raw.kpi_observations", source)
 
 
 def _read_csv(path: Path) -> list[dict]:

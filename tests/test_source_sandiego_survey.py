@@ -13,22 +13,14 @@ import pyarrow.compute as pc
 import pytest
 from pyiceberg.expressions import EqualTo
 
+from conftest import REALDATA
 from ingestion.errors import SourceFileError
-from lake.catalog import open_catalog
-from lake.settings import load_settings
 from orchestration.ingest_source import ingest_source
 
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 FOLDER = REALDATA / "sandiego_resident_survey"
 ANSWERS = FOLDER / "resident_survey_weighted_datasd.csv"
 DICTIONARY = FOLDER / "resident_survey_dictionary_datasd.csv"
 MAPPINGS = Path(__file__).resolve().parents[1] / "ingestion" / "sources" / "mappings"
-
-
-@pytest.fixture
-def lake(civic_home):
-    settings = load_settings()
-    return settings, open_catalog(settings)
 
 
 def _read(path: Path) -> list[dict]:

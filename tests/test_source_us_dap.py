@@ -11,21 +11,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from conftest import REALDATA, source_rows
 from ingestion.errors import SourceFileError
 from ingestion.sources.us_dap import json_window, names, snake
-from lake.catalog import open_catalog
-from lake.settings import load_settings
 from orchestration.ingest_source import ingest_source
 
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 DAP = REALDATA / "us_dap_analytics"
 FEED = "us_dap:us_dap_analytics"
 
 
-@pytest.fixture
-def lake(civic_home):
-    settings = load_settings()
-    return settings, open_catalog(settings)
+def _rows(catalog, source: str = FEED) -> list[dict]:
+    return source_rows(catalog, "raw.web_traffic_daily", source)
 
 
 def _csv(name: str) -> list[dict]:
@@ -35,10 +31,6 @@ def _csv(name: str) -> list[dict]:
 
 def _json(name: str) -> dict:
     return json.loads((DAP / name).read_text())
-
-
-def _rows(catalog, source: str = FEED) -> list[dict]:
-    return [r for r in catalog.load_table("raw.web_traffic_daily").scan().to_arrow().to_pylist() if r["_source"] == source]
 
 
 def _day(text: str) -> dt.datetime:

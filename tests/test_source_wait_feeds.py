@@ -8,43 +8,18 @@ import json
 import shutil
 import statistics
 import xml.etree.ElementTree as ET
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from conftest import REALDATA, assert_balanced as _balanced, quarantined_rows as _quarantined, source_rows
 from ingestion.errors import SourceFileError
 from ingestion.sources.ma_rmv import rmv_wait
 from ingestion.sources.wait_feeds import hh_mm_minutes, hh_mm_ss_minutes, time_in_name
-from lake.catalog import open_catalog
-from lake.settings import load_settings
 from orchestration.ingest_source import ingest_source
 
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 CA = REALDATA / "ca_dmv_queue_feed"
 MA = REALDATA / "ma_rmv_queue_feed"
-
-
-@pytest.fixture
-def lake(civic_home):
-    settings = load_settings()
-    return settings, open_catalog(settings)
-
-
-def _rows(catalog, source: str) -> list[dict]:
-    return [r for r in catalog.load_table("raw.wait_observations").scan().to_arrow().to_pylist() if r["_source"] == source]
-
-
-def _quarantined(catalog, source: str) -> list[dict]:
-    if not catalog.table_exists("quarantine.rejected_rows"):
-        return []
-    return [q for q in catalog.load_table("quarantine.rejected_rows").scan().to_arrow().to_pylist() if q["source"] == source]
-
-
-def _balanced(records) -> None:
-    assert records
-    for rec in records:
-        assert rec.received == rec.loaded + rec.quarantined
 
 
 # --- pure parsers -----------------------------------------------------------------------
@@ -58,6 +33,10 @@ def test_hh_mm_as_minutes():
     for bad in ("1:75", "abc", "00:00:10", "-0:05"):
         with pytest.raises(ValueError):
             hh_mm_minutes(bad)
+
+
+def _rows(catalog, source: str) -> list[dict]:
+    return source_rows(catalog, "raw.wait_observations", source)
 
 
 def test_hh_mm_ss_as_minutes_and_rmv_values():

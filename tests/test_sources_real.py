@@ -5,34 +5,19 @@ import csv
 import datetime as dt
 import json
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 
+from conftest import REALDATA, assert_balanced as _balanced, source_rows
 from ingestion.errors import SourceFileError
-from lake.catalog import open_catalog
-from lake.settings import load_settings
 from orchestration.ingest_source import ingest_source
 
 # shared/ sits beside the repository (../shared/realdata from its root)
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 assert REALDATA.is_dir(), f"real public data files expected in {REALDATA}"
 
 
-@pytest.fixture
-def lake(civic_home):
-    settings = load_settings()
-    return settings, open_catalog(settings)
-
-
 def _rows(catalog, source: str, table: str = "raw.service_requests") -> list[dict]:
-    rows = catalog.load_table(table).scan().to_arrow().to_pylist()
-    return [r for r in rows if r["_source"] == source]
-
-
-def _balanced(records) -> None:
-    for rec in records:
-        assert rec.received == rec.loaded + rec.quarantined
+    return source_rows(catalog, table, source)
 
 
 def test_open311_bloomington_json(lake):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from contracts.entities import ENTITIES, SOURCE_REJECTED
 from ingestion.errors import SourceFileError
 
 BATCH_ROWS = 50_000
@@ -25,6 +26,17 @@ class Source:
 
     def extract(self, location: str, entity: str) -> Iterator[tuple[str, pa.RecordBatch]]:
         raise NotImplementedError
+
+
+# The record key under which a source says why it cannot map a row.
+REASON = "_reason"
+
+
+def computed_columns(entity: str) -> dict[str, str]:
+    """Canonical column -> record key for a source that computes every canonical value
+    (under `_<column>`, so it is not also kept as a source column), plus the reason a
+    source gives for a row it rejects (quarantined under rule `source_rejected`)."""
+    return {**{column: f"_{column}" for column in ENTITIES[entity].columns}, SOURCE_REJECTED: REASON}
 
 
 def files_in(location: str, suffixes: tuple[str, ...], must_contain: str = "") -> list[Path]:

@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from ingestion.errors import SourceFileError
 from ingestion.readers import iter_batches
-from ingestion.sources.base import Source, files_in, text_batches
+from ingestion.sources.base import REASON, Source, files_in, text_batches
 from ingestion.sources.wait_feeds import WAIT_COLUMNS, hh_mm_minutes, minutes_or_text, snapshot_time
 
 PUBLISHER = "ca_dmv"
@@ -43,7 +43,6 @@ XML_FIELDS = {
     "avg-transaction-time": "avg_transaction_time",
 }
 WAIT_ELEMENTS = {"estimated": "estimated-wait-time", "actual": "real-wait-time"}
-REJECTED = "_rejected"  # a reason the source gives for a row it cannot map
 
 
 # --- XML snapshot ---------------------------------------------------------------------
@@ -148,7 +147,7 @@ def xml_records(path: Path, stated: dt.datetime | None = None) -> list[dict]:
             "_observed_at": observed_at,
             "fragment_bytes": str(len(data) - rest_at),
             "fragment_head": head,
-            REJECTED: fragment_reason(data, rest_at),
+            REASON: fragment_reason(data, rest_at),
         })
     return records
 
@@ -230,7 +229,7 @@ class CaDmvXmlSource(Source):
         if entity != "wait_observations":
             return
         for path in files_in(location, (".xml", ".txt")):
-            for batch in text_batches(xml_records(path, self.observed_at), {**WAIT_COLUMNS, REJECTED: REJECTED}):
+            for batch in text_batches(xml_records(path, self.observed_at), WAIT_COLUMNS):
                 yield str(path), batch
 
 

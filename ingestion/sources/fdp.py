@@ -22,24 +22,12 @@ import pyarrow as pa
 
 from contracts.entities import PHASES
 from ingestion.errors import SourceFileError
-from ingestion.sources.base import BATCH_ROWS, Source, text_batches
+from ingestion.sources.base import BATCH_ROWS, Source, computed_columns, text_batches
 from ingestion.sources.fdp_mappings import cofog_for, economic_for, measure_override
 from ingestion.sources.fdp_package import Dimension, Measure, Package, Resource, find_dimension, read_package
 from ingestion.sources.fiscal_labels import fiscal_year_end
 
-LEDGER_COLUMNS = {
-    "entry_id": "_entry_id",
-    "fiscal_year": "_fiscal_year",
-    "programme_id": "_programme_id",
-    "service_id": "_service_id",
-    "cost_centre": "_cost_centre",
-    "economic_class": "_economic_class",
-    "channel": "_channel",
-    "phase": "_phase",
-    "amount": "_amount",
-    "currency": "_currency",
-    "_rejected": "_reason",  # the contract quarantines a row with a reason, with that reason
-}
+LEDGER_COLUMNS = computed_columns("ledger_entries")
 # what each entry adds besides the canonical columns and the row's own columns
 ADDED_COLUMNS = frozenset({
     "programme_label", "cost_centre_label", "economic_code", "economic_label", "economic_basis",

@@ -18,21 +18,10 @@ without amount, quarantined with that reason.
 
 from __future__ import annotations
 
+from ingestion.sources.base import computed_columns
 from ingestion.sources.fiscal_labels import fiscal_year_end
 
-LEDGER_COLUMNS = {
-    "entry_id": "_entry_id",
-    "fiscal_year": "_fiscal_year",
-    "programme_id": "_programme_id",
-    "service_id": "_service_id",
-    "cost_centre": "_cost_centre",
-    "economic_class": "_economic_class",
-    "channel": "_channel",
-    "phase": "_phase",
-    "amount": "_amount",
-    "currency": "_currency",
-    "_rejected": "_reason",  # the contract quarantines a row with a reason, with that reason
-}
+LEDGER_COLUMNS = computed_columns("ledger_entries")
 # (phase, years after the report year, amount column, FTE column)
 FIGURES = (
     ("approved", 0, "planned_spending_1", "planned_ftes_1"),

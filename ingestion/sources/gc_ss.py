@@ -8,6 +8,8 @@ marts recompute both from the volumes and the target.
 
 from __future__ import annotations
 
+from contracts.entities import SOURCE_REJECTED
+from ingestion.sources.base import REASON
 from ingestion.sources.fiscal_labels import fiscal_year_end
 from ingestion.sources.gc_codes import STANDARD_TYPES, channel_of, standard_id, target_share
 
@@ -22,7 +24,7 @@ STANDARD_COLUMNS = {
     "target": "_target",
     "volume_meeting_target": "volume_meeting_target",
     "total_volume": "total_volume",
-    "_rejected": "_reason",
+    SOURCE_REJECTED: REASON,
 }
 
 

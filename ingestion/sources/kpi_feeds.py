@@ -3,20 +3,10 @@ canonical `kpi_observations` columns, so each feed only says how its fields map.
 
 from __future__ import annotations
 
+from ingestion.sources.base import computed_columns
+
 # canonical column -> key in the normalised record (text_batches keeps the other keys)
-KPI_COLUMNS = {
-    "observation_id": "_observation_id",
-    "publisher": "_publisher",
-    "service_id": "_service_id",
-    "service_name": "_service_name",
-    "kpi": "_kpi",
-    "dimension": "_dimension",
-    "channel": "_channel",
-    "period_start": "_period_start",
-    "period": "_period",
-    "value": "_value",
-    "unit": "_unit",
-}
+KPI_COLUMNS = computed_columns("kpi_observations")
 
 
 def observation_id(publisher, service_id, kpi, dimension, channel, period_start) -> str:

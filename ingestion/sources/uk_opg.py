@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from contracts.validate import SOURCE_REJECTED
-from ingestion.sources.base import Source, files_in, read_json_records, text_batches
+from ingestion.sources.base import REASON, Source, files_in, read_json_records, text_batches
 from ingestion.sources.kpi_feeds import KPI_COLUMNS, observation
 
 PUBLISHER = "uk_opg"
@@ -52,7 +51,7 @@ def normalise(record: dict, name: str) -> dict:
         period_start, record.get("period"), record.get("count"), unit,
     ))
     # a dataType we do not know is quarantined by the contract with this reason
-    out[SOURCE_REJECTED] = None if data_type in DATA_TYPES else (
+    out[REASON] = None if data_type in DATA_TYPES else (
         f"dataType {data_type!r} is not one of the OPG figures we map ({', '.join(DATA_TYPES)})"
     )
     return out
@@ -68,5 +67,5 @@ class UkOpgSource(Source):
         for path in files_in(location, (".json",)):
             name = service_name(path)
             records = [normalise(r, name) for r in read_json_records(path)]
-            for batch in text_batches(records, {**KPI_COLUMNS, SOURCE_REJECTED: SOURCE_REJECTED}):
+            for batch in text_batches(records, KPI_COLUMNS):
                 yield str(path), batch

@@ -24,24 +24,9 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 
 from ingestion.errors import SourceFileError
-from ingestion.sources.base import Source, files_in, text_batches
+from ingestion.sources.base import Source, computed_columns, files_in, text_batches
 
-WEB_COLUMNS = {
-    "row_id": "_row_id",
-    "property": "_property",
-    "report": "_report",
-    "day": "_day",
-    "period_days": "_period_days",
-    "dimension": "_dimension",
-    "dimension_value": "_dimension_value",
-    "service_id": "_service_id",
-    "visits": "_visits",
-    "users": "_users",
-    "avg_session_seconds": "_avg_session_seconds",
-    "bounce_rate": "_bounce_rate",
-    "engagement_rate": "_engagement_rate",
-    "events": "_events",
-}
+WEB_COLUMNS = computed_columns("web_traffic_daily")
 # source metric -> canonical column (DAP writes `visits` for GA4 sessions)
 MEASURES = {
     "visits": "visits", "sessions": "visits",

@@ -13,22 +13,10 @@ import re
 from pathlib import Path
 
 from ingestion.errors import SourceFileError
+from ingestion.sources.base import computed_columns
 
 # canonical column -> record key (keys starting with "_" are not kept as extra columns)
-WAIT_COLUMNS = {
-    "observation_id": "_observation_id",
-    "site_id": "_site_id",
-    "site_name": "_site_name",
-    "region": "_region",
-    "service_id": "_service_id",
-    "observed_at": "_observed_at",
-    "wait_kind": "_wait_kind",
-    "wait_minutes": "_wait_minutes",
-    "customers_waiting": "_customers_waiting",
-    "customers_served": "_customers_served",
-    "open_counters": "_open_counters",
-    "mean_service_minutes": "_mean_service_minutes",
-}
+WAIT_COLUMNS = computed_columns("wait_observations")
 
 _HH_MM = re.compile(r"(\d{1,3}):([0-5]\d)")
 _HH_MM_SS = re.compile(r"(\d{1,3}):([0-5]\d):([0-5]\d)")
