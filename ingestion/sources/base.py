@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 from collections.abc import Iterator
@@ -66,6 +67,17 @@ def read_json_records(path: Path) -> list[dict]:
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
         raise SourceFileError(str(path), "expected a JSON array of objects")
     return data
+
+
+def read_csv_records(path: Path) -> tuple[list[str], list[dict]]:
+    """A whole CSV file (a published table of a few MB) as (header, rows of text)."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            reader = csv.DictReader(f)
+            rows = list(reader)
+            return list(reader.fieldnames or []), rows
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise SourceFileError(str(path), f"not a readable CSV ({err})") from err
 
 
 def text_batches(records: list[dict], columns: dict[str, str]) -> Iterator[pa.RecordBatch]:

@@ -13,7 +13,6 @@ The history file's value, count and target for the window are kept beside the sc
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from ingestion.errors import SourceFileError
-from ingestion.sources.base import Source, files_in, text_batches
+from ingestion.sources.base import Source, files_in, read_csv_records, text_batches
 from ingestion.sources.kpi_feeds import KPI_COLUMNS, observation
 
 PUBLISHER = "boston_cityscore"
@@ -64,16 +63,6 @@ def _epoch_micros(value: str | None) -> dt.datetime | None:
         return None
 
 
-def _rows(path: Path) -> tuple[list[str], list[dict]]:
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            reader = csv.DictReader(f)
-            rows = list(reader)
-            return list(reader.fieldnames or []), rows
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise SourceFileError(str(path), f"not a readable CSV ({err})") from err
-
-
 def _record(row: dict, metric: str | None, window: str, day: dt.date | None, score: str | None, extra: dict) -> dict:
     start = day.isoformat() if day else None
     record = {k: _text(v) for k, v in row.items() if k is not None}
@@ -85,7 +74,7 @@ def _record(row: dict, metric: str | None, window: str, day: dt.date | None, sco
 
 
 def records_of(path: Path) -> list[dict]:
-    header, rows = _rows(path)
+    header, rows = read_csv_records(path)
     records = []
     if "metric_name" in header:  # the current summary: scores only
         for row in rows:

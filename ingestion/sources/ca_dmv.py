@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import csv
 import xml.etree.ElementTree as ET
 import xml.parsers.expat as expat
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ import pyarrow as pa
 
 from ingestion.errors import SourceFileError
 from ingestion.readers import iter_batches
-from ingestion.sources.base import REASON, Source, files_in, text_batches
+from ingestion.sources.base import REASON, Source, files_in, read_csv_records, text_batches
 from ingestion.sources.wait_feeds import WAIT_COLUMNS, hh_mm_minutes, minutes_or_text, snapshot_time
 
 PUBLISHER = "ca_dmv"
@@ -160,11 +159,7 @@ CSV_KINDS = {"appointment": "appt", "walk_in": "non_appt"}
 
 def read_offices(path: Path) -> pl.DataFrame:
     """The office list (number -> name, region, place), as text."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.DictReader(fh))
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise SourceFileError(str(path), str(err)) from err
+    _, rows = read_csv_records(path)
     if not rows or "number" not in rows[0]:
         raise SourceFileError(str(path), "expected an office list with a `number` column")
     keep = ("number", "name", "region", "address", "latitude", "longitude")

@@ -12,7 +12,6 @@ UA_Oct_Vacancy.csv) are not KPIs and are not read (docs/sources_kpi_survey.md).
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from ingestion.errors import SourceFileError
-from ingestion.sources.base import Source, files_in, text_batches
+from ingestion.sources.base import Source, files_in, read_csv_records, text_batches
 from ingestion.sources.kpi_feeds import KPI_COLUMNS, observation
 
 PUBLISHER = "nyc_mmr"
@@ -51,13 +50,7 @@ def _text(value: str | None) -> str | None:
 
 
 def records_of(path: Path) -> list[dict]:
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            reader = csv.DictReader(f)
-            rows = list(reader)
-            header = list(reader.fieldnames or [])
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise SourceFileError(str(path), f"not a readable CSV ({err})") from err
+    header, rows = read_csv_records(path)
     years = sorted(h for h in header if _YEAR.match(h.strip()))
     missing = {"ID", "Indicator", "Service"} - set(header)
     if missing or not years:

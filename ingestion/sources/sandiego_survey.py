@@ -26,7 +26,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from ingestion.errors import SourceFileError
-from ingestion.sources.base import BATCH_ROWS, Source, files_in
+from ingestion.sources.base import BATCH_ROWS, Source, files_in, read_csv_records
 
 MAPPINGS = Path(__file__).resolve().parent / "mappings"
 RATING_CODES = {"1", "2", "3", "4", "5", "9"}
@@ -64,16 +64,6 @@ def survey_of(path: Path) -> tuple[str, str]:
     )
 
 
-def _read_csv(path: Path) -> tuple[list[str], list[dict]]:
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            reader = csv.DictReader(f)
-            rows = list(reader)
-            return list(reader.fieldnames or []), rows
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise SourceFileError(str(path), f"not a readable CSV ({err})") from err
-
-
 def dictionary_for(path: Path) -> Path:
     """The dictionary CSV beside a respondent file (the one sharing most of its name)."""
     candidates = [p for p in path.parent.glob("*.csv") if "dictionary" in p.name.lower()]
@@ -93,7 +83,7 @@ def dictionary_for(path: Path) -> Path:
 
 def rating_questions(dictionary: Path) -> dict[str, dict]:
     """question_id -> text, stem (the parent question) and scale, for the 1..5 + 9 questions."""
-    header, rows = _read_csv(dictionary)
+    header, rows = read_csv_records(dictionary)
     needed = {"question_number", "question_text", "question_responses"}
     if not needed <= set(header):
         raise SourceFileError(str(dictionary), f"dictionary columns {sorted(needed)} expected, found {header}")
@@ -130,7 +120,7 @@ def _answer(value: str | None) -> tuple[str | None, str | None]:
 def answer_batches(path: Path) -> Iterator[pa.RecordBatch]:
     survey_id, responded_at = survey_of(path)
     questions = rating_questions(dictionary_for(path))
-    header, rows = _read_csv(path)
+    header, rows = read_csv_records(path)
     if "Num" not in header:
         raise SourceFileError(str(path), "no `Num` (respondent number) column")
     asked = [q for q in header if q in questions]

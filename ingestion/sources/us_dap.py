@@ -13,7 +13,6 @@ the metric down (`by_<dimension>`) gives one row per entry of that breakdown.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import re
@@ -24,7 +23,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 
 from ingestion.errors import SourceFileError
-from ingestion.sources.base import Source, computed_columns, files_in, text_batches
+from ingestion.sources.base import Source, computed_columns, files_in, read_csv_records, text_batches
 
 WEB_COLUMNS = computed_columns("web_traffic_daily")
 # source metric -> canonical column (DAP writes `visits` for GA4 sessions)
@@ -177,11 +176,7 @@ def read_json_report(path: Path) -> list[dict]:
 
 
 def read_csv_rows(path: Path) -> list[dict]:
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.DictReader(fh))
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise SourceFileError(str(path), str(err)) from err
+    _, rows = read_csv_records(path)
     # a short row leaves keys None; a long one puts the surplus under None
     return [{k: v for k, v in r.items() if k is not None} for r in rows]
 
