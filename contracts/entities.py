@@ -25,6 +25,12 @@ class Entity:
     checks_service: bool = True
 
     @property
+    def is_dated(self) -> bool:
+        """Rows carry their own fiscal year (an event time or a stated year); reference
+        data without either is filed under the fiscal years a load covers."""
+        return self.time_column is not None or "fiscal_year" in self.columns
+
+    @property
     def service_nullable(self) -> bool:
         return self.name == "ledger_entries"
 

@@ -140,11 +140,15 @@ def commit_years(
     loaded_by_year: dict[int | None, int],
     quarantined_by_year: dict[int | None, int],
     run_id: str | None = None,
+    only_years: list[int] | None = None,
 ) -> list[LoadRecord]:
     """Commit a load that spans several fiscal years: one commit per (table, year, source).
 
     The rows found in the staged files of each year must be the rows the contracts
-    counted for it; any difference is refused before anything is committed.
+    counted for it; any difference is refused before anything is committed. With
+    `only_years` (a refresh of those years), exactly those years are committed (a year
+    without rows replaces its partition with nothing), plus rows without a usable year;
+    rows of other years are left out.
     """
     data = split_by_year(data_files, work_dir / "by_year" / "data")
     rejected = split_by_year([quarantine_file] if quarantine_file else [], work_dir / "by_year" / "quarantine")
@@ -158,7 +162,8 @@ def commit_years(
             f"the rows validated {loaded_by_year}/{quarantined_by_year}"
         )
     records = []
-    for year in sorted(set(data) | set(rejected), key=lambda y: (y is None, y or 0)):
+    years = set(data) | set(rejected) if only_years is None else {*only_years, *({None} & set(rejected))}
+    for year in sorted(years, key=lambda y: (y is None, y or 0)):
         loaded = staged_loaded.get(year, 0)
         quarantined = staged_rejected.get(year, 0)
         staged = StagedFiles(

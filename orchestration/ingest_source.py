@@ -39,8 +39,7 @@ def ingest_source(
     years: set[int] = set()
     for entity in source.entities:
         spec = entity_spec(entity)
-        dated = spec.time_column is not None or "fiscal_year" in spec.columns
-        if dated:
+        if spec.is_dated:
             ctx_years: list[int | None] = [None]
         else:  # a catalogue without dates is filed under the fiscal years this ingest covers
             ctx_years = sorted(years) or [fiscal_year_of(dt.date.today(), settings.fiscal_year_start_month)]

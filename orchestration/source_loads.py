@@ -16,15 +16,14 @@ import datetime as dt
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
-import pyarrow.parquet as pq
 from pyiceberg.catalog import Catalog
 
 from contracts.entities import entity as entity_spec
 from contracts.rules import LoadContext
-from ingestion.pipeline import StagedLoad, discard, stage_batches
+from ingestion.pipeline import discard, stage_batches
 from ingestion.sources import source_kind
 from lake.loads import LoadRecord
-from lake.raw_load import StagedFiles, commit_load, split_by_year
+from lake.raw_load import StagedFiles, commit_load, commit_years
 from lake.settings import Settings
 from orchestration.ingest import new_load_id
 from orchestration.sources_config import ConfiguredSource, load_sources
@@ -64,14 +63,17 @@ def load_source_years(
         source.state_dir = settings.state_dir
     month = settings.fiscal_year_start_month
     records: list[LoadRecord] = []
-    if spec.time_column is None and "fiscal_year" not in spec.columns:
+    if not spec.is_dated:
         for fy in years:
             started, load_id = dt.datetime.now(), new_load_id(entity, fy)
             work = settings.work_dir / load_id
             try:
                 staged = stage_batches(spec, source.extract(src.location, entity), LoadContext(fy, month), load_id, work, src.name)
                 with write_lock():
-                    records.append(commit_load(catalog, _files(staged, fy, staged.data_files, staged.quarantine_file), started, run_id))
+                    records.append(commit_load(catalog, StagedFiles(
+                        entity, fy, load_id, src.name, staged.data_files, staged.quarantine_file,
+                        staged.received, staged.loaded, staged.quarantined, len(staged.files),
+                    ), started, run_id))
             finally:
                 discard(work)
         return records
@@ -79,28 +81,13 @@ def load_source_years(
     work = settings.work_dir / load_id
     try:
         staged = stage_batches(spec, source.extract(src.location, entity), LoadContext(None, month), load_id, work, src.name)
-        data = split_by_year(staged.data_files, work / "by_year" / "data")
-        rejected = split_by_year([staged.quarantine_file] if staged.quarantine_file else [], work / "by_year" / "quarantine")
-        counted = ({y: n for y, n in staged.loaded_by_year.items() if n}, {y: n for y, n in staged.quarantined_by_year.items() if n})
-        found = ({y: pq.ParquetFile(p).metadata.num_rows for y, p in data.items()},
-                 {y: pq.ParquetFile(p).metadata.num_rows for y, p in rejected.items()})
-        if counted != found:  # pragma: no cover - a bug, never a data problem
-            raise RuntimeError(f"refusing load {load_id}: staged rows per year {found} differ from the rows validated {counted}")
-        unknown_year = [None] if None in rejected else []
         with write_lock():
-            for fy in [*years, *unknown_year]:
-                files = [data[fy]] if fy in data else []
-                records.append(commit_load(catalog, _files(staged, fy, files, rejected.get(fy)), started, run_id))
+            records = commit_years(
+                catalog, entity, src.name, load_id, staged.data_files, staged.quarantine_file, work,
+                len(staged.files), started, staged.loaded_by_year, staged.quarantined_by_year, run_id,
+                only_years=years,
+            )
     finally:
         discard(work)
     return records
 
-
-def _files(staged: StagedLoad, fy: int | None, data_files, quarantine_file) -> StagedFiles:
-    loaded = sum(pq.ParquetFile(f).metadata.num_rows for f in data_files)
-    quarantined = pq.ParquetFile(quarantine_file).metadata.num_rows if quarantine_file else 0
-    return StagedFiles(
-        entity=staged.entity, fiscal_year=fy, load_id=staged.load_id, source=staged.source,
-        data_files=list(data_files), quarantine_file=quarantine_file,
-        received=loaded + quarantined, loaded=loaded, quarantined=quarantined, source_files=len(staged.files),
-    )
