@@ -29,6 +29,10 @@ class QueryResult:
     columns: list[str]
     rows: list[tuple]
 
+    def records(self) -> list[dict]:
+        """The rows as {column: value} (for callers that read by name)."""
+        return [dict(zip(self.columns, row)) for row in self.rows]
+
 
 def connect_read_only(duckdb_path: Path) -> duckdb.DuckDBPyConnection:
     """A connection that cannot write, reach files or URLs, or change its own settings."""

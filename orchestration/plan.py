@@ -37,7 +37,7 @@ def read_plan(duckdb_path: Path) -> list[dict]:
                 f"no marts.budget_plan in {duckdb_path}: run `civic refresh` (or `dbt build`) first"
             ) from err
         raise
-    rows = [dict(zip(result.columns, r)) for r in result.rows]
+    rows = result.records()
     if not rows:
         raise PlanUnavailable(f"marts.budget_plan in {duckdb_path} is empty: run `civic refresh` first")
     return rows

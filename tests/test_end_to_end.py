@@ -43,7 +43,7 @@ def refreshed(demo_build):
 
 def _mart(settings, where="true"):
     res = run_query(settings.duckdb_path, f"select * from marts.service_channel_kpis where {where} order by all")
-    return [dict(zip(res.columns, r)) for r in res.rows]
+    return res.records()
 
 
 def test_planted_truths_are_recovered(refreshed):

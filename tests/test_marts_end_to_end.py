@@ -49,8 +49,7 @@ def demo(demo_build):
 
 
 def rows(settings, sql: str) -> list[dict]:
-    result = run_query(settings.duckdb_path, sql)
-    return [dict(zip(result.columns, r)) for r in result.rows]
+    return run_query(settings.duckdb_path, sql).records()
 
 
 def test_planted_cost_per_minute_of_wait_reduced_is_recovered_within_2_percent(demo):
@@ -328,8 +327,7 @@ def test_a_new_scenario_in_the_yaml_reaches_the_plan_without_code_change(demo, t
 
 
 def rows_of(duckdb_path: Path, sql: str) -> list[dict]:
-    result = run_query(duckdb_path, sql)
-    return [dict(zip(result.columns, r)) for r in result.rows]
+    return run_query(duckdb_path, sql).records()
 
 
 def _same(a: dict, b: dict) -> bool:
@@ -344,7 +342,7 @@ def _snapshot(settings) -> dict[str, list[dict]]:
     snap = {}
     for mart in (*FISCAL_YEAR_MARTS, "budget_plan"):
         result = run_query(settings.duckdb_path, f"select * from marts.{mart} order by all")
-        snap[mart] = [dict(zip(result.columns, r)) for r in result.rows]
+        snap[mart] = result.records()
     return snap
 
 

@@ -16,16 +16,15 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from conftest import use_home
+from conftest import REALDATA, use_home
 from lake.catalog import open_catalog
+from lake.marts_query import run_query
 from lake.settings import load_settings
 from orchestration.ingest_source import ingest_source
 
 REPO = Path(__file__).resolve().parents[1]
-REALDATA = REPO.parent / "shared" / "realdata"
 GC = REALDATA / "canada_gc_service_inventory"
 CHANNEL_COLUMNS = {
     "online": "num_applications_online", "phone": "num_applications_by_phone",
@@ -36,7 +35,7 @@ CHANNEL_COLUMNS = {
 
 
 @pytest.fixture(scope="module")
-def lake(tmp_path_factory):
+def built_lake(tmp_path_factory):
     home = tmp_path_factory.mktemp("published") / "civic"
     with pytest.MonkeyPatch.context() as mp:
         use_home(mp, home)
@@ -63,13 +62,7 @@ def lake(tmp_path_factory):
 
 
 def query(settings, sql: str) -> list[dict]:
-    con = duckdb.connect(str(settings.duckdb_path), read_only=True)
-    try:
-        cur = con.execute(sql)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
-    finally:
-        con.close()
+    return run_query(settings.duckdb_path, sql).records()
 
 
 def _number(text: str) -> float | None:
@@ -88,9 +81,9 @@ def _programmes(row: dict) -> list[str]:
     return [p.strip() for p in row["program_id"].replace(";", ",").split(",") if p.strip()]
 
 
-def test_inventory_volumes_are_the_transactions_per_channel_and_give_take_up(lake):
+def test_inventory_volumes_are_the_transactions_per_channel_and_give_take_up(built_lake):
     kpis = {(r["service_id"], r["channel"]): r for r in query(
-        lake, "select * from marts.service_channel_kpis where fiscal_year = 2024")}
+        built_lake, "select * from marts.service_channel_kpis where fiscal_year = 2024")}
     services = _si_2024()
     checked = 0
     for row in services:
@@ -109,7 +102,7 @@ def test_inventory_volumes_are_the_transactions_per_channel_and_give_take_up(lak
     assert checked > 1700
 
 
-def test_standard_performance_is_recomputed_by_the_rule(lake):
+def test_standard_performance_is_recomputed_by_the_rule(built_lake):
     expected: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     with (GC / "ss_2024.csv").open(encoding="utf-8-sig", newline="") as f:
         for row in csv.DictReader(f):
@@ -122,14 +115,14 @@ def test_standard_performance_is_recomputed_by_the_rule(lake):
                 expected[row["service_id"]][0] += 1
                 expected[row["service_id"]][1] += met / total >= target
     rows = {r["service_id"]: r for r in query(
-        lake, "select service_id, standards_applicable, standards_met from marts.service_channel_kpis "
+        built_lake, "select service_id, standards_applicable, standards_met from marts.service_channel_kpis "
               "where fiscal_year = 2024 and channel = 'all' and standards_applicable is not null")}
     assert len(expected) > 300
     for service_id, (applicable, met) in expected.items():
         assert (rows[service_id]["standards_applicable"], rows[service_id]["standards_met"]) == (applicable, met), service_id
 
 
-def test_programme_spending_gives_the_cost_per_transaction_of_the_services_it_funds(lake):
+def test_programme_spending_gives_the_cost_per_transaction_of_the_services_it_funds(built_lake):
     """For programmes whose services list no other programme: each service's cost is the
     programme's FY2024 actual spending apportioned by application volume, so every one of
     those services has the programme's cost per transaction."""
@@ -145,7 +138,7 @@ def test_programme_spending_gives_the_cost_per_transaction_of_the_services_it_fu
             funded[p].append(row)
             all_programmes[row["service_id"]].add(p)
     kpis = {r["service_id"]: r for r in query(
-        lake, "select * from marts.service_channel_kpis where fiscal_year = 2024 and channel = 'all'")}
+        built_lake, "select * from marts.service_channel_kpis where fiscal_year = 2024 and channel = 'all'")}
     checked = 0
     for programme, rows in sorted(funded.items()):
         if len(actual.get(programme, [])) != 1 or any(len(all_programmes[r["service_id"]]) != 1 for r in rows):
@@ -163,7 +156,7 @@ def test_programme_spending_gives_the_cost_per_transaction_of_the_services_it_fu
     assert checked > 50
 
 
-def test_published_satisfaction_is_set_beside_the_one_recomputed_from_its_counts(lake):
+def test_published_satisfaction_is_set_beside_the_one_recomputed_from_its_counts(built_lake):
     records = json.loads((REALDATA / "uk_opg_service_kpis" / "use_a_lasting_power_of_attorney_service.json").read_text())
     month = [r for r in records if r["_timestamp"].startswith("2026-03")]
     levels = ["very-dissatisfied", "dissatisfied", "neither", "satisfied", "very-satisfied"]
@@ -173,7 +166,8 @@ def test_published_satisfaction_is_set_beside_the_one_recomputed_from_its_counts
     top2 = 100 * (counts["satisfied"] + counts["very-satisfied"]) / total
     weighted = sum(25 * i * counts[level] for i, level in enumerate(levels)) / total
     assert round(top2, 2) == 87.81 and round(weighted, 2) == 84.97 and published == 85  # PROVENANCE.md
-    [row] = query(lake, "select * from marts.published_kpis where publisher = 'uk_opg' and service_id = 'use-an-lpa' "
+    [row] = query(
+        built_lake, "select * from marts.published_kpis where publisher = 'uk_opg' and service_id = 'use-an-lpa' "
                         "and kpi = 'user_satisfaction' and period_start = date '2026-03-01'")
     assert row["published_value"] == published
     assert row["computed_value"] == pytest.approx(top2)
@@ -183,13 +177,13 @@ def test_published_satisfaction_is_set_beside_the_one_recomputed_from_its_counts
     assert row["computed_from"] == "response_counts_top2"
 
 
-def test_waits_per_office_come_from_the_time_series(lake):
+def test_waits_per_office_come_from_the_time_series(built_lake):
     waits = defaultdict(list)
     with (REALDATA / "ca_dmv_queue_feed" / "cadmv_wait_times.csv").open(newline="") as f:
         for row in csv.DictReader(f):
             waits[row["branch_id"]].append(float(row["non_appt"]))
     rows = {r["site_id"]: r for r in query(
-        lake, "select * from marts.wait_times_observed where wait_kind = 'walk_in'")}
+        built_lake, "select * from marts.wait_times_observed where wait_kind = 'walk_in'")}
     assert set(rows) == set(waits)
     for site, values in waits.items():
         assert rows[site]["observations"] == len(values)
