@@ -1,11 +1,4 @@
-{{
-  config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='plan_year',
-    on_schema_change='append_new_columns'
-  )
-}}
+{{ config(unique_key='plan_year') }}
 -- The budget plan for the next fiscal year (DESIGN.md section 5): per service and scenario
 -- (plans/scenarios.yml via int_plan_scenarios), plan_year = the newest fiscal year in
 -- service_channel_kpis (base_fiscal_year) + 1. Every build re-plans from the newest year

@@ -1,11 +1,3 @@
-{{
-  config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='fiscal_year',
-    on_schema_change='append_new_columns'
-  )
-}}
 -- Service-standard performance per fiscal year, service and standard (int_service_standards
 -- holds the rule). One build replaces exactly the fiscal years it selects.
 select
