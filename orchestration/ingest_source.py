@@ -33,7 +33,7 @@ def ingest_source(
     settings: Settings, catalog: Catalog, kind: str, location: str, name: str | None = None, run_id: str | None = None,
     observed_at: dt.datetime | None = None,
 ) -> list[LoadRecord]:
-    source = source_kind(kind, observed_at)
+    source = source_kind(kind, observed_at, settings.state_dir)
     name = name or default_source_name(kind, location)
     records: list[LoadRecord] = []
     years: set[int] = set()

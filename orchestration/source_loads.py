@@ -58,9 +58,7 @@ def load_source_years(
     write_lock: Callable[[], AbstractContextManager] = contextlib.nullcontext,
 ) -> list[LoadRecord]:
     spec = entity_spec(entity)
-    source = source_kind(src.kind)  # one instance: an endpoint is fetched once per call
-    if hasattr(source, "state_dir"):  # a kind that remembers an endpoint between runs
-        source.state_dir = settings.state_dir
+    source = source_kind(src.kind, state_dir=settings.state_dir)  # one instance: an endpoint is fetched once per call
     month = settings.fiscal_year_start_month
     records: list[LoadRecord] = []
     if not spec.is_dated:

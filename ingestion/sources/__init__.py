@@ -8,6 +8,7 @@ is kept as it came. Types are left to the contracts, which coerce and quarantine
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from ingestion.sources.au_dta import AuDtaSource
 from ingestion.sources.base import Source
@@ -34,10 +35,11 @@ KINDS: tuple[type[Source], ...] = (
 SOURCES: dict[str, type[Source]] = {cls.kind: cls for cls in KINDS}
 
 
-def source_kind(kind: str, observed_at: dt.datetime | None = None) -> Source:
+def source_kind(kind: str, observed_at: dt.datetime | None = None, state_dir: Path | None = None) -> Source:
     try:
         source = SOURCES[kind]()
     except KeyError:
         raise KeyError(f"unknown source kind {kind!r}; known: {', '.join(sorted(SOURCES))}") from None
     source.observed_at = observed_at
+    source.state_dir = state_dir
     return source

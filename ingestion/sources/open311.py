@@ -82,8 +82,7 @@ class Open311Source(Source):
     kind = "open311"
     entities = ("service_requests", "services")
 
-    def __init__(self, state_dir: Path | None = None) -> None:
-        self.state_dir = state_dir  # where endpoint mirrors live (default $CIVIC_HOME/state)
+    def __init__(self) -> None:
         self._synced: dict[str, tuple[str, list[dict], str, list[dict]]] = {}
 
     def extract(self, location: str, entity: str) -> Iterator[tuple[str, pa.RecordBatch]]:
