@@ -1,5 +1,6 @@
 """Contracts: valid rows pass, each bad row is rejected with its rule, table-level faults refuse the batch."""
 
+import datetime as dt
 import json
 
 import polars as pl
@@ -104,3 +105,16 @@ def test_ledger_rows_of_another_fiscal_year_are_quarantined():
     valid, rejects = BatchValidator(LEDGER_ENTRIES, LoadContext(2024)).validate(batch)
     assert valid["entry_id"].to_list() == ["E1"]
     assert rejects["rule"].to_list() == ["in_fiscal_year"]
+
+
+def test_timestamp_text_reads_the_same_on_the_iso_fast_path_and_the_layouts():
+    from contracts.coerce import _timestamps_from_layouts, _timestamps_from_text
+
+    iso = pl.Series("t", ["2025-01-01T10:00:00", "2025-01-01 10:00:00.123", "2025-01-01T10:00", "2025-01-01", None])
+    assert _timestamps_from_text(iso).to_list() == _timestamps_from_layouts(iso).to_list()
+    assert _timestamps_from_text(iso)[1] == dt.datetime(2025, 1, 1, 10, 0, 0, 123000)
+    # one value Arrow's ISO cast cannot read sends the column through the layouts
+    mixed = pl.Series("t", ["2025-01-01T10:00:00", "03/15/2025 02:30:00 PM", "2025-01-01T10:00:00+02:00", "nope"])
+    assert _timestamps_from_text(mixed).to_list() == [
+        dt.datetime(2025, 1, 1, 10), dt.datetime(2025, 3, 15, 14, 30), dt.datetime(2025, 1, 1, 10), None
+    ]
