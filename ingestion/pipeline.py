@@ -9,6 +9,7 @@ The lake then commits staged data and quarantine in one Iceberg commit per table
 
 from __future__ import annotations
 
+import gc
 import shutil
 import time
 from collections.abc import Iterable, Iterator
@@ -140,6 +141,8 @@ def stage_batches(
         raise _root_cause(failed) from failed
     finally:
         staged.quarantine_file = sink.close()
+        del pipeline, resource, validator
+        release_memory()
     staged.seconds["extract_validate_stage"] = time.perf_counter() - t0
     staged_root = work_dir / "staged" / "staged"
     staged.data_files = sorted(
@@ -151,6 +154,15 @@ def stage_batches(
             f"!= loaded {staged.loaded} + quarantined {staged.quarantined}"
         )
     return staged
+
+
+def release_memory() -> None:
+    """Free a finished load's batches now: dlt's pipeline and the resource's generator
+    frames hold them in reference cycles (405 MB of Arrow buffers after a 20 M-row load
+    until the next cyclic GC), and hand Arrow's idle pool pages back to the system, so
+    the next load and dbt do not start on top of the last load's peak."""
+    gc.collect()
+    pa.default_memory_pool().release_unused()
 
 
 def _root_cause(err: BaseException) -> BaseException:
