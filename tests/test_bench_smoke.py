@@ -86,3 +86,16 @@ def test_targets_are_judged(results):
     judged = [t for t in targets.values() if t["met"] is not None]
     assert len(judged) == 7  # all but the peer, skipped here
     assert targets["Faster than the PySpark peer"]["met"] is None
+
+
+def test_contracts_profile_splits_validate_into_its_steps(tmp_path):
+    from bench.contracts_profile import profile_entity
+    from bench.workload import Workload, ensure_landing
+
+    landing, _ = ensure_landing(Workload(float(SIZE), "national"), tmp_path / "landing", [2025])
+    r = profile_entity(landing, "queue_events", 2025)
+    assert r["rows"] > 1000 and r["batches"] >= 1
+    parts = r["parts_s"]
+    assert _positive(parts["pandera"]) and _positive(parts["coerce"]) and _positive(parts["seen_ids"])
+    assert sum(parts.values()) == pytest.approx(r["validate_s"])
+    assert r["lazy_collects_per_batch"] >= 5  # one per check pandera runs
