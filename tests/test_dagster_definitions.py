@@ -96,3 +96,20 @@ def test_webserver_loads_the_code_location_without_errors(civic_home, tmp_path):
         assert [s["__typename"] for s in states] == ["RepositoryLocation"], states
     finally:
         stop_pid(proc.pid)
+
+
+def test_a_model_selected_without_its_intermediate_parents_is_refused(defs):
+    from orchestration.dbt_selection import refusal, unbuilt_intermediate_parents
+
+    dbt_def = defs.resolve_assets_def(dg.AssetKey(["marts", "service_channel_kpis"]))
+    deps = dbt_def.asset_deps
+    models = {k for k in dbt_def.keys}
+    assert unbuilt_intermediate_parents(models, deps) == set()  # a refresh selects every model
+    mart = dg.AssetKey(["marts", "service_channel_kpis"])
+    missing = unbuilt_intermediate_parents({mart}, deps)
+    assert dg.AssetKey(["intermediate", "int_transactions"]) in missing
+    assert all(k.path[0] == "intermediate" for k in missing)
+    assert "intermediate/int_transactions" in refusal(missing)
+    # a mart with every intermediate model above it (and staging views left out) can run
+    above = dg.AssetSelection.assets(mart).upstream().resolve(defs.resolve_asset_graph())
+    assert unbuilt_intermediate_parents({k for k in above if k in models}, deps) == set()

@@ -9,6 +9,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.dbt_project import civic_dbt, ensure_manifest
+from orchestration.dbt_selection import refusal, unbuilt_intermediate_parents
 from orchestration.partitions import dbt_vars, fiscal_years_of_keys
 from lake.locks import marts_lock
 from orchestration.progress import progress
@@ -38,6 +39,9 @@ def build_dbt_assets(partitions_def: dg.PartitionsDefinition, start_month: int) 
         pool="marts_duckdb",
     )
     def civic_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lakehouse: LakehouseResource):
+        missing = unbuilt_intermediate_parents(context.selected_asset_keys, context.assets_def.asset_deps)
+        if missing:
+            raise dg.Failure(refusal(missing), allow_retries=False)
         years = fiscal_years_of_keys(context.partition_keys, start_month)
         progress(f"  dbt build for FY{', FY'.join(map(str, years))}")
         # DuckDB takes one writer per file: concurrent refreshes build their marts in turn.
