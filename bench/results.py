@@ -111,7 +111,10 @@ def _met(v) -> str:
 
 
 def markdown(results: dict) -> str:
-    meta, m = results["meta"], results.get("measurements", {})
+    meta, measured = results["meta"], results.get("measurements", {})
+    # a measurement that failed has only its error: it is listed, not tabulated
+    m = {k: v for k, v in measured.items() if "error" not in v}
+    failed = {k: v["error"] for k, v in measured.items() if "error" in v}
     wl = meta["workload"]
     lines = [
         f"# Benchmark results: {wl['label']}",
@@ -122,6 +125,7 @@ def markdown(results: dict) -> str:
         f"{meta['machine']['memory_gib']} GiB",
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
         "- Figures are min / median / max over n runs (a figure whose run takes over a minute is run once).",
+        *[f"- **Failed: {k}**: {err.splitlines()[0][:300]}" for k, err in failed.items()],
         "",
         "| measurement | measured at | code commit | took, s | load average (1 min) after |",
         "|---|---|---|---:|---:|",
