@@ -3,8 +3,9 @@
 Why not a Series of the ids and `is_in`: that builds a hash set of every earlier id for
 each batch, so a load costs O(n^2) (2 M ids 4.9 s, 20 M about 8 min). Here each accepted
 id becomes one 64-bit key, its hash's top 32 bits above its position in the load, kept in
-sorted runs that merge like a binary counter (each key is merged O(log n) times, by a
-sort that sees two sorted runs). A run indexes its keys by their top bits, so a batch is
+sorted runs that merge when the older is at most 8 times the newer (each key is merged
+O(log n) times, by a sort that sees two sorted runs; fewer runs than a binary counter's
+to probe per batch: 20 M ids 3.78 s -> 3.33 s in `python -m bench.seen_ids`). A run indexes its keys by their top bits, so a batch is
 looked up with a few vectorised probes per run: O(batch) work per batch, not O(load).
 Repeats inside a batch are found from the same sorted hashes (cheaper than polars'
 `is_first_distinct` on text).
@@ -129,7 +130,7 @@ class SeenIds:
             self._prints = grown
         self._prints[self._count : end] = id_fingerprints(ids)
         self._count = end
-        while len(self._runs) > 1 and len(self._runs[-2]) <= 2 * len(self._runs[-1]):
+        while len(self._runs) > 1 and len(self._runs[-2]) <= 8 * len(self._runs[-1]):
             newer = self._runs.pop()
             self._runs.append(self._runs.pop().merged(newer))
 
