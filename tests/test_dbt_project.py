@@ -520,3 +520,27 @@ def test_dbt_build_per_fiscal_year(civic_env: dict[str, str], tmp_path: Path) ->
     assert {k: v for k, v in rows.items() if k[0] == 2024} == rows_2024
     assert rows[(2025, "S1", "all")]["cost"] == pytest.approx(300.0)
     assert len([k for k in rows if k[0] == 2025]) == 4
+
+
+def _generic_test_sql(name: str, **kwargs) -> str:
+    """The SQL of a generic test in tests/generic, rendered for a plain DuckDB table."""
+    import re
+
+    import jinja2
+
+    text = (Path(__file__).parent.parent / "dbt_project" / "tests" / "generic" / f"{name}.sql").read_text()
+    body = re.search(r"\{%\s*test\s+\w+\(.*?\)\s*%\}(.*)\{%\s*endtest\s*%\}", text, re.S).group(1)
+    return jinja2.Template(body).render(**kwargs)
+
+
+def test_unique_id_finds_exactly_the_repeated_ids() -> None:
+    con = duckdb.connect()
+    con.execute(
+        "create table t as select 'T-' || lpad(i::varchar, 9, '0') as id from range(200000) r(i) "
+        "union all select 'T-000000007' union all select 'T-000000007' union all select 'T-000123456' "
+        "union all select null union all select null"
+    )
+    sql = _generic_test_sql("unique_id", model="t", column_name="id")
+    assert sorted(con.execute(sql).fetchall()) == [("T-000000007", 3), ("T-000123456", 2)]
+    con.execute("delete from t where id in ('T-000000007', 'T-000123456')")
+    assert con.execute(sql).fetchall() == []  # distinct ids and repeated nulls pass
