@@ -2,21 +2,23 @@
 
 The ingestion measurement reports the contract (`BatchValidator.validate`) as one figure;
 this splits it into its steps on the same landing files, batch by batch as a load reads
-them: `coerce` (text to types, blank text to null), `fiscal_year` (the year of each row),
-`pandera` (`schema.validate`, every rule of the entity's model plus the load's
-`known_service` / `in_fiscal_year` / `unique_id` checks, failure cases included),
-`seen_ids` (remembering the accepted ids for the next batches) and `rejects` (what is
-left of `validate`: sorting out each failing row's first reason and its quarantine row).
-`pandera_checks` counts the lazy frames pandera collects per batch (one pass over the
-batch each). Landing files are those of the bench's own cache (generated if missing).
+them: `coerce` (text to types, blank text to null), `pandera` (`schema.validate`, every
+rule of the entity's model plus the load's `known_service` / `in_fiscal_year` /
+`unique_id` checks, failure cases included), `seen_ids` (remembering the accepted ids for
+the next batches) and `fiscal_year_and_rejects` (what is left of `validate`: the year of
+each row, and sorting out each failing row's first reason and its quarantine row).
+`lazy_collects_per_batch` counts the lazy frames collected per batch (pandera runs each
+check as one, a pass over the batch). Landing files are those of the bench's own cache
+(generated if missing).
 """
 
 from __future__ import annotations
 
 import argparse
-import time
 from collections import defaultdict
 from pathlib import Path
+
+from bench.stats import patched, timed
 
 ENTITIES = ("queue_events", "web_sessions", "service_requests", "survey_responses", "ledger_entries")
 
@@ -30,7 +32,6 @@ def profile_entity(landing: Path, entity_name: str, year: int) -> dict:
     from ingestion.landing import landing_files
     from ingestion.pipeline import _text_columns
     from ingestion.readers import iter_batches
-    from polars.lazyframe.frame import LazyFrame
 
     entity = CANONICAL[entity_name]
     services = landing_files(landing, "services", year)
@@ -39,61 +40,39 @@ def profile_entity(landing: Path, entity_name: str, year: int) -> dict:
     validator = validate_mod.BatchValidator(entity, ctx)
     acc: dict[str, float] = defaultdict(float)
     collects = [0]
-
-    def timed(name, fn):
-        def wrapper(*args, **kwargs):
-            t0 = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                acc[name] += time.perf_counter() - t0
-
-        return wrapper
-
-    saved = {
-        "coerce": validate_mod.coerce,
-        "fiscal_year_expr": validate_mod.fiscal_year_expr,
-        "add": ctx.seen_ids.add,
-    }
-    validate_mod.coerce = timed("coerce", saved["coerce"])
-    ctx.seen_ids.add = timed("seen_ids", saved["add"])  # type: ignore[method-assign]
-    orig_collect = LazyFrame.collect
+    orig_collect, orig_schema_for = pl.LazyFrame.collect, validate_mod.schema_for
 
     def counting_collect(self, *args, **kwargs):
         collects[0] += 1
         return orig_collect(self, *args, **kwargs)
 
-    orig_schema_for = validate_mod.schema_for
-
     def schema_for(ent, c):
         schema = orig_schema_for(ent, c)
-        schema.validate = timed("pandera", schema.validate)  # type: ignore[method-assign]
+        schema.validate = timed(acc, "pandera", schema.validate)  # type: ignore[method-assign]
         return schema
 
-    validate_mod.schema_for = schema_for
-    LazyFrame.collect = counting_collect  # type: ignore[method-assign]
     rows = batches = 0
-    total = 0.0
-    try:
+    with patched([
+        (validate_mod, "coerce", timed(acc, "coerce", validate_mod.coerce)),
+        (validate_mod, "schema_for", schema_for),
+        (ctx.seen_ids, "add", timed(acc, "seen_ids", ctx.seen_ids.add)),
+        (pl.LazyFrame, "collect", counting_collect),
+    ]):
+        validate = timed(acc, "validate", validator.validate)
         for path in landing_files(landing, entity_name, year):
             for batch in iter_batches(path, _text_columns(entity)):
                 frame = pl.from_arrow(batch)
-                t0 = time.perf_counter()
-                validator.validate(frame)
-                total += time.perf_counter() - t0
+                validate(frame)
                 rows += frame.height
                 batches += 1
-    finally:
-        validate_mod.coerce = saved["coerce"]
-        validate_mod.schema_for = orig_schema_for
-        LazyFrame.collect = orig_collect  # type: ignore[method-assign]
     parts = {k: acc[k] for k in ("coerce", "pandera", "seen_ids")}
-    parts["fiscal_year_and_rejects"] = total - sum(parts.values())
+    # what validate spends outside the timed steps (can only be negative if they overlap)
+    parts["fiscal_year_and_rejects"] = acc["validate"] - sum(parts.values())
     return {
         "rows": rows,
         "batches": batches,
-        "validate_s": total,
-        "ns_per_row": total / rows * 1e9 if rows else None,
+        "validate_s": acc["validate"],
+        "ns_per_row": acc["validate"] / rows * 1e9 if rows else None,
         "parts_s": parts,
         "lazy_collects_per_batch": collects[0] / batches if batches else 0,
     }

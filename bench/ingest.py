@@ -25,7 +25,7 @@ import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
 from bench.env import activate, fresh_dir
-from bench.stats import repeat, summary
+from bench.stats import patched, repeat, summary, timed
 from bench.workload import ENTITIES
 
 BLOCK_BYTES = 16 << 20
@@ -45,13 +45,6 @@ def instrumented(acc: dict[str, float]) -> Iterator[None]:
     orig_stage = ingest_mod.stage_load
     orig_commit = ingest_mod.commit_load
 
-    def validate(self, batch):
-        t0 = time.perf_counter()
-        try:
-            return orig_validate(self, batch)
-        finally:
-            acc["contracts"] += time.perf_counter() - t0
-
     def iter_batches(path, text_columns=()):
         it = orig_iter(path, text_columns)
         while True:
@@ -64,29 +57,13 @@ def instrumented(acc: dict[str, float]) -> Iterator[None]:
             acc["read"] += time.perf_counter() - t0
             yield batch
 
-    def timed(name, fn):
-        def wrapper(*a, **k):
-            t0 = time.perf_counter()
-            try:
-                return fn(*a, **k)
-            finally:
-                acc[name] += time.perf_counter() - t0
-        return wrapper
-
-    patches = [
-        (validate_mod.BatchValidator, "validate", validate),
+    with patched([
+        (validate_mod.BatchValidator, "validate", timed(acc, "contracts", orig_validate)),
         *([(pipeline_mod, "iter_batches", iter_batches)] if orig_iter else []),
-        (ingest_mod, "stage_load", timed("stage", orig_stage)),
-        (ingest_mod, "commit_load", timed("commit", orig_commit)),
-    ]
-    saved = [(obj, name, getattr(obj, name)) for obj, name, _ in patches]
-    for obj, name, new in patches:
-        setattr(obj, name, new)
-    try:
+        (ingest_mod, "stage_load", timed(acc, "stage", orig_stage)),
+        (ingest_mod, "commit_load", timed(acc, "commit", orig_commit)),
+    ]):
         yield
-    finally:
-        for obj, name, old in saved:
-            setattr(obj, name, old)
 
 
 def ingest_all(home: Path, landing: Path, year: int, entities=ENTITIES) -> dict[str, dict]:

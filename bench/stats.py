@@ -2,14 +2,41 @@
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import psutil
+
+def timed(acc: dict[str, float], name: str, fn: Callable) -> Callable:
+    """`fn`, adding the seconds each call takes to `acc[name]` (also as a method)."""
+
+    def wrapper(*args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            acc[name] += time.perf_counter() - t0
+
+    return wrapper
+
+
+@contextlib.contextmanager
+def patched(patches: list[tuple[object, str, object]]) -> Iterator[None]:
+    """Set each (object, attribute, value) for the block, then put the originals back."""
+    saved = [(obj, name, getattr(obj, name)) for obj, name, _ in patches]
+    for obj, name, new in patches:
+        setattr(obj, name, new)
+    try:
+        yield
+    finally:
+        for obj, name, old in saved:
+            setattr(obj, name, old)
+
 
 # A figure is repeated (at least 3 times by default) only while one run takes under this.
 REPEAT_UNDER_SECONDS = 60.0

@@ -37,8 +37,7 @@ def _timestamps_from_text(text: pl.Series) -> pl.Series:
         iso = pc.cast(text.to_arrow(), pa.timestamp("us"))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return _timestamps_from_layouts(text)
-    out = pl.Series(text.name, iso)
-    return out if out.dtype == pl.Datetime("us") else out.cast(pl.Datetime("us"))
+    return pl.Series(text.name, iso)
 
 
 def _timestamps_from_layouts(text: pl.Series) -> pl.Series:
@@ -79,10 +78,6 @@ def _cast_expr(col: str, source: pl.DataType, target: pl.DataType) -> pl.Expr:
             as_float = c.cast(pl.Float64, strict=False)
             return pl.when(as_float == as_float.round(0)).then(as_float).otherwise(None).cast(target)
     return c.cast(target, strict=False)
-
-
-def _text_columns(df: pl.DataFrame, columns: dict[str, pl.DataType]) -> list[str]:
-    return [c for c, t in columns.items() if t == pl.String and c in df.columns]
 
 
 def _has_blank(text: pl.Series) -> bool:
@@ -136,7 +131,7 @@ def coerce(df: pl.DataFrame, columns: dict[str, pl.DataType]) -> tuple[pl.DataFr
             )
     typed = df.with_columns(exprs) if exprs else df
     # Text columns empty in CSV mean "not given".
-    text_cols = [c for c in _text_columns(typed, columns) if _has_blank(typed[c])]
+    text_cols = [c for c, t in columns.items() if t == pl.String and c in typed.columns and _has_blank(typed[c])]
     if text_cols:
         typed = typed.with_columns(
             [pl.when(pl.col(c).str.strip_chars() == "").then(None).otherwise(pl.col(c)).alias(c) for c in text_cols]

@@ -5,8 +5,9 @@ each batch, so a load costs O(n^2) (2 M ids 4.9 s, 20 M about 8 min). Here each 
 id becomes one 64-bit key, its hash's top 32 bits above its position in the load, kept in
 sorted runs that merge when the older is at most 8 times the newer (each key is merged
 O(log n) times, by a sort that sees two sorted runs; fewer runs than a binary counter's
-to probe per batch: 20 M ids 3.78 s -> 3.33 s in `python -m bench.seen_ids`). A run indexes its keys by their top bits, so a batch is
-looked up with a few vectorised probes per run: O(batch) work per batch, not O(load).
+to probe per batch: 20 M ids 3.78 s -> 3.33 s in `python -m bench.seen_ids`). A run
+indexes its keys by their top bits, so a batch is looked up with a few vectorised probes
+per run: O(batch) work per batch, not O(load).
 Repeats inside a batch are found from the same sorted hashes (cheaper than polars'
 `is_first_distinct` on text).
 

@@ -10,7 +10,7 @@ from pyiceberg.catalog import Catalog
 from contracts.entities import entity as entity_spec
 from contracts.rules import LoadContext
 from ingestion.landing import landing_files
-from ingestion.pipeline import discard, stage_load
+from ingestion.pipeline import StagedLoad, discard, stage_load
 from lake.loads import LoadRecord
 from lake.raw_load import StagedFiles, commit_load
 from lake.reference import known_service_ids
@@ -25,6 +25,22 @@ def new_load_id(entity: str, fiscal_year: int) -> str:
     return f"{entity}-fy{fiscal_year}-{stamp}-{uuid.uuid4().hex[:8]}"
 
 
+def staged_files(staged: StagedLoad) -> StagedFiles:
+    """A one-year load's staged files and row counts, as the lake commits them."""
+    return StagedFiles(
+        entity=staged.entity,
+        fiscal_year=staged.fiscal_year,
+        load_id=staged.load_id,
+        source=staged.source,
+        data_files=staged.data_files,
+        quarantine_file=staged.quarantine_file,
+        received=staged.received,
+        loaded=staged.loaded,
+        quarantined=staged.quarantined,
+        source_files=len(staged.files),
+    )
+
+
 def ingest_year(settings: Settings, catalog: Catalog, entity: str, fiscal_year: int, run_id: str | None = None) -> LoadRecord:
     """Stage, validate and commit one year of one entity; returns its ledger row."""
     spec = entity_spec(entity)
@@ -36,22 +52,6 @@ def ingest_year(settings: Settings, catalog: Catalog, entity: str, fiscal_year: 
     ctx = LoadContext(fiscal_year, settings.fiscal_year_start_month, known)
     try:
         staged = stage_load(spec, files, ctx, load_id, work, source=LANDING_SOURCE)
-        return commit_load(
-            catalog,
-            StagedFiles(
-                entity=entity,
-                fiscal_year=fiscal_year,
-                load_id=load_id,
-                source=staged.source,
-                data_files=staged.data_files,
-                quarantine_file=staged.quarantine_file,
-                received=staged.received,
-                loaded=staged.loaded,
-                quarantined=staged.quarantined,
-                source_files=len(files),
-            ),
-            started,
-            run_id=run_id,
-        )
+        return commit_load(catalog, staged_files(staged), started, run_id=run_id)
     finally:
         discard(work)

@@ -16,9 +16,9 @@ from contracts.rules import LoadContext
 from ingestion.pipeline import discard, stage_batches
 from ingestion.sources import source_kind
 from lake.loads import LoadRecord
-from lake.raw_load import StagedFiles, commit_load, commit_years
+from lake.raw_load import commit_load, commit_years
 from lake.settings import Settings
-from orchestration.ingest import new_load_id
+from orchestration.ingest import new_load_id, staged_files
 
 
 def default_source_name(kind: str, location: str) -> str:
@@ -63,12 +63,7 @@ def ingest_source(
                     )
                     years |= {r.fiscal_year for r in new if r.fiscal_year is not None}
                 else:
-                    new = [commit_load(
-                        catalog,
-                        StagedFiles(entity, year, load_id, name, staged.data_files, staged.quarantine_file,
-                                    staged.received, staged.loaded, staged.quarantined, len(staged.files)),
-                        started, run_id=run_id,
-                    )]
+                    new = [commit_load(catalog, staged_files(staged), started, run_id=run_id)]
                 records.extend(new)
             finally:
                 discard(work)

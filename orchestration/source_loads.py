@@ -23,9 +23,9 @@ from contracts.rules import LoadContext
 from ingestion.pipeline import discard, stage_batches
 from ingestion.sources import source_kind
 from lake.loads import LoadRecord
-from lake.raw_load import StagedFiles, commit_load, commit_years
+from lake.raw_load import commit_load, commit_years
 from lake.settings import Settings
-from orchestration.ingest import new_load_id
+from orchestration.ingest import new_load_id, staged_files
 from orchestration.sources_config import ConfiguredSource, load_sources
 
 
@@ -68,10 +68,7 @@ def load_source_years(
             try:
                 staged = stage_batches(spec, source.extract(src.location, entity), LoadContext(fy, month), load_id, work, src.name)
                 with write_lock():
-                    records.append(commit_load(catalog, StagedFiles(
-                        entity, fy, load_id, src.name, staged.data_files, staged.quarantine_file,
-                        staged.received, staged.loaded, staged.quarantined, len(staged.files),
-                    ), started, run_id))
+                    records.append(commit_load(catalog, staged_files(staged), started, run_id))
             finally:
                 discard(work)
         return records
