@@ -6,7 +6,7 @@ year loaded by `ingest_year`, the marts built by one `dbt build` over the histor
 published to Iceberg. Then the refresh of FY2025 runs `reps` times on each lake, the two
 cases alternating so both see the same background load (the first run loads FY2025, the
 next ones replace it), in this process through
-`orchestration.refresh.run_refresh` (what `civic refresh` calls), so interpreter start and
+`orchestration.cli.refresh.run_refresh` (what `civic refresh` calls), so interpreter start and
 imports, which do not depend on the history, do not dilute the ratio. A refresh should
 cost the same whatever the history: the target is median(5 years) / median(1 year) <= 1.2.
 """
@@ -44,8 +44,8 @@ def prepare_history(ctx, home, years: tuple[int, ...]) -> float:
 def refresh_in_process(ctx, home, year: int) -> dict:
     """`run_refresh([year])` through Dagster in this process, on the lake at `home`."""
     from lake.settings import load_settings
-    from orchestration.instance import prepare_dagster_home
-    from orchestration.refresh import run_refresh
+    from orchestration.services.instance import prepare_dagster_home
+    from orchestration.cli.refresh import run_refresh
 
     activate(home, ctx.landing)
     prepare_dagster_home(load_settings())

@@ -1,6 +1,6 @@
 """1. Ingestion: rows/s from landing files to committed Iceberg rows, contracts included.
 
-Production path: `orchestration.ingest.ingest_year` per entity (services first: the
+Production path: `orchestration.load.landing.ingest_year` per entity (services first: the
 other entities check their service ids against it), each rep in an empty lake. Time is
 split by wrapping, in this process only, the functions the pipeline calls: reading the
 landing files (`iter_batches`), the contract (`BatchValidator.validate`), the rest of the
@@ -36,7 +36,7 @@ def instrumented(acc: dict[str, float]) -> Iterator[None]:
     """Accumulate seconds spent in reading, contracts, staging and commit into `acc`."""
     import contracts.validate as validate_mod
     import ingestion.pipeline as pipeline_mod
-    import orchestration.ingest as ingest_mod
+    import orchestration.load.landing as ingest_mod
 
     # If the production code no longer calls one of these, its share reads 0 (the total
     # time per entity stays right).
@@ -70,7 +70,7 @@ def ingest_all(home: Path, landing: Path, year: int, entities=ENTITIES) -> dict[
     """Load one fiscal year of every entity into the lake at `home`; per-entity figures."""
     from lake.catalog import open_catalog
     from lake.settings import load_settings
-    from orchestration.ingest import ingest_year
+    from orchestration.load.landing import ingest_year
 
     activate(home, landing)
     settings = load_settings()

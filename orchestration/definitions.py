@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.assets.dbt import build_dbt_assets, mart_keys
-from orchestration.assets.publish import build_publish_asset
-from orchestration.assets.raw import build_raw_assets
-from orchestration.dbt_project import DBT_EXECUTABLE, civic_dbt
-from orchestration.partitions import fiscal_year_partitions, start_month_from_env
-from orchestration.resources import CivicDbtCliResource, LakehouseResource, export_settings_env
-from orchestration.schedules import build_annual_schedule
+from orchestration.defs.dbt.assets import build_dbt_assets, mart_keys
+from orchestration.defs.marts.publish import build_publish_asset
+from orchestration.defs.raw.assets import build_raw_assets
+from orchestration.defs.dbt.project import DBT_EXECUTABLE, civic_dbt
+from orchestration.defs.partitions import fiscal_year_partitions, start_month_from_env
+from orchestration.defs.resources import CivicDbtCliResource, LakehouseResource, export_settings_env
+from orchestration.defs.schedules import build_annual_schedule
 
 export_settings_env()
 START_MONTH = start_month_from_env()

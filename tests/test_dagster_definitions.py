@@ -13,7 +13,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from lake.seaweed import stop_pid
+from orchestration.services.seaweed import stop_pid
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +99,7 @@ def test_webserver_loads_the_code_location_without_errors(civic_home, tmp_path):
 
 
 def test_a_model_selected_without_its_intermediate_parents_is_refused(defs):
-    from orchestration.dbt_selection import refusal, unbuilt_intermediate_parents
+    from orchestration.defs.dbt.selection import refusal, unbuilt_intermediate_parents
 
     dbt_def = defs.resolve_assets_def(dg.AssetKey(["marts", "service_channel_kpis"]))
     deps = dbt_def.asset_deps

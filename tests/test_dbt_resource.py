@@ -6,8 +6,8 @@ from importlib.metadata import version as installed_version
 
 from dagster_dbt.core import resource as dagster_dbt_resource
 
-from orchestration.dbt_project import DBT_EXECUTABLE, civic_dbt
-from orchestration.resources import CivicDbtCliResource
+from orchestration.defs.dbt.project import DBT_EXECUTABLE, civic_dbt
+from orchestration.defs.resources import CivicDbtCliResource
 
 
 def test_this_environments_dbt_needs_no_subprocess(monkeypatch):

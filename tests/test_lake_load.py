@@ -12,7 +12,7 @@ from lake.catalog import open_catalog
 from lake.commit import partition_filter
 from lake.loads import read_loads
 from lake.settings import load_settings
-from orchestration.ingest import ingest_year
+from orchestration.load.landing import ingest_year
 
 
 def _write_services(landing, year):

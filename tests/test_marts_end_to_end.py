@@ -26,7 +26,7 @@ from lake.catalog import open_catalog
 from lake.marts_query import run_query
 from lake.settings import load_settings
 from orchestration.cli import main
-from orchestration.plan import PlanUnavailable, plan_command
+from orchestration.cli.plan import PlanUnavailable, plan_command
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.plan import render_plan
-from orchestration.summary import planted_shift_savings
+from orchestration.cli.plan import render_plan
+from orchestration.cli.summary import planted_shift_savings
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL = REPO / "dbt_project" / "models" / "intermediate" / "int_plan_scenarios.py"

@@ -22,7 +22,7 @@ from conftest import REALDATA, source_rows
 from ingestion.sources.open311_http import EndpointError
 from lake.settings import load_settings
 from orchestration.cli import main
-from orchestration.ingest_source import ingest_source
+from orchestration.load.published import ingest_source
 
 BLOOMINGTON = REALDATA / "open311_bloomington"
 SAN_FRANCISCO = REALDATA / "open311_sanfrancisco"
@@ -273,7 +273,7 @@ def test_an_endpoint_that_stays_down_fails_naming_the_url_and_loads_nothing(lake
 
 def test_an_endpoint_in_sources_yml_feeds_the_refreshed_year(lake, server, civic_home, monkeypatch):
     """What a refresh's raw assets call, with the endpoint and its options from sources.yml."""
-    from orchestration.source_loads import load_configured_sources
+    from orchestration.load.configured import load_configured_sources
 
     monkeypatch.delenv("CIVIC_SOURCES", raising=False)
     (civic_home / "sources.yml").write_text(f"""

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from orchestration.partitions import (
+from orchestration.defs.partitions import (
     closed_fiscal_year,
     dbt_vars,
     fiscal_year_of_key,
@@ -10,7 +10,7 @@ from orchestration.partitions import (
     fiscal_years_of_keys,
     key_of_fiscal_year,
 )
-from orchestration.schedules import refresh_cron
+from orchestration.defs.schedules import refresh_cron
 
 
 def test_dbt_vars_from_partition_years():

@@ -19,7 +19,7 @@ import psycopg
 import pytest
 
 from contracts.entities import ENTITIES as ALL_ENTITIES
-from lake import seaweed
+from orchestration.services import seaweed
 from lake.catalog import open_catalog
 from lake.commit import partition_filter
 from lake.loads import read_loads

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from lake import seaweed
+from orchestration.services import seaweed
 from lake.catalog import open_catalog
 from lake.marts_query import run_query
 from lake.settings import load_settings

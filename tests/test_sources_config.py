@@ -15,7 +15,7 @@ import pytest
 from lake.catalog import open_catalog
 from lake.settings import load_settings
 from orchestration.cli import main
-from orchestration.sources_config import SourcesConfigError, load_sources
+from orchestration.load.feeds import SourcesConfigError, load_sources
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 BLOOMINGTON = REALDATA / "open311_bloomington"
@@ -133,7 +133,7 @@ sources:
                          for r in json.loads((BLOOMINGTON / "bloomington_requests.json").read_text())}
     assert 2024 not in bloomington_years  # Bloomington's requests are of 2012: none belong to FY2024
 
-    from orchestration.refresh import run_refresh
+    from orchestration.cli.refresh import run_refresh
 
     instance = dg.DagsterInstance.ephemeral()
     outcome = run_refresh([2024], instance=instance)

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from lake.seaweed import stop_pid
+from orchestration.services.seaweed import stop_pid
 from lake.settings import load_settings
-from orchestration.instance import prepare_dagster_home
+from orchestration.services.instance import prepare_dagster_home
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = [

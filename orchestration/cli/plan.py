@@ -11,7 +11,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from lake.marts_query import run_query
-from orchestration.display import render
+from orchestration.cli.display import render
 
 PLAN_SQL = """
 select *

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-DBT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+DBT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
 
 civic_dbt = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
 

@@ -18,7 +18,7 @@ from ingestion.sources import source_kind
 from lake.loads import LoadRecord
 from lake.raw_load import commit_load, commit_years
 from lake.settings import Settings
-from orchestration.ingest import new_load_id, staged_files
+from orchestration.load.landing import new_load_id, staged_files
 
 
 def default_source_name(kind: str, location: str) -> str:

@@ -9,8 +9,8 @@ import json
 from pathlib import Path
 
 from lake.marts_query import run_query
-from orchestration.display import render
-from orchestration.plan import PlanUnavailable, read_plan, render_plan
+from orchestration.cli.display import render
+from orchestration.cli.plan import PlanUnavailable, read_plan, render_plan
 
 SUMMARY_SQL = """
 select service_id, service_name, transactions,

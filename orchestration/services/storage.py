@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from lake import seaweed
+from orchestration.services import seaweed
 from lake.settings import Settings
 
 DEFAULT_S3_PORT = 8333

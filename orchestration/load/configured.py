@@ -25,8 +25,8 @@ from ingestion.sources import source_kind
 from lake.loads import LoadRecord
 from lake.raw_load import commit_load, commit_years
 from lake.settings import Settings
-from orchestration.ingest import new_load_id, staged_files
-from orchestration.sources_config import ConfiguredSource, load_sources
+from orchestration.load.landing import new_load_id, staged_files
+from orchestration.load.feeds import ConfiguredSource, load_sources
 
 
 def configured_for(settings: Settings, entity: str) -> list[ConfiguredSource]:

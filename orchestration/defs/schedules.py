@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from orchestration.partitions import closed_fiscal_year, key_of_fiscal_year
+from orchestration.defs.partitions import closed_fiscal_year, key_of_fiscal_year
 
 # Months after the fiscal year's end before the books are closed and the feeds are in.
 REFRESH_LAG_MONTHS = 2

@@ -8,12 +8,12 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from orchestration.dbt_project import civic_dbt, ensure_manifest
-from orchestration.dbt_selection import refusal, unbuilt_intermediate_parents
-from orchestration.partitions import dbt_vars, fiscal_years_of_keys
+from orchestration.defs.dbt.project import civic_dbt, ensure_manifest
+from orchestration.defs.dbt.selection import refusal, unbuilt_intermediate_parents
+from orchestration.defs.partitions import dbt_vars, fiscal_years_of_keys
 from lake.locks import marts_lock
 from orchestration.progress import progress
-from orchestration.resources import LakehouseResource
+from orchestration.defs.resources import LakehouseResource
 
 
 class CivicTranslator(DagsterDbtTranslator):

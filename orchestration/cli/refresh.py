@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from orchestration.partitions import FIRST_FISCAL_YEAR, key_of_fiscal_year
+from orchestration.defs.partitions import FIRST_FISCAL_YEAR, key_of_fiscal_year
 
 
 @dataclass
@@ -31,7 +31,7 @@ def _contiguous_runs(years: list[int]) -> list[list[int]]:
 def run_refresh(years: list[int], instance: dg.DagsterInstance | None = None) -> RefreshOutcome:
     """One Dagster run per contiguous range of fiscal years (dbt runs once per range)."""
     from orchestration.definitions import START_MONTH, defs, fiscal_years
-    from orchestration.resources import export_settings_env
+    from orchestration.defs.resources import export_settings_env
 
     export_settings_env()
 

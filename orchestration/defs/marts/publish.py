@@ -6,9 +6,9 @@ import dagster as dg
 from lake.locks import catalog_write_lock, marts_lock
 from lake.loads import code_version
 from lake.marts_publish import publish_marts
-from orchestration.partitions import fiscal_years_of_keys
+from orchestration.defs.partitions import fiscal_years_of_keys
 from orchestration.progress import progress
-from orchestration.resources import LakehouseResource
+from orchestration.defs.resources import LakehouseResource
 
 MARTS_ICEBERG_KEY = dg.AssetKey(["iceberg", "marts"])
 

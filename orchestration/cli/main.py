@@ -27,7 +27,7 @@ def _setup(args) -> None:
     if getattr(args, "home", None):
         os.environ["CIVIC_HOME"] = str(Path(args.home).resolve())
     from orchestration.environment import export_settings_env
-    from orchestration.instance import prepare_dagster_home
+    from orchestration.services.instance import prepare_dagster_home
 
     export_settings_env()
     prepare_dagster_home(load_settings())
@@ -43,9 +43,9 @@ def _setup(args) -> None:
 
 def _refresh(years: list[int]) -> bool:
     from lake.locks import exclusive
-    from orchestration.refresh import run_refresh
+    from orchestration.cli.refresh import run_refresh
 
-    from orchestration.sources_config import SourcesConfigError, load_sources
+    from orchestration.load.feeds import SourcesConfigError, load_sources
 
     settings = load_settings()
     try:  # a broken sources.yml is refused before anything runs
@@ -78,7 +78,7 @@ def _refresh(years: list[int]) -> bool:
 def cmd_demo(args) -> int:
     from contracts.fiscal_year import parse_years
     from ingestion.demo import generate_demo
-    from orchestration.summary import print_summary
+    from orchestration.cli.summary import print_summary
 
     settings = load_settings()
     years = parse_years(args.years)
@@ -105,7 +105,7 @@ def cmd_refresh(args) -> int:
 def cmd_query(args) -> int:
     from lake.marts_query import run_query
     from lake.sql_guard import QueryRefused
-    from orchestration.display import render
+    from orchestration.cli.display import render
 
     try:
         result = run_query(load_settings().duckdb_path, args.sql)
@@ -122,7 +122,7 @@ def cmd_query(args) -> int:
 def cmd_loads(args) -> int:
     from lake.catalog import open_catalog
     from lake.loads import read_loads
-    from orchestration.display import render
+    from orchestration.cli.display import render
 
     table = read_loads(open_catalog(load_settings()), args.table and f"raw.{args.table.removeprefix('raw.')}", args.year)
     cols = ["load_id", "table_name", "fiscal_year", "received", "loaded", "quarantined", "snapshot_id", "finished_at"]
@@ -134,8 +134,8 @@ def cmd_loads(args) -> int:
 
 
 def cmd_sources(args) -> int:
-    from orchestration.display import render
-    from orchestration.sources_config import SourcesConfigError, load_sources
+    from orchestration.cli.display import render
+    from orchestration.load.feeds import SourcesConfigError, load_sources
 
     path = load_settings().sources_file
     try:
@@ -166,8 +166,8 @@ def cmd_ingest(args) -> int:
     from contracts.errors import ContractError
     from ingestion.errors import SourceFileError
     from lake.catalog import open_catalog
-    from orchestration.display import render
-    from orchestration.ingest_source import ingest_source
+    from orchestration.cli.display import render
+    from orchestration.load.published import ingest_source
 
     settings = load_settings()
     try:
@@ -187,7 +187,7 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_plan(args) -> int:
-    from orchestration.plan import PlanUnavailable, plan_command
+    from orchestration.cli.plan import PlanUnavailable, plan_command
 
     try:
         print(plan_command(load_settings().duckdb_path, args.scenario))

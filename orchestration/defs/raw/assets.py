@@ -16,12 +16,12 @@ from lake.locks import catalog_write_lock
 from lake.commit import partition_filter
 from lake.counts import partition_rows
 from lake.quarantine import QUARANTINE_TABLE
-from orchestration.partitions import fiscal_years_of_keys
+from orchestration.defs.partitions import fiscal_years_of_keys
 from orchestration.progress import progress
-from orchestration.ingest import LANDING_SOURCE, ingest_year
-from orchestration.source_loads import load_configured_sources
-from orchestration.sources_config import SourcesConfigError
-from orchestration.resources import LakehouseResource
+from orchestration.load.landing import LANDING_SOURCE, ingest_year
+from orchestration.load.configured import load_configured_sources
+from orchestration.load.feeds import SourcesConfigError
+from orchestration.defs.resources import LakehouseResource
 
 DEFAULT_MAX_QUARANTINE_SHARE = 0.05
 

@@ -1,1 +1,0 @@
-"""Dagster assets: raw tables, dbt models, marts published to Iceberg."""

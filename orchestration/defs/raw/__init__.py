@@ -1,0 +1,1 @@
+"""Raw tables: one partitioned asset per canonical entity, with its blocking checks."""

@@ -1,0 +1,1 @@
+"""Loading: one entity from the landing zone or a published feed into the lake."""
