@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV := $(shell ./scripts/ensure-uv.sh)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup browser demo test bench
+.PHONY: setup browser demo test lint bench
 
 setup:
 	$(UV) sync --frozen
@@ -21,6 +21,14 @@ demo: setup
 
 test: setup browser
 	$(UV) run pytest
+
+# The checks CI runs before the tests (and pre-commit on every commit): lint and format
+# (ruff), types of the contracts, the lake and the load flow (mypy), the dbt SQL (sqlfluff).
+lint: setup
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy
+	$(UV) run sqlfluff lint dbt_project
 
 # Benchmarks (bench/README.md): 1 % of the national workload, all measurements, against
 # floors measured in the same run; `uv run python -m bench --national` for the full scale.
