@@ -14,7 +14,7 @@ import pytest
 from lake import maintenance
 from lake.catalog import open_catalog
 from lake.commit import partition_filter, replace_partition
-from lake.loads import LOADS_TABLE, LoadRecord, read_loads, record_load
+from lake.load_ledger import LOADS_TABLE, LoadRecord, read_loads, record_load
 from lake.settings import load_settings
 from lake.tables import ensure_table
 
@@ -130,7 +130,8 @@ def test_expiry_racing_another_writer_keeps_the_writers_snapshot(civic_home):
 
 
 def test_the_quarantine_keeps_recent_snapshots_and_expires_old_ones(civic_home, tmp_path, monkeypatch):
-    from lake.quarantine import QUARANTINE_ARROW, QUARANTINE_TABLE, replace_quarantine
+    from contracts.staged import QUARANTINE_ARROW
+    from lake.quarantine import QUARANTINE_TABLE, replace_quarantine
 
     monkeypatch.setattr(maintenance, "KEEP_SNAPSHOTS", 4)
     monkeypatch.setattr(maintenance, "EXPIRE_BATCH", 2)

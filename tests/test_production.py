@@ -22,7 +22,7 @@ from contracts.entities import ENTITIES as ALL_ENTITIES
 from orchestration.services import seaweed
 from lake.catalog import open_catalog
 from lake.commit import partition_filter
-from lake.loads import read_loads
+from lake.load_ledger import read_loads
 from lake.marts_query import run_query
 from lake.settings import load_settings
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 
 from conftest import REALDATA, assert_balanced as _balanced, quarantined_rows as _quarantined, source_rows
-from orchestration.load.published import ingest_source
+from orchestration.load.flow import ingest_source
 
 
 def _loaded(catalog, source: str) -> list[dict]:

@@ -16,7 +16,7 @@ from conftest import REALDATA, assert_balanced as _balanced, quarantined_rows as
 from ingestion.errors import SourceFileError
 from ingestion.sources.ma_rmv import rmv_wait
 from ingestion.sources.wait_feeds import hh_mm_minutes, hh_mm_ss_minutes, time_in_name
-from orchestration.load.published import ingest_source
+from orchestration.load.flow import ingest_source
 
 CA = REALDATA / "ca_dmv_queue_feed"
 MA = REALDATA / "ma_rmv_queue_feed"

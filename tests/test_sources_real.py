@@ -10,7 +10,7 @@ import pytest
 
 from conftest import REALDATA, assert_balanced as _balanced, source_rows
 from ingestion.errors import SourceFileError
-from orchestration.load.published import ingest_source
+from orchestration.load.flow import ingest_source
 
 # shared/ sits beside the repository (../shared/realdata from its root)
 assert REALDATA.is_dir(), f"real public data files expected in {REALDATA}"

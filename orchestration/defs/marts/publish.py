@@ -4,7 +4,7 @@
 import dagster as dg
 
 from lake.locks import catalog_write_lock, marts_lock
-from lake.loads import code_version
+from lake.load_ledger import code_version
 from lake.marts_publish import publish_marts
 from orchestration.defs.partitions import fiscal_years_of_keys
 from orchestration.progress import progress
