@@ -45,7 +45,8 @@ from __future__ import annotations
 import ast
 import logging
 import threading
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlparse
 
 import pyarrow as pa

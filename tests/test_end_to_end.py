@@ -9,8 +9,8 @@ import json
 from collections import Counter
 
 import pytest
-
 from conftest import use_home
+
 from lake.catalog import open_catalog
 from lake.commit import partition_filter
 from lake.load_ledger import read_loads

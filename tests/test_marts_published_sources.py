@@ -17,8 +17,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-
 from conftest import REALDATA, use_home
+
 from lake.catalog import open_catalog
 from lake.marts_query import run_query
 from lake.settings import load_settings

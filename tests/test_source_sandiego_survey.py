@@ -11,9 +11,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from conftest import REALDATA
 from pyiceberg.expressions import EqualTo
 
-from conftest import REALDATA
 from ingestion.errors import SourceFileError
 from orchestration.load.flow import ingest_source
 

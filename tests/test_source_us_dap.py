@@ -10,8 +10,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from conftest import REALDATA, source_rows
+
 from ingestion.errors import SourceFileError
 from ingestion.sources.us_dap import json_window, names, snake
 from orchestration.load.flow import ingest_source
