@@ -108,7 +108,7 @@ def _feeds_file(env: dict[str, str], home: Path) -> Path:
     if "CIVIC_FEEDS" in env:
         return Path(env["CIVIC_FEEDS"]).expanduser().resolve()
     if "CIVIC_SOURCES" in env:
-        _deprecated("CIVIC_SOURCES is deprecated: set CIVIC_FEEDS instead")
+        _deprecated("CIVIC_SOURCES: set CIVIC_FEEDS instead")
         return Path(env["CIVIC_SOURCES"]).expanduser().resolve()
     feeds, old = home / "feeds.yml", home / "sources.yml"
     if not feeds.exists() and old.exists():

@@ -120,7 +120,7 @@ def test_the_old_names_are_still_read_with_a_notice(civic_home, tmp_path, monkey
     elsewhere = _write(tmp_path / "elsewhere.yml", "sources: []\n")
     monkeypatch.setenv("CIVIC_SOURCES", str(elsewhere))
     assert load_settings().feeds_file == elsewhere
-    assert "CIVIC_SOURCES is deprecated" in capsys.readouterr().err
+    assert "deprecated: CIVIC_SOURCES: set CIVIC_FEEDS instead" in capsys.readouterr().err
     monkeypatch.setenv("CIVIC_FEEDS", str(old))
     assert load_settings().feeds_file == old
 
