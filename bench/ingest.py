@@ -1,11 +1,11 @@
 """1. Ingestion: rows/s from landing files to committed Iceberg rows, contracts included.
 
-Production path: `orchestration.load.landing.ingest_year` per entity (services first: the
+Production path: `orchestration.load.flow.ingest_year` per entity (services first: the
 other entities check their service ids against it), each rep in an empty lake. Time is
 split by wrapping, in this process only, the functions the pipeline calls: reading the
 landing files (`iter_batches`), the contract (`BatchValidator.validate`), the rest of the
 staging (polars <-> Arrow, quarantine file, dlt normalise + Parquet), and the Iceberg
-commit (`commit_load`: quarantine, raw partition, ledger row).
+commit (`commit_staged`: quarantine, raw partition, ledger row).
 
 Floor: pyarrow alone reads the same landing files (its own type inference, same block
 size) and writes the same rows to Parquet (snappy, like dlt) on the same disk.
@@ -36,14 +36,14 @@ def instrumented(acc: dict[str, float]) -> Iterator[None]:
     """Accumulate seconds spent in reading, contracts, staging and commit into `acc`."""
     import contracts.validate as validate_mod
     import ingestion.pipeline as pipeline_mod
-    import orchestration.load.landing as ingest_mod
+    import orchestration.load.flow as ingest_mod
 
     # If the production code no longer calls one of these, its share reads 0 (the total
     # time per entity stays right).
     orig_validate = validate_mod.BatchValidator.validate
     orig_iter = getattr(pipeline_mod, "iter_batches", None)
-    orig_stage = ingest_mod.stage_load
-    orig_commit = ingest_mod.commit_load
+    orig_stage = ingest_mod.stage_batches
+    orig_commit = ingest_mod.commit_staged
 
     def iter_batches(path, text_columns=()):
         it = orig_iter(path, text_columns)
@@ -60,8 +60,8 @@ def instrumented(acc: dict[str, float]) -> Iterator[None]:
     with patched([
         (validate_mod.BatchValidator, "validate", timed(acc, "contracts", orig_validate)),
         *([(pipeline_mod, "iter_batches", iter_batches)] if orig_iter else []),
-        (ingest_mod, "stage_load", timed(acc, "stage", orig_stage)),
-        (ingest_mod, "commit_load", timed(acc, "commit", orig_commit)),
+        (ingest_mod, "stage_batches", timed(acc, "stage", orig_stage)),
+        (ingest_mod, "commit_staged", timed(acc, "commit", orig_commit)),
     ]):
         yield
 
@@ -70,7 +70,7 @@ def ingest_all(home: Path, landing: Path, year: int, entities=ENTITIES) -> dict[
     """Load one fiscal year of every entity into the lake at `home`; per-entity figures."""
     from lake.catalog import open_catalog
     from lake.settings import load_settings
-    from orchestration.load.landing import ingest_year
+    from orchestration.load.flow import ingest_year
 
     activate(home, landing)
     settings = load_settings()

@@ -22,10 +22,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from contracts.staged import QUARANTINE_ARROW
 from lake import maintenance
 from lake.catalog import open_catalog
-from lake.loads import LOADS_TABLE, LoadRecord, read_loads, record_load
-from lake.quarantine import QUARANTINE_ARROW, QUARANTINE_TABLE, replace_quarantine
+from lake.load_ledger import LOADS_TABLE, LoadRecord, read_loads, record_load
+from lake.quarantine import QUARANTINE_TABLE, replace_quarantine
 from lake.settings import load_settings
 
 

@@ -1,4 +1,4 @@
-"""One load: landing files of one entity and fiscal year -> contracts -> staged Parquet.
+"""Staging one load: (source file, Arrow batch) pairs of one entity -> contracts -> staged Parquet.
 
 dlt extracts the files as Arrow batches and stages the valid rows as Parquet in a
 working directory of the load's own (two runs never share a dlt pipeline directory).
@@ -14,49 +14,21 @@ import gc
 import shutil
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import dlt
-from dlt.pipeline.exceptions import PipelineStepFailed
 import polars as pl
 import pyarrow as pa
+from dlt.pipeline.exceptions import PipelineStepFailed
 
 from contracts.entities import Entity
 from contracts.errors import ContractError
 from contracts.rules import LoadContext
+from contracts.staged import StagedLoad
 from contracts.validate import BatchValidator
 from ingestion.errors import SourceFileError
 from ingestion.quarantine_sink import QuarantineSink
 from ingestion.readers import iter_batches
-
-
-@dataclass
-class StagedLoad:
-    """What a load staged, with its row accounting (received = loaded + quarantined)."""
-
-    entity: str
-    fiscal_year: int
-    load_id: str
-    source: str
-    data_files: list[Path]
-    quarantine_file: Path | None
-    received: int = 0
-    loaded: int = 0
-    quarantined: int = 0
-    files: list[str] = field(default_factory=list)
-    seconds: dict[str, float] = field(default_factory=dict)
-    # per fiscal year (None: rows whose fiscal year could not be told, all quarantined)
-    loaded_by_year: dict[int | None, int] = field(default_factory=dict)
-    quarantined_by_year: dict[int | None, int] = field(default_factory=dict)
-
-    def _count(self, into: dict, years: pl.Series) -> None:
-        for year, n in years.value_counts().iter_rows():
-            into[year] = into.get(year, 0) + n
-
-    @property
-    def balanced(self) -> bool:
-        return self.received == self.loaded + self.quarantined
 
 
 def _text_columns(entity: Entity) -> tuple[str, ...]:
@@ -69,18 +41,10 @@ def _timestamp_hints(entity: Entity) -> dict:
     return hints
 
 
-def stage_load(
-    entity: Entity,
-    files: list[Path],
-    ctx: LoadContext,
-    load_id: str,
-    work_dir: Path,
-    source: str = "landing",
-) -> StagedLoad:
-    """Extract, validate and stage one entity's landing files for `ctx.fiscal_year`."""
+def file_batches(entity: Entity, files: list[Path]) -> Iterator[tuple[str, pa.RecordBatch]]:
+    """(source file, Arrow batch) pairs of one entity's landing files, read as they are consumed."""
     text_cols = _text_columns(entity)
-    batches = ((str(path), batch) for path in files for batch in iter_batches(path, text_cols))
-    return stage_batches(entity, batches, ctx, load_id, work_dir, source, files=[str(f) for f in files])
+    return ((str(path), batch) for path in files for batch in iter_batches(path, text_cols))
 
 
 def stage_batches(
@@ -92,9 +56,12 @@ def stage_batches(
     source: str,
     files: list[str] | None = None,
 ) -> StagedLoad:
-    """Validate and stage (source file, Arrow batch) pairs of one entity, from any source."""
+    """Validate and stage (source file, Arrow batch) pairs of one entity, from any feed.
+
+    `files` names the source files known before reading (a landing folder's files, read
+    or empty); the files of the batches are added as they arrive."""
     work_dir.mkdir(parents=True, exist_ok=True)
-    staged = StagedLoad(entity.name, ctx.fiscal_year, load_id, source, [], None, files=list(files or []))
+    staged = StagedLoad(entity.name, ctx.fiscal_year, load_id, source, [], None, files=list(files or []), work_dir=work_dir)
     sink = QuarantineSink(work_dir / "quarantine.parquet", entity.name, ctx.fiscal_year, load_id, source)
     validator = BatchValidator(entity, ctx)
     seen_files: set[str] = set(staged.files)
@@ -108,12 +75,12 @@ def stage_batches(
             staged.received += batch.num_rows
             frame = pl.from_arrow(batch)
             assert isinstance(frame, pl.DataFrame)
-            valid, rejects = validator.validate(frame)
+            valid, rejects = validator.validate(frame)  # noqa: F821 (deleted once the run is over)
             sink.write(rejects, path)
             staged.quarantined += rejects.height
             staged.loaded += valid.height
-            staged._count(staged.loaded_by_year, valid["fiscal_year"])
-            staged._count(staged.quarantined_by_year, rejects["fiscal_year"])
+            staged.count(staged.loaded_by_year, valid["fiscal_year"])
+            staged.count(staged.quarantined_by_year, rejects["fiscal_year"])
             if valid.height:
                 table = valid.with_columns(
                     pl.lit(load_id).alias("_load_id"),

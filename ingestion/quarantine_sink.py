@@ -5,26 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
-import pyarrow as pa
 import pyarrow.parquet as pq
 
-QUARANTINE_ARROW = pa.schema(
-    [
-        ("entity", pa.string()),
-        ("fiscal_year", pa.int32()),
-        ("load_id", pa.string()),
-        ("source", pa.string()),
-        ("source_file", pa.string()),
-        ("rule", pa.string()),
-        ("column", pa.string()),
-        ("message", pa.string()),
-        ("row", pa.string()),
-    ]
-)
+from contracts.staged import QUARANTINE_ARROW
 
 
 class QuarantineSink:
-    def __init__(self, path: Path, entity: str, fiscal_year: int, load_id: str, source: str):
+    def __init__(self, path: Path, entity: str, fiscal_year: int | None, load_id: str, source: str):
         self.path = path
         self.entity, self.fiscal_year, self.load_id, self.source = entity, fiscal_year, load_id, source
         self.rows = 0

@@ -18,16 +18,22 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pyarrow.parquet as pq
-from pyiceberg.expressions import And, BooleanExpression, EqualTo, IsNull
+from pyiceberg.expressions import And, BooleanExpression, EqualTo, IsNull, Reference
+from pyiceberg.expressions.literals import literal
 from pyiceberg.table import Table
 
 
 def partition_filter(fiscal_year: int | None, **equals: str) -> BooleanExpression:
     """Rows of one fiscal year (None: rows whose fiscal year could not be told)."""
-    expr: BooleanExpression = IsNull("fiscal_year") if fiscal_year is None else EqualTo("fiscal_year", fiscal_year)
+    expr = IsNull(term=Reference("fiscal_year")) if fiscal_year is None else equal_to("fiscal_year", fiscal_year)
     for col, value in equals.items():
-        expr = And(expr, EqualTo(col, value))
+        expr = And(expr, equal_to(col, value))
     return expr
+
+
+def equal_to(column: str, value: int | str) -> BooleanExpression:
+    """`column = value` (built by keyword: pyiceberg's expressions are pydantic models)."""
+    return EqualTo(term=Reference(column), value=literal(value))
 
 
 def _local_path(location: str) -> Path | None:

@@ -45,7 +45,8 @@ from __future__ import annotations
 import ast
 import logging
 import threading
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlparse
 
 import pyarrow as pa
@@ -53,8 +54,10 @@ import pyarrow.dataset as pds
 import pyarrow.fs as pafs
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt.adapters.duckdb.utils import SourceConfig
+from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import NoSuchTableError
-from pyiceberg.expressions import AlwaysTrue, BooleanExpression, In
+from pyiceberg.expressions import AlwaysTrue, BooleanExpression, In, Reference
+from pyiceberg.expressions.literals import literal
 from pyiceberg.manifest import FileFormat
 from pyiceberg.table import Table
 
@@ -188,7 +191,7 @@ def iceberg_dataset(
     """
     row_filter: BooleanExpression = AlwaysTrue()
     if fiscal_years:
-        row_filter = In(FISCAL_YEAR_COLUMN, fiscal_years)
+        row_filter = In(term=Reference(FISCAL_YEAR_COLUMN), values={literal(y) for y in fiscal_years})
     scan = table.scan(row_filter=row_filter)
     schema = table.schema().as_arrow()
     tasks = list(scan.plan_files())
@@ -230,12 +233,12 @@ class Plugin(BasePlugin):
         self._config = dict(plugin_config or {})
         self._namespaces = list(self._config.get("namespaces", ["raw"]))
         self._settings: Settings | None = None
-        self._catalog = None
+        self._catalog: Catalog | None = None
         self._cursor_datasets: dict[str, Any] | None = None
         self._lock = threading.Lock()
 
-    def _open(self):
-        if self._catalog is None:
+    def _open(self) -> tuple[Settings, Catalog]:
+        if self._settings is None or self._catalog is None:
             self._settings = load_settings()
             self._catalog = open_catalog(self._settings)
         return self._settings, self._catalog

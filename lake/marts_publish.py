@@ -13,7 +13,7 @@ import duckdb
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
 
-from lake.commit import partition_filter
+from lake.commit import equal_to, partition_filter
 from lake.tables import ensure_table, iceberg_compatible
 
 YEAR_COLUMNS = ("fiscal_year", "plan_year")
@@ -64,6 +64,4 @@ def publish_marts(catalog: Catalog, duckdb_path: Path, years: list[int], propert
 def _year_filter(year_col: str, year: int):
     if year_col == "fiscal_year":
         return partition_filter(year)
-    from pyiceberg.expressions import EqualTo
-
-    return EqualTo(year_col, year)
+    return equal_to(year_col, year)

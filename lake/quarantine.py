@@ -8,38 +8,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pyarrow as pa
 from pyiceberg.catalog import Catalog
 
+from contracts.staged import QUARANTINE_ARROW
 from lake.commit import partition_filter, replace_partition
 from lake.maintenance import bound_history, expire_snapshots
 from lake.tables import ensure_table
 
 QUARANTINE_TABLE = "quarantine.rejected_rows"
 
-QUARANTINE_ARROW = pa.schema(
-    [
-        ("entity", pa.string()),
-        ("fiscal_year", pa.int32()),
-        ("load_id", pa.string()),
-        ("source", pa.string()),
-        ("source_file", pa.string()),
-        ("rule", pa.string()),
-        ("column", pa.string()),
-        ("message", pa.string()),
-        ("row", pa.string()),
-    ]
-)
-
 
 def replace_quarantine(
     catalog: Catalog,
     entity: str,
-    fiscal_year: int,
+    fiscal_year: int | None,
     source: str,
     quarantine_file: Path | None,
     load_id: str,
-    properties: dict,
+    properties: dict[str, str],
 ) -> int | None:
     table = ensure_table(
         catalog, QUARANTINE_TABLE, QUARANTINE_ARROW, partition_by=("entity", "fiscal_year", "source")

@@ -9,7 +9,9 @@ import pyarrow as pa
 from contracts.entities import ENTITIES
 
 RAW_NAMESPACE = "raw"
-INGESTION_COLUMNS = {"fiscal_year": pl.Int32, "_load_id": pl.String, "_source": pl.String, "_source_file": pl.String}
+INGESTION_COLUMNS: dict[str, pl.DataType] = {
+    "fiscal_year": pl.Int32(), "_load_id": pl.String(), "_source": pl.String(), "_source_file": pl.String()
+}
 
 
 def empty_raw_table(table_name: str) -> pa.Table | None:
@@ -17,5 +19,5 @@ def empty_raw_table(table_name: str) -> pa.Table | None:
     namespace, _, entity = table_name.partition(".")
     if namespace != RAW_NAMESPACE or entity not in ENTITIES:
         return None
-    columns = {**ENTITIES[entity].columns, **INGESTION_COLUMNS}
+    columns: dict[str, pl.DataType] = {**ENTITIES[entity].columns, **INGESTION_COLUMNS}
     return pl.DataFrame(schema=columns).to_arrow()

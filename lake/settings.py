@@ -8,9 +8,9 @@ can be overridden on its own; S3 credentials come only from the standard AWS var
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-
 
 PROFILES = ("embedded", "production")
 
@@ -35,8 +35,8 @@ class Settings:
     s3_region: str
     s3_access_key_id: str | None
     s3_secret_access_key: str | None
-    # sources.yml: the published sources a refresh loads besides the landing zone
-    sources_file: Path | None = None
+    # feeds.yml: the published feeds a refresh loads besides the landing zone
+    feeds_file: Path | None = None
 
     @property
     def catalog_is_sqlite(self) -> bool:
@@ -98,5 +98,29 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         s3_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
         s3_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
         s3_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
-        sources_file=Path(env.get("CIVIC_SOURCES", str(home / "sources.yml"))).expanduser().resolve(),
+        feeds_file=_feeds_file(env, home),
     )
+
+
+def _feeds_file(env: dict[str, str], home: Path) -> Path:
+    """`$CIVIC_FEEDS`, else `$CIVIC_HOME/feeds.yml`; the old `$CIVIC_SOURCES` and
+    `$CIVIC_HOME/sources.yml` are still read, with a notice (once per process)."""
+    if "CIVIC_FEEDS" in env:
+        return Path(env["CIVIC_FEEDS"]).expanduser().resolve()
+    if "CIVIC_SOURCES" in env:
+        _deprecated("CIVIC_SOURCES: set CIVIC_FEEDS instead")
+        return Path(env["CIVIC_SOURCES"]).expanduser().resolve()
+    feeds, old = home / "feeds.yml", home / "sources.yml"
+    if not feeds.exists() and old.exists():
+        _deprecated(f"{old} is read as the feeds file: rename it to {feeds.name}")
+        return old
+    return feeds
+
+
+_NOTED: set[str] = set()
+
+
+def _deprecated(note: str) -> None:
+    if note not in _NOTED:
+        _NOTED.add(note)
+        print(f"deprecated: {note}", file=sys.stderr)

@@ -40,13 +40,13 @@ _FORBIDDEN_FUNCTIONS = {
 }
 
 
-def _function_name(node: exp.Expression) -> str:
+def _function_name(node: exp.Func) -> str:
     if isinstance(node, exp.Anonymous):
         return str(node.this).lower()
     return (node.sql_name() or type(node).__name__).lower()
 
 
-def guard(sql: str, allowed_schemas: tuple[str, ...] = ("marts",), dialect: str = "duckdb") -> exp.Expression:
+def guard(sql: str, allowed_schemas: tuple[str, ...] = ("marts",), dialect: str = "duckdb") -> exp.Query:
     """Return the parsed query if it is allowed, else raise QueryRefused with the reason."""
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]

@@ -23,7 +23,7 @@ def civic_home(tmp_path, monkeypatch):
 
 DEMO_SIZE = 0.3
 LAKE_VARS = ("CIVIC_CATALOG_URI", "CIVIC_WAREHOUSE", "CIVIC_LANDING", "CIVIC_DUCKDB", "DAGSTER_HOME",
-             "CIVIC_PLAN_SCENARIOS", "CIVIC_SOURCES")
+             "CIVIC_PLAN_SCENARIOS", "CIVIC_FEEDS", "CIVIC_SOURCES")
 
 
 def use_home(mp: pytest.MonkeyPatch, home: Path) -> None:

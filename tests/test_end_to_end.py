@@ -9,11 +9,11 @@ import json
 from collections import Counter
 
 import pytest
-
 from conftest import use_home
+
 from lake.catalog import open_catalog
 from lake.commit import partition_filter
-from lake.loads import read_loads
+from lake.load_ledger import read_loads
 from lake.marts_query import run_query
 from lake.settings import load_settings
 from orchestration.cli import main

@@ -10,9 +10,9 @@ from contracts.errors import ContractError
 from ingestion.errors import SourceFileError
 from lake.catalog import open_catalog
 from lake.commit import partition_filter
-from lake.loads import read_loads
+from lake.load_ledger import read_loads
 from lake.settings import load_settings
-from orchestration.load.landing import ingest_year
+from orchestration.load.flow import ingest_year
 
 
 def _write_services(landing, year):
@@ -120,7 +120,8 @@ def test_events_need_the_years_service_catalogue(lake):
 
 
 def test_two_sources_of_one_entity_and_year_never_overwrite_each_other(lake):
-    from lake.raw_load import StagedFiles, commit_load
+    from contracts.staged import StagedLoad
+    from lake.raw_commit import commit_staged
 
     settings, catalog, landing = lake
     ingest_year(settings, catalog, "services", 2024)
@@ -131,9 +132,9 @@ def test_two_sources_of_one_entity_and_year_never_overwrite_each_other(lake):
     rows = rows.append_column("fiscal_year", pa.array([2024] * 5, pa.int32()))
     rows = rows.append_column("_source", pa.array(["kiosk_api"] * 5))
     pq.write_table(rows, other)
-    staged = StagedFiles("queue_events", 2024, "kiosk-load-1", "kiosk_api", [other], None, 5, 5, 0, 1)
+    staged = StagedLoad("queue_events", 2024, "kiosk-load-1", "kiosk_api", [other], None, 5, 5, 0, [str(other)])
     for _ in range(2):  # re-running the other source replaces only its own rows
-        commit_load(catalog, staged, dt.datetime.now())
+        commit_staged(catalog, staged, started_at=dt.datetime.now())
     table = catalog.load_table("raw.queue_events")
     got = table.scan(row_filter=partition_filter(2024)).to_arrow()
     assert sorted(set(got["_source"].to_pylist())) == ["kiosk_api", "landing"]

@@ -14,7 +14,7 @@ import pytest
 from lake import maintenance
 from lake.catalog import open_catalog
 from lake.commit import partition_filter, replace_partition
-from lake.loads import LOADS_TABLE, LoadRecord, read_loads, record_load
+from lake.load_ledger import LOADS_TABLE, LoadRecord, read_loads, record_load
 from lake.settings import load_settings
 from lake.tables import ensure_table
 
@@ -99,7 +99,7 @@ def test_young_snapshots_and_the_current_one_are_never_expired(civic_home):
     for i in range(3):
         record_load(catalog, _record(i))
     table = catalog.load_table(LOADS_TABLE)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     assert maintenance.expirable(table, keep=0, retention=maintenance.RETENTION, now=now) == []
     later = now + maintenance.RETENTION + dt.timedelta(minutes=1)
     due = maintenance.expirable(table, keep=0, retention=maintenance.RETENTION, now=later)
@@ -116,7 +116,7 @@ def test_expiry_racing_another_writer_keeps_the_writers_snapshot(civic_home):
     stale = catalog_a.load_table(LOADS_TABLE)
     record_load(catalog_b, _record(8))  # B commits after A loaded its view
     b_head = catalog_b.load_table(LOADS_TABLE).current_snapshot().snapshot_id
-    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
     assert maintenance.expire_snapshots(stale, keep=2, retention=dt.timedelta(0), batch=1, now=later) > 0
     fresh = catalog_b.load_table(LOADS_TABLE)
     assert fresh.current_snapshot().snapshot_id == b_head
@@ -130,7 +130,8 @@ def test_expiry_racing_another_writer_keeps_the_writers_snapshot(civic_home):
 
 
 def test_the_quarantine_keeps_recent_snapshots_and_expires_old_ones(civic_home, tmp_path, monkeypatch):
-    from lake.quarantine import QUARANTINE_ARROW, QUARANTINE_TABLE, replace_quarantine
+    from contracts.staged import QUARANTINE_ARROW
+    from lake.quarantine import QUARANTINE_TABLE, replace_quarantine
 
     monkeypatch.setattr(maintenance, "KEEP_SNAPSHOTS", 4)
     monkeypatch.setattr(maintenance, "EXPIRE_BATCH", 2)

@@ -17,12 +17,12 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-
 from conftest import REALDATA, use_home
+
 from lake.catalog import open_catalog
 from lake.marts_query import run_query
 from lake.settings import load_settings
-from orchestration.load.published import ingest_source
+from orchestration.load.flow import ingest_source
 
 REPO = Path(__file__).resolve().parents[1]
 GC = REALDATA / "canada_gc_service_inventory"

@@ -17,19 +17,19 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-
 from conftest import REALDATA, source_rows
+
 from ingestion.sources.open311_http import EndpointError
 from lake.settings import load_settings
 from orchestration.cli import main
-from orchestration.load.published import ingest_source
+from orchestration.load.flow import ingest_source
 
 BLOOMINGTON = REALDATA / "open311_bloomington"
 SAN_FRANCISCO = REALDATA / "open311_sanfrancisco"
 SERVER_CAP = 5  # the most requests the test server answers per call
 TIMEOUT = 0.5  # the client's timeout in these tests; the slow answer takes longer
 FAST = f"timeout={TIMEOUT}&backoff=0.01&attempts=4"
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _utc(text: str) -> dt.datetime:
@@ -271,12 +271,13 @@ def test_an_endpoint_that_stays_down_fails_naming_the_url_and_loads_nothing(lake
     assert f"{root}/services.json" in capsys.readouterr().err
 
 
-def test_an_endpoint_in_sources_yml_feeds_the_refreshed_year(lake, server, civic_home, monkeypatch):
-    """What a refresh's raw assets call, with the endpoint and its options from sources.yml."""
-    from orchestration.load.configured import load_configured_sources
+def test_an_endpoint_in_feeds_yml_feeds_the_refreshed_year(lake, server, civic_home, monkeypatch):
+    """What a refresh's raw assets call, with the endpoint and its options from feeds.yml."""
+    from orchestration.load.flow import load_feeds
 
+    monkeypatch.delenv("CIVIC_FEEDS", raising=False)
     monkeypatch.delenv("CIVIC_SOURCES", raising=False)
-    (civic_home / "sources.yml").write_text(f"""
+    (civic_home / "feeds.yml").write_text(f"""
 sources:
   - name: sf
     kind: open311
@@ -289,8 +290,8 @@ sources:
     assert years == {2012}
     n_services = len(ET.parse(SAN_FRANCISCO / "san_francisco_services.xml").getroot().findall("service"))
 
-    services = load_configured_sources(settings, catalog, "services", [2012, 2013])
-    requests = load_configured_sources(settings, catalog, "service_requests", [2012, 2013])
+    services = load_feeds(settings, catalog, "services", [2012, 2013])
+    requests = load_feeds(settings, catalog, "service_requests", [2012, 2013])
 
     assert [(r.fiscal_year, r.source, r.loaded) for r in services] == [(2012, "sf", n_services), (2013, "sf", n_services)]
     assert [(r.fiscal_year, r.received, r.loaded, r.quarantined) for r in requests] == [(2012, 56, 56, 0), (2013, 0, 0, 0)]

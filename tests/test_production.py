@@ -19,12 +19,12 @@ import psycopg
 import pytest
 
 from contracts.entities import ENTITIES as ALL_ENTITIES
-from orchestration.services import seaweed
 from lake.catalog import open_catalog
 from lake.commit import partition_filter
-from lake.loads import read_loads
+from lake.load_ledger import read_loads
 from lake.marts_query import run_query
 from lake.settings import load_settings
+from orchestration.services import seaweed
 
 PG = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 ACCESS_KEY, SECRET_KEY, BUCKET = "civic-prod", "civic-prod-secret", "civic-lake"

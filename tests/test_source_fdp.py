@@ -18,7 +18,7 @@ from ingestion.sources.fdp_mappings import MAPPINGS, longest_prefix
 from ingestion.sources.fdp_package import find_dimension, parse_package
 from lake.catalog import open_catalog
 from lake.settings import load_settings
-from orchestration.load.published import ingest_source
+from orchestration.load.flow import ingest_source
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 AU = REALDATA / "fdp_au-budget"

@@ -19,7 +19,7 @@ from ingestion.sources.fiscal_labels import fiscal_year_end
 from ingestion.sources.gc_codes import channel_of, id_list, quoted_names, standard_id, target_share, volume_cell
 from lake.catalog import open_catalog
 from lake.settings import load_settings
-from orchestration.load.published import ingest_source
+from orchestration.load.flow import ingest_source
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 FOLDER = REALDATA / "canada_gc_service_inventory"

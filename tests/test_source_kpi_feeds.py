@@ -9,10 +9,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import REALDATA, source_rows
+from conftest import assert_balanced as _balanced
+from conftest import quarantined_rows as _quarantined
 
-from conftest import REALDATA, assert_balanced as _balanced, quarantined_rows as _quarantined, source_rows
 from ingestion.errors import SourceFileError
-from orchestration.load.published import ingest_source
+from orchestration.load.flow import ingest_source
 
 OPG = REALDATA / "uk_opg_service_kpis"
 DTA = REALDATA / "au_dta_performance_dashboard"

@@ -11,11 +11,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from conftest import REALDATA
 from pyiceberg.expressions import EqualTo
 
-from conftest import REALDATA
 from ingestion.errors import SourceFileError
-from orchestration.load.published import ingest_source
+from orchestration.load.flow import ingest_source
 
 FOLDER = REALDATA / "sandiego_resident_survey"
 ANSWERS = FOLDER / "resident_survey_weighted_datasd.csv"

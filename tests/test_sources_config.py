@@ -1,4 +1,4 @@
-"""sources.yml: parsing and validation, `civic sources`, and a refresh that loads the
+"""feeds.yml: parsing and validation, `civic feeds` (alias `civic sources`), and a refresh that loads the
 configured real sources (Bloomington Open311, NYC 311) for one fiscal year only."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 from lake.catalog import open_catalog
 from lake.settings import load_settings
 from orchestration.cli import main
-from orchestration.load.feeds import SourcesConfigError, load_sources
+from orchestration.load.feeds import FeedsConfigError, read_feeds
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 BLOOMINGTON = REALDATA / "open311_bloomington"
@@ -31,7 +31,7 @@ def _write(path: Path, text: str) -> Path:
 
 def test_entries_resolve_relative_paths_and_carry_endpoint_options(tmp_path):
     rel = os.path.relpath(BLOOMINGTON, tmp_path / "conf")
-    path = _write(tmp_path / "conf" / "sources.yml", f"""
+    path = _write(tmp_path / "conf" / "feeds.yml", f"""
 sources:
   - name: bloomington
     kind: open311
@@ -45,7 +45,7 @@ sources:
     entities: [service_requests]
     options: {{format: xml, since: 2023-01-01, paging: true, page_size: 200}}
 """)
-    bloomington, nyc, api = load_sources(path)
+    bloomington, nyc, api = read_feeds(path)
     assert (bloomington.name, bloomington.kind, bloomington.location) == ("bloomington", "open311", str(BLOOMINGTON))
     assert bloomington.entities == ("service_requests", "services")
     assert nyc.entities == ("service_requests",) and nyc.location == str(NYC)
@@ -57,9 +57,9 @@ sources:
 
 
 def test_no_file_or_an_empty_list_means_no_sources(tmp_path):
-    assert load_sources(tmp_path / "absent.yml") == []
-    assert load_sources(_write(tmp_path / "s.yml", "sources: []\n")) == []
-    assert load_sources(_write(tmp_path / "e.yml", "")) == []
+    assert read_feeds(tmp_path / "absent.yml") == []
+    assert read_feeds(_write(tmp_path / "s.yml", "sources: []\n")) == []
+    assert read_feeds(_write(tmp_path / "e.yml", "")) == []
 
 
 @pytest.mark.parametrize(
@@ -84,17 +84,18 @@ def test_no_file_or_an_empty_list_means_no_sources(tmp_path):
     ],
 )
 def test_a_malformed_file_names_the_file_and_the_entry(tmp_path, body, entry, problem):
-    path = _write(tmp_path / "sources.yml", body)
-    with pytest.raises(SourcesConfigError, match=f"{re.escape(str(path))}: {entry or ''}.*{problem}"):
-        load_sources(path)
+    path = _write(tmp_path / "feeds.yml", body)
+    with pytest.raises(FeedsConfigError, match=f"{re.escape(str(path))}: {entry or ''}.*{problem}"):
+        read_feeds(path)
 
 
-def test_the_file_is_found_at_civic_sources_or_in_civic_home(civic_home, tmp_path, monkeypatch, capsys):
+def test_the_file_is_found_at_civic_feeds_or_in_civic_home(civic_home, tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("CIVIC_FEEDS", raising=False)
     monkeypatch.delenv("CIVIC_SOURCES", raising=False)
-    assert load_settings().sources_file == civic_home.resolve() / "sources.yml"
+    assert load_settings().feeds_file == civic_home.resolve() / "feeds.yml"
     elsewhere = _write(tmp_path / "elsewhere.yml", f"sources:\n  - {{name: nyc, kind: nyc311, location: {NYC}}}\n")
-    monkeypatch.setenv("CIVIC_SOURCES", str(elsewhere))
-    assert load_settings().sources_file == elsewhere
+    monkeypatch.setenv("CIVIC_FEEDS", str(elsewhere))
+    assert load_settings().feeds_file == elsewhere
     assert main(["sources", "--format", "csv"]) == 0
     assert capsys.readouterr().out.split() == ["name,kind,location,entities", f"nyc,nyc311,{NYC},service_requests"]
     _write(elsewhere, "sources:\n  - {name: nyc, kind: nyc311}\n")
@@ -104,16 +105,37 @@ def test_the_file_is_found_at_civic_sources_or_in_civic_home(civic_home, tmp_pat
     assert "refresh refused" in capsys.readouterr().err
 
 
+def test_the_old_names_are_still_read_with_a_notice(civic_home, tmp_path, monkeypatch, capsys):
+    import lake.settings
+
+    monkeypatch.setattr(lake.settings, "_NOTED", set())
+    monkeypatch.delenv("CIVIC_FEEDS", raising=False)
+    monkeypatch.delenv("CIVIC_SOURCES", raising=False)
+    old = _write(civic_home / "sources.yml", "sources: []\n").resolve()
+    assert load_settings().feeds_file == old
+    assert load_settings().feeds_file == old
+    assert capsys.readouterr().err.count("rename it to feeds.yml") == 1  # once
+    _write(civic_home / "feeds.yml", "sources: []\n")
+    assert load_settings().feeds_file == civic_home.resolve() / "feeds.yml"  # the new name wins
+    elsewhere = _write(tmp_path / "elsewhere.yml", "sources: []\n")
+    monkeypatch.setenv("CIVIC_SOURCES", str(elsewhere))
+    assert load_settings().feeds_file == elsewhere
+    assert "deprecated: CIVIC_SOURCES: set CIVIC_FEEDS instead" in capsys.readouterr().err
+    monkeypatch.setenv("CIVIC_FEEDS", str(old))
+    assert load_settings().feeds_file == old
+
+
 def _nyc_fy(record: dict) -> int:
     return dt.datetime.fromisoformat(record["created_date"]).year  # fiscal year = calendar year (January start)
 
 
 def test_a_refresh_loads_the_configured_sources_for_its_year_only(civic_home, monkeypatch):
+    monkeypatch.delenv("CIVIC_FEEDS", raising=False)
     monkeypatch.delenv("CIVIC_SOURCES", raising=False)
     monkeypatch.delenv("CIVIC_FY_START_MONTH", raising=False)
     settings = load_settings()
     assert settings.fiscal_year_start_month == 1
-    _write(civic_home / "sources.yml", f"""
+    _write(civic_home / "feeds.yml", f"""
 sources:
   - name: bloomington
     kind: open311

@@ -7,10 +7,11 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
+from conftest import REALDATA, source_rows
+from conftest import assert_balanced as _balanced
 
-from conftest import REALDATA, assert_balanced as _balanced, source_rows
 from ingestion.errors import SourceFileError
-from orchestration.load.published import ingest_source
+from orchestration.load.flow import ingest_source
 
 # shared/ sits beside the repository (../shared/realdata from its root)
 assert REALDATA.is_dir(), f"real public data files expected in {REALDATA}"

@@ -44,18 +44,17 @@ def _setup(args) -> None:
 def _refresh(years: list[int]) -> bool:
     from lake.locks import exclusive
     from orchestration.cli.refresh import run_refresh
-
-    from orchestration.load.feeds import SourcesConfigError, load_sources
+    from orchestration.load.feeds import FeedsConfigError, read_feeds
 
     settings = load_settings()
-    try:  # a broken sources.yml is refused before anything runs
-        configured = load_sources(settings.sources_file)
-    except SourcesConfigError as err:
+    try:  # a broken feeds.yml is refused before anything runs
+        configured = read_feeds(settings.feeds_file)
+    except FeedsConfigError as err:
         print(f"refresh refused: {err}", file=sys.stderr)
         return False
     print(f"Refreshing FY{years[0]}" + (f"..FY{years[-1]}" if len(years) > 1 else "") + " through Dagster")
     if configured:
-        print(f"  with {len(configured)} source(s) of {settings.sources_file}: {', '.join(s.name for s in configured)}")
+        print(f"  with {len(configured)} feed(s) of {settings.feeds_file}: {', '.join(s.name for s in configured)}")
     t0 = time.perf_counter()
     if settings.catalog_is_sqlite:
         # The embedded SQLite catalog takes one writer: refreshes queue one at a time.
@@ -121,7 +120,7 @@ def cmd_query(args) -> int:
 
 def cmd_loads(args) -> int:
     from lake.catalog import open_catalog
-    from lake.loads import read_loads
+    from lake.load_ledger import read_loads
     from orchestration.cli.display import render
 
     table = read_loads(open_catalog(load_settings()), args.table and f"raw.{args.table.removeprefix('raw.')}", args.year)
@@ -133,18 +132,18 @@ def cmd_loads(args) -> int:
     return 0
 
 
-def cmd_sources(args) -> int:
+def cmd_feeds(args) -> int:
     from orchestration.cli.display import render
-    from orchestration.load.feeds import SourcesConfigError, load_sources
+    from orchestration.load.feeds import FeedsConfigError, read_feeds
 
-    path = load_settings().sources_file
+    path = load_settings().feeds_file
     try:
-        configured = load_sources(path)
-    except SourcesConfigError as err:
+        configured = read_feeds(path)
+    except FeedsConfigError as err:
         print(str(err), file=sys.stderr)
         return 1
     if not configured:
-        print(f"no sources configured ({path} {'lists none' if path and path.exists() else 'does not exist'})")
+        print(f"no feeds configured ({path} {'lists none' if path and path.exists() else 'does not exist'})")
         return 0
     rows = [(s.name, s.kind, s.location, ", ".join(s.entities)) for s in configured]
     print(render(["name", "kind", "location", "entities"], rows, args.format))
@@ -167,7 +166,7 @@ def cmd_ingest(args) -> int:
     from ingestion.errors import SourceFileError
     from lake.catalog import open_catalog
     from orchestration.cli.display import render
-    from orchestration.load.published import ingest_source
+    from orchestration.load.flow import ingest_source
 
     settings = load_settings()
     try:
@@ -232,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=20240401)
     d.set_defaults(func=cmd_demo)
 
-    r = sub.add_parser("refresh", help="refresh fiscal years from the landing location and the sources of sources.yml")
+    r = sub.add_parser("refresh", help="refresh fiscal years from the landing location and the feeds of feeds.yml")
     r.add_argument("--years", required=True, help="e.g. 2024, 2021:2025 or 2021,2023")
     r.set_defaults(func=cmd_refresh)
 
@@ -260,9 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("location")
     i.set_defaults(func=cmd_ingest)
 
-    so = sub.add_parser("sources", help="the sources a refresh loads ($CIVIC_SOURCES or $CIVIC_HOME/sources.yml)")
-    so.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    so.set_defaults(func=cmd_sources)
+    fe = sub.add_parser("feeds", aliases=["sources"], help="the feeds a refresh loads ($CIVIC_FEEDS or $CIVIC_HOME/feeds.yml)")
+    fe.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    fe.set_defaults(func=cmd_feeds)
 
     s = sub.add_parser("storage", help="start/stop the local S3-compatible server (SeaweedFS)")
     s.add_argument("action", choices=["up", "down", "status"])

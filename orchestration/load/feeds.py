@@ -1,8 +1,10 @@
-"""`sources.yml`: the published sources a refresh loads besides the landing zone.
+"""`feeds.yml`: the published feeds a refresh loads besides the landing zone.
 
-Found at `$CIVIC_SOURCES` or `$CIVIC_HOME/sources.yml`; no file means no sources. Each
-entry names a feed (the `_source` of its rows), its kind and where it is; a relative
-location is taken from the file's own folder. See docs/sources_config.md.
+Found at `$CIVIC_FEEDS` or `$CIVIC_HOME/feeds.yml` (the old `$CIVIC_SOURCES` and
+`$CIVIC_HOME/sources.yml` are still read, with a notice; see lake/settings.py); no file
+means no feeds. Each entry of its `sources:` list names a feed (the `_source` of its
+rows), its kind and where it is; a relative location is taken from the file's own
+folder. See docs/feeds.md.
 """
 
 from __future__ import annotations
@@ -24,46 +26,48 @@ HTTP_KINDS = ("open311",)  # the kinds that read a live endpoint
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
 
 
-class SourcesConfigError(ValueError):
-    """A sources.yml that cannot be used: names the file and the entry."""
+class FeedsConfigError(ValueError):
+    """A feeds.yml that cannot be used: names the file and the entry."""
 
 
 @dataclass(frozen=True)
-class ConfiguredSource:
+class Feed:
+    """A published feed: its rows are loaded with `_source` = its name."""
+
     name: str
     kind: str
     location: str  # an absolute path, or a URL with its client options in the fragment
     entities: tuple[str, ...]  # the raw tables it feeds, in the kind's load order
 
 
-def load_sources(path: Path | None) -> list[ConfiguredSource]:
+def read_feeds(path: Path | None) -> list[Feed]:
     if path is None or not path.exists():
         return []
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-        raise SourcesConfigError(f"{path}: not readable YAML ({err})") from err
-    return parse_sources(data, path)
+        raise FeedsConfigError(f"{path}: not readable YAML ({err})") from err
+    return parse_feeds(data, path)
 
 
-def parse_sources(data, path: Path) -> list[ConfiguredSource]:
+def parse_feeds(data: object, path: Path) -> list[Feed]:
     if data is None:
         return []
     if not isinstance(data, dict) or set(data) != {"sources"} or not isinstance(data["sources"], (list, type(None))):
-        raise SourcesConfigError(f"{path}: expected one key, `sources:`, holding a list of entries")
-    parsed: list[ConfiguredSource] = []
+        raise FeedsConfigError(f"{path}: expected one key, `sources:`, holding a list of entries")
+    parsed: list[Feed] = []
     for i, entry in enumerate(data["sources"] or []):
         label = f"{path}: sources[{i}]" + (f" ({entry.get('name')})" if isinstance(entry, dict) and entry.get("name") else "")
         try:
             parsed.append(_entry(entry, path.parent))
         except (ValueError, SourceFileError) as err:
-            raise SourcesConfigError(f"{label}: {err}") from err
+            raise FeedsConfigError(f"{label}: {err}") from err
         if parsed[-1].name in [s.name for s in parsed[:-1]]:
-            raise SourcesConfigError(f"{label}: the name {parsed[-1].name!r} is used twice (each feed needs its own)")
+            raise FeedsConfigError(f"{label}: the name {parsed[-1].name!r} is used twice (each feed needs its own)")
     return parsed
 
 
-def _entry(entry, base: Path) -> ConfiguredSource:
+def _entry(entry: object, base: Path) -> Feed:
     if not isinstance(entry, dict):
         raise ValueError("expected a mapping with name, kind and location")
     unknown = set(entry) - set(KEYS)
@@ -98,4 +102,4 @@ def _entry(entry, base: Path) -> ConfiguredSource:
         if not resolved.exists():
             raise ValueError(f"location {location!r} does not exist (looked for {resolved})")
         location = str(resolved)
-    return ConfiguredSource(name, kind, location, tuple(e for e in produces if e in wanted))
+    return Feed(name, kind, location, tuple(e for e in produces if e in wanted))

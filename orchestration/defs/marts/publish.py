@@ -3,12 +3,12 @@
 
 import dagster as dg
 
+from lake.load_ledger import code_version
 from lake.locks import catalog_write_lock, marts_lock
-from lake.loads import code_version
 from lake.marts_publish import publish_marts
 from orchestration.defs.partitions import fiscal_years_of_keys
-from orchestration.progress import progress
 from orchestration.defs.resources import LakehouseResource
+from orchestration.progress import progress
 
 MARTS_ICEBERG_KEY = dg.AssetKey(["iceberg", "marts"])
 

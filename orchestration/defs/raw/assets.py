@@ -12,16 +12,15 @@ import dagster as dg
 from contracts.entities import ENTITIES
 from contracts.errors import ContractError
 from ingestion.errors import SourceFileError
-from lake.locks import catalog_write_lock
 from lake.commit import partition_filter
 from lake.counts import partition_rows
+from lake.locks import catalog_write_lock
 from lake.quarantine import QUARANTINE_TABLE
 from orchestration.defs.partitions import fiscal_years_of_keys
-from orchestration.progress import progress
-from orchestration.load.landing import LANDING_SOURCE, ingest_year
-from orchestration.load.configured import load_configured_sources
-from orchestration.load.feeds import SourcesConfigError
 from orchestration.defs.resources import LakehouseResource
+from orchestration.load.feeds import FeedsConfigError
+from orchestration.load.flow import LANDING_FEED, ingest_year, load_feeds
+from orchestration.progress import progress
 
 DEFAULT_MAX_QUARANTINE_SHARE = 0.05
 
@@ -56,7 +55,7 @@ def build_raw_asset(entity: str, partitions_def: dg.PartitionsDefinition, start_
         retry_policy=TRANSIENT_RETRY,
         kinds={"iceberg", "dlt", "pandera"},
         description=f"Raw `{entity}` (docs/raw_tables.md): landing files of the fiscal year and that year's rows of "
-        "the sources of sources.yml (docs/sources_config.md), "
+        "the feeds of feeds.yml (docs/feeds.md), "
         "validated by its pandera contract, one Iceberg commit per fiscal year.",
         check_specs=[
             dg.AssetCheckSpec(
@@ -85,7 +84,7 @@ def build_raw_asset(entity: str, partitions_def: dg.PartitionsDefinition, start_
         def account(rec) -> None:
             nonlocal received, loaded, quarantined
             fy = rec.fiscal_year
-            label = f"FY{fy}" if rec.source == LANDING_SOURCE else f"FY{fy} {rec.source}"
+            label = f"FY{fy}" if rec.source == LANDING_FEED else f"FY{fy} {rec.source}"
             in_lake = partition_rows(catalog, f"raw.{entity}", partition_filter(fy, _source=rec.source))
             in_quarantine = partition_rows(
                 catalog, QUARANTINE_TABLE, partition_filter(fy, entity=entity, source=rec.source)
@@ -97,7 +96,7 @@ def build_raw_asset(entity: str, partitions_def: dg.PartitionsDefinition, start_
                     f"{label}: Iceberg holds {in_lake} rows and {in_quarantine} quarantined, "
                     f"the load reported {rec.loaded} and {rec.quarantined}"
                 )
-            per_year[str(fy) if rec.source == LANDING_SOURCE else f"{fy} {rec.source}"] = {
+            per_year[str(fy) if rec.source == LANDING_FEED else f"{fy} {rec.source}"] = {
                 "received": rec.received, "loaded": rec.loaded, "quarantined": rec.quarantined,
                 "snapshot_id": rec.snapshot_id, "load_id": rec.load_id,
             }
@@ -115,14 +114,14 @@ def build_raw_asset(entity: str, partitions_def: dg.PartitionsDefinition, start_
             except (ContractError, SourceFileError, LookupError) as err:
                 raise data_failure(err) from err
             account(rec)
-        # the sources of sources.yml: their rows of these fiscal years (docs/sources_config.md)
+        # the feeds of feeds.yml: their rows of these fiscal years (docs/feeds.md)
         try:
-            from_sources = load_configured_sources(
+            from_feeds = load_feeds(
                 settings, catalog, entity, years, context.run.run_id, lambda: catalog_write_lock(settings, progress)
             )
-        except (ContractError, SourceFileError, LookupError, SourcesConfigError) as err:
+        except (ContractError, SourceFileError, LookupError, FeedsConfigError) as err:
             raise data_failure(err) from err
-        for rec in from_sources:
+        for rec in from_feeds:
             account(rec)
         share = quarantined / received if received else 0.0
         limit = max_quarantine_share()

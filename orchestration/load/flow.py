@@ -1,0 +1,199 @@
+"""The one load flow: one entity's rows from a landing folder or a published feed into the lake.
+
+Every load runs `run_load`: a new load id and working directory, staging
+(`ingestion.pipeline.stage_batches`: contracts, staged Parquet, quarantine file), the
+commit (`lake.raw_commit.commit_staged`: quarantine, raw partitions, ledger rows), and
+the working directory discarded. Its callers only say where the rows come from:
+
+- `ingest_year`: the landing zone, one entity and fiscal year (the raw Dagster assets);
+- `ingest_source`: `civic ingest --source KIND LOCATION`, a published feed of any years;
+- `load_feeds`: the feeds of feeds.yml in a refresh, their rows of the refreshed years.
+
+Which years, written once (`run_load`): a dated entity read from a feed is staged once,
+each row taking the fiscal year of its event, and committed year by year (in a refresh
+only the refreshed years, each also when the feed has no row of it; rows whose year could
+not be told are quarantined under fiscal year null). Undated reference data (a service
+catalogue) and the landing zone's folders of one year each are staged year by year,
+filed under the given years (`civic ingest`: the years its other entities' rows hold, or
+the current fiscal year).
+
+Something every load needs later (pseudonymising columns, hashing the source files)
+goes into `_stage_and_commit` below, the one place every load passes through between
+its extract and its commit (or, if it works batch by batch, into `stage_batches`), with
+what it finds recorded on `contracts.staged.StagedLoad` for the commit and the ledger.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlsplit
+
+import pyarrow as pa
+from pyiceberg.catalog import Catalog
+
+from contracts.entities import Entity
+from contracts.entities import entity as entity_spec
+from contracts.fiscal_year import fiscal_year_of
+from contracts.rules import LoadContext
+from ingestion.landing import landing_files
+from ingestion.pipeline import discard, file_batches, stage_batches
+from ingestion.sources import source_kind
+from lake.load_ledger import LoadRecord
+from lake.raw_commit import commit_staged
+from lake.reference import known_service_ids
+from lake.settings import Settings
+from orchestration.load.feeds import Feed, read_feeds
+
+LANDING_FEED = "landing"  # the `_source` of the landing zone's rows
+
+Batches = Iterable[tuple[str, pa.RecordBatch]]  # (source file, Arrow batch) pairs
+# For the fiscal year staged (None: a load spanning years), the source files known
+# before reading and the (source file, batch) pairs; called once per staging.
+Extract = Callable[[int | None], tuple[list[str], Batches]]
+WriteLock = Callable[[], AbstractContextManager]
+
+
+def new_load_id(entity: str, fiscal_year: int | None) -> str:
+    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+    return f"{entity}-fy{fiscal_year if fiscal_year is not None else 0}-{stamp}-{uuid.uuid4().hex[:8]}"
+
+
+def run_load(
+    settings: Settings,
+    catalog: Catalog,
+    entity: str,
+    extract: Extract,
+    source: str,
+    *,
+    years: list[int] | None = None,
+    covered: Sequence[int] = (),
+    year_bound: bool = False,
+    run_id: str | None = None,
+    write_lock: WriteLock = contextlib.nullcontext,
+) -> list[LoadRecord]:
+    """Load one entity's rows into the lake; one ledger row per (fiscal year, source) committed.
+
+    `years`: the fiscal years a refresh loads (each is committed, with no rows if the
+    feed has none of it); None: the years the rows hold (`civic ingest`: nothing is
+    committed for a staging that received no row). `covered`: where undated rows are
+    filed without `years` (else under the current fiscal year). `year_bound`: `extract`
+    reads one fiscal year's own files (the landing zone), so every entity is staged
+    year by year. `write_lock` is held around each commit.
+    """
+    spec = entity_spec(entity)
+    if spec.is_dated and not year_bound:  # each row takes the fiscal year of its event
+        return _stage_and_commit(settings, catalog, spec, extract, source, None, years, run_id, write_lock)
+    # undated reference data, or one year's landing files: staged and filed year by year
+    filed_under = years if years is not None else (
+        list(covered) or [fiscal_year_of(dt.date.today(), settings.fiscal_year_start_month)]
+    )
+    records: list[LoadRecord] = []
+    for fy in filed_under:
+        records += _stage_and_commit(settings, catalog, spec, extract, source, fy, years, run_id, write_lock)
+    return records
+
+
+def _stage_and_commit(
+    settings: Settings,
+    catalog: Catalog,
+    spec: Entity,
+    extract: Extract,
+    source: str,
+    fiscal_year: int | None,
+    years: list[int] | None,
+    run_id: str | None,
+    write_lock: WriteLock,
+) -> list[LoadRecord]:
+    """One staging and its commit: for `fiscal_year`, or (None) spanning years."""
+    started, load_id = dt.datetime.now(), new_load_id(spec.name, fiscal_year)
+    work = settings.work_dir / load_id
+    try:
+        files, batches = extract(fiscal_year)
+        # rows staged for one fiscal year name services of that year's catalogue
+        known = known_service_ids(catalog, fiscal_year) if spec.checks_service and fiscal_year is not None else None
+        ctx = LoadContext(fiscal_year, settings.fiscal_year_start_month, known)
+        staged = stage_batches(spec, batches, ctx, load_id, work, source, files=files)
+        if years is None and staged.received == 0:
+            return []  # `civic ingest` commits what a feed holds: nothing here
+        with write_lock():
+            return commit_staged(
+                catalog, staged, started_at=started, run_id=run_id,
+                only_years=years if fiscal_year is None else None,
+            )
+    finally:
+        discard(work)
+
+
+def ingest_year(settings: Settings, catalog: Catalog, entity: str, fiscal_year: int, run_id: str | None = None) -> LoadRecord:
+    """Stage, validate and commit one year of one entity's landing files; returns its ledger row."""
+
+    def extract(fy: int | None) -> tuple[list[str], Batches]:
+        assert fy is not None
+        files = landing_files(settings.landing, entity, fy)
+        return [str(f) for f in files], file_batches(entity_spec(entity), files)
+
+    [record] = run_load(settings, catalog, entity, extract, LANDING_FEED, years=[fiscal_year], year_bound=True, run_id=run_id)
+    return record
+
+
+class _FeedReader(Protocol):
+    def extract(self, location: str, entity: str) -> Batches: ...
+
+
+def _feed_extract(client: _FeedReader, location: str, entity: str) -> Extract:
+    """A feed's rows of one entity, read anew by the same client at each staging."""
+    return lambda _fy: ([], client.extract(location, entity))
+
+
+def default_feed_name(kind: str, location: str) -> str:
+    """Names the feed, so two cities' feeds of one kind never replace each other."""
+    if "://" in location:  # an endpoint: host and path, without query or client options
+        parts = urlsplit(location)
+        return f"{kind}:" + re.sub(r"[^A-Za-z0-9.-]+", "_", f"{parts.netloc}{parts.path}").strip("_")
+    return f"{kind}:{Path(location.rstrip('/')).stem or kind}"
+
+
+def ingest_source(
+    settings: Settings, catalog: Catalog, kind: str, location: str, name: str | None = None, run_id: str | None = None,
+    observed_at: dt.datetime | None = None,
+) -> list[LoadRecord]:
+    """`civic ingest --source KIND LOCATION`: every entity of a published feed, all its years."""
+    client = source_kind(kind, observed_at, settings.state_dir)  # one client for all its entities
+    name = name or default_feed_name(kind, location)
+    records: list[LoadRecord] = []
+    for entity in client.entities:
+        covered = sorted({r.fiscal_year for r in records if r.fiscal_year is not None})
+        records += run_load(
+            settings, catalog, entity, _feed_extract(client, location, entity), name, covered=covered, run_id=run_id
+        )
+    return records
+
+
+def feeds_for(settings: Settings, entity: str) -> list[Feed]:
+    return [f for f in read_feeds(settings.feeds_file) if entity in f.entities]
+
+
+def load_feeds(
+    settings: Settings,
+    catalog: Catalog,
+    entity: str,
+    years: list[int],
+    run_id: str | None = None,
+    write_lock: WriteLock = contextlib.nullcontext,
+) -> list[LoadRecord]:
+    """The feeds of feeds.yml in a refresh: one ledger row per (feed, refreshed year) of this entity."""
+    records: list[LoadRecord] = []
+    for feed in feeds_for(settings, entity):
+        client = source_kind(feed.kind, state_dir=settings.state_dir)  # one instance: an endpoint is fetched once per call
+        records += run_load(
+            settings, catalog, entity, _feed_extract(client, feed.location, entity), feed.name,
+            years=years, run_id=run_id, write_lock=write_lock,
+        )
+    return records
