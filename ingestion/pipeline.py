@@ -63,11 +63,13 @@ def stage_batches(
     work_dir.mkdir(parents=True, exist_ok=True)
     staged = StagedLoad(entity.name, ctx.fiscal_year, load_id, source, [], None, files=list(files or []), work_dir=work_dir)
     sink = QuarantineSink(work_dir / "quarantine.parquet", entity.name, ctx.fiscal_year, load_id, source)
-    validator = BatchValidator(entity, ctx)
     seen_files: set[str] = set(staged.files)
     shapes: dict[tuple, str] = {}
 
     def valid_batches() -> Iterator[pa.Table]:
+        # The validator (with its cross-batch id index) lives in the generator's frame, so
+        # it is freed when dlt has drained the generator, not kept by this function.
+        validator = BatchValidator(entity, ctx)
         for path, batch in batches:
             if path not in seen_files:
                 seen_files.add(path)
@@ -75,7 +77,7 @@ def stage_batches(
             staged.received += batch.num_rows
             frame = pl.from_arrow(batch)
             assert isinstance(frame, pl.DataFrame)
-            valid, rejects = validator.validate(frame)  # noqa: F821 (deleted once the run is over)
+            valid, rejects = validator.validate(frame)
             sink.write(rejects, path)
             staged.quarantined += rejects.height
             staged.loaded += valid.height
@@ -109,7 +111,7 @@ def stage_batches(
         raise _root_cause(failed) from failed
     finally:
         staged.quarantine_file = sink.close()
-        del pipeline, resource, validator
+        del pipeline, resource
         release_memory()
     staged.seconds["extract_validate_stage"] = time.perf_counter() - t0
     staged_root = work_dir / "staged" / "staged"
