@@ -1,26 +1,24 @@
-"""The budget plan's pure parts: the scenarios file (validated by the dbt Python model
-int_plan_scenarios), its lookup, and the rendering of `civic plan`."""
+"""The budget plan's pure parts: the scenarios file (validated in Python by
+lake.plan_scenarios before dbt runs, landed as reference.plan_scenarios), where it is
+found, `civic plan --check`, and the rendering of `civic plan`."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
-from orchestration.cli.plan import render_plan
+from lake import plan_scenarios
+from orchestration.cli.plan import check_scenarios, render_plan
 from orchestration.cli.summary import planted_shift_savings
 
 REPO = Path(__file__).resolve().parents[1]
-MODEL = REPO / "dbt_project" / "models" / "intermediate" / "int_plan_scenarios.py"
 
 
 @pytest.fixture(scope="module")
 def scenarios_model():
-    spec = importlib.util.spec_from_file_location("int_plan_scenarios", MODEL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The validator (formerly the dbt Python model int_plan_scenarios)."""
+    return plan_scenarios
 
 
 def test_the_shipped_scenarios_file_declares_baseline_online_and_wait_scenarios(scenarios_model):
@@ -86,18 +84,39 @@ def test_mistakes_in_the_scenarios_file_fail_with_a_clear_message(scenarios_mode
         scenarios_model.parse_scenarios(text)
 
 
-def test_the_scenarios_file_is_found_from_the_working_directory_upwards(scenarios_model, tmp_path):
-    (tmp_path / "plans").mkdir()
-    target = tmp_path / "plans" / "scenarios.yml"
+def test_the_scenarios_file_is_the_env_var_or_the_repository_default(scenarios_model, tmp_path, monkeypatch):
+    # resolved once, never searched for upwards from the working directory
+    assert scenarios_model.scenarios_file({}) == REPO / "plans" / "scenarios.yml"
+    target = tmp_path / "scenarios.yml"
     target.write_text("version: 1\nscenarios:\n  - name: baseline\n")
-    nested = tmp_path / "dbt_project" / "models"
-    nested.mkdir(parents=True)
-    assert scenarios_model.find_scenarios_file("plans/scenarios.yml", cwd=nested) == target
-    assert scenarios_model.find_scenarios_file(str(target), cwd=Path("/")) == target
+    assert scenarios_model.scenarios_file({"CIVIC_PLAN_SCENARIOS": str(target)}) == target
+    monkeypatch.chdir(tmp_path)
+    assert scenarios_model.scenarios_file({"CIVIC_PLAN_SCENARIOS": "scenarios.yml"}) == target
     with pytest.raises(scenarios_model.ScenarioError, match="not found"):
-        scenarios_model.find_scenarios_file("plans/other.yml", cwd=nested)
-    with pytest.raises(scenarios_model.ScenarioError, match="not found"):
-        scenarios_model.find_scenarios_file(str(tmp_path / "missing.yml"))
+        scenarios_model.read_scenarios(tmp_path / "missing.yml")
+
+
+def test_plan_check_says_ok_or_the_one_line_error(tmp_path):
+    ok, message = check_scenarios(REPO / "plans" / "scenarios.yml")
+    assert ok and message.startswith("ok: 4 scenarios")
+    bad = tmp_path / "scenarios.yml"
+    bad.write_text("version: 1\nscenarios:\n  - name: baseline\n  - name: x\n    online_shift: 5\n")
+    ok, message = check_scenarios(bad)
+    assert not ok and "unknown key" in message and "\n" not in message
+    ok, message = check_scenarios(tmp_path / "missing.yml")
+    assert not ok and "not found" in message
+
+
+def test_scenarios_land_as_one_whole_reference_table(tmp_path):
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    catalog = SqlCatalog("t", uri=f"sqlite:///{tmp_path}/c.db", warehouse=f"file://{tmp_path}/wh")
+    rows = plan_scenarios.read_scenarios(REPO / "plans" / "scenarios.yml")
+    plan_scenarios.land_plan_scenarios(catalog, rows)
+    plan_scenarios.land_plan_scenarios(catalog, rows[:2], {"civic.run-id": "r2"})
+    landed = catalog.load_table("reference.plan_scenarios").scan().to_arrow()
+    assert landed.column_names == [name for name, _ in plan_scenarios.COLUMNS]
+    assert landed["scenario"].to_pylist() == ["baseline", "online_plus_10"]
 
 
 def _row(scenario, sid, total, baseline, order, **extra):

@@ -11,6 +11,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from lake.marts_query import run_query
+from lake.plan_scenarios import ScenarioError, read_scenarios, scenarios_file
 from orchestration.cli.display import render
 
 PLAN_SQL = """
@@ -145,6 +146,16 @@ def render_plan(rows: list[dict], scenarios: list[str] | None = None) -> str:
         lines.append(f"FY{first['plan_year']} totals")
         lines.append(render(["scenario", "total_cost", "savings_vs_baseline", "baseline_cost"], totals))
     return "\n".join(lines)
+
+
+def check_scenarios(path: Path | None = None) -> tuple[bool, str]:
+    """`civic plan --check`: (True, "ok: N scenarios in PATH") or (False, the one-line error)."""
+    path = scenarios_file() if path is None else Path(path)
+    try:
+        rows = read_scenarios(path)
+    except ScenarioError as err:
+        return False, " ".join(str(err).split())
+    return True, f"ok: {len(rows)} scenarios in {path}"
 
 
 def plan_command(duckdb_path, scenarios: list[str] | None) -> str:
