@@ -129,9 +129,23 @@ def _row(scenario, sid, total, baseline, order, **extra):
         "unpriced_cost": 0.0, "total_cost": total, "baseline_total_cost": baseline,
         "savings_vs_baseline": baseline - total, "cost_per_transaction": total / 100,
         "target_cost_per_transaction": None, "wait_target_cost": None, "scenario_note": None,
+        "cost_other_channels": 0.0, "savings_vs_baseline_pct": 100 * (baseline - total) / baseline,
     }
     row.update(extra)
     return row
+
+
+def _total(scenario, total, baseline, order, take_up):
+    """A marts.budget_plan_totals row (the sums are dbt's: unit test budget_plan_totals_sum_weight_and_divide)."""
+    return {
+        "plan_year": 2026, "base_fiscal_year": 2025, "scenario": scenario, "scenario_order": order,
+        "is_baseline": scenario == "baseline", "base_volume": 200.0, "forecast_volume": 200.0,
+        "base_digital_take_up": 0.5, "plan_digital_take_up": take_up, "cost_online": 0.0, "cost_mobile": 0.0,
+        "cost_phone": 0.0, "cost_in_person": total, "cost_other": 0.0, "unpriced_cost": 0.0,
+        "cost_other_channels": 0.0, "total_cost": total, "cost_per_transaction": total / 200,
+        "baseline_total_cost": baseline, "savings_vs_baseline": baseline - total,
+        "savings_vs_baseline_pct": 100 * (baseline - total) / baseline, "wait_target_cost": None,
+    }
 
 
 PLAN = [
@@ -140,16 +154,20 @@ PLAN = [
     _row("online_plus_25", "S1", 700.0, 1000.0, 2, plan_digital_take_up=0.75),
     _row("online_plus_25", "S2", 500.0, 500.0, 2, scenario_note="no online transactions"),
 ]
+TOTALS = {
+    "baseline": _total("baseline", 1500.0, 1500.0, 1, 0.5),
+    "online_plus_25": _total("online_plus_25", 1200.0, 1500.0, 2, 0.625),
+}
 
 
 def test_render_plan_shows_each_scenario_against_baseline_with_totals():
-    text = render_plan(PLAN, ["online_plus_25"])
+    text = render_plan(PLAN, ["online_plus_25"], totals=TOTALS)
     assert text.splitlines()[0].startswith("FY2026 budget plan (base FY2025")
     assert "Scenario online_plus_25 against baseline: online_plus_25 text" in text
     total_line = next(line for line in text.splitlines() if line.startswith("TOTAL"))
     assert "1,500.00" in total_line and "1,200.00" in total_line and "300.00" in total_line
     assert "no online transactions" in text
-    everything = render_plan(PLAN, None)
+    everything = render_plan(PLAN, None, totals=TOTALS)
     assert everything.index("Scenario baseline") < everything.index("Scenario online_plus_25")
     totals = everything[everything.index("FY2026 totals"):]
     assert "baseline" in totals and "online_plus_25" in totals
@@ -157,7 +175,7 @@ def test_render_plan_shows_each_scenario_against_baseline_with_totals():
 
 def test_render_plan_refuses_an_unknown_scenario():
     with pytest.raises(ValueError, match="unknown scenario.*plans/scenarios.yml"):
-        render_plan(PLAN, ["wait_target"])
+        render_plan(PLAN, ["wait_target"], totals=TOTALS)
 
 
 def test_planted_shift_savings_caps_at_the_non_digital_share():

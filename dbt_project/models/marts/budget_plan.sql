@@ -33,7 +33,10 @@
 -- mean_wait_minutes up to the base year (wait_price_fiscal_year says which year); null
 -- (not priced, counted as 0 in total_cost, scenario_note says so) when there is none.
 --
--- savings_vs_baseline = the baseline's total_cost - this scenario's total_cost (> 0 saves).
+-- savings_vs_baseline = the baseline's total_cost - this scenario's total_cost (> 0 saves);
+-- savings_vs_baseline_pct = 100 x savings_vs_baseline / the baseline's total_cost.
+-- cost_other_channels = cost_mobile + cost_other + unpriced_cost (what `civic plan` shows
+-- beside online, phone and in person). The sums over services: budget_plan_totals.
 with base_year as (
     select max(fiscal_year) as base_fiscal_year
     from {{ ref('service_channel_kpis') }}
@@ -264,5 +267,9 @@ select
         case when wait_reduction = 0 then 'mean wait already within the target' end,
         case when wait_reduction > 0 and wait_price is null
             then 'no observed cost per minute of wait reduced: wait target not priced' end
-    ), '') as varchar) as scenario_note
+    ), '') as varchar) as scenario_note,
+    cast(coalesce(cost_mobile_volume, 0) + coalesce(cost_other_volume, 0) + coalesce(unpriced_cost, 0) as double)
+        as cost_other_channels,
+    cast(100 * (baseline_total_cost - total_cost) / nullif(baseline_total_cost, 0) as double)
+        as savings_vs_baseline_pct
 from compared
