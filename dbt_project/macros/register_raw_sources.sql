@@ -11,11 +11,11 @@
   exist", because the staging views they read were not rebuilt in this process.
 #}
 {% macro register_raw_sources() %}
-  {%- if execute -%}
-    {%- for node in (graph.sources.values() | list) if node.source_name in ('raw', 'reference') -%}
-      {%- set relation = source(node.source_name, node.name) -%}
-      {{ log("registered raw source " ~ relation, info=false) }}
-    {%- endfor -%}
-  {%- endif -%}
+    {%- if execute -%}
+        {%- for node in (graph.sources.values() | list) if node.source_name in ('raw', 'reference') -%}
+            {%- set relation = source(node.source_name, node.name) -%}
+            {{ log("registered raw source " ~ relation, info=false) }}
+        {%- endfor -%}
+    {%- endif -%}
   select 1
 {% endmacro %}
