@@ -191,3 +191,21 @@ def test_planted_shift_savings_caps_at_the_non_digital_share():
               "cost": {"phone": 500.0, "in_person": 2000.0}},
     }
     assert planted_shift_savings(measures, 25) == pytest.approx(625 + 180)
+
+
+def test_a_broken_scenarios_file_refuses_the_refresh_and_fails_the_check(tmp_path, monkeypatch, capsys):
+    import importlib
+
+    main = importlib.import_module("orchestration.cli.main")  # the module (orchestration.cli.main is also the function)
+    bad = tmp_path / "scenarios.yml"
+    bad.write_text("version: 1\nscenarios:\n  - name: online_plus_5\n    online_shift_points: 5\n")
+    monkeypatch.setenv("CIVIC_HOME", str(tmp_path / "civic"))
+    monkeypatch.setenv("CIVIC_PLAN_SCENARIOS", str(bad))
+    assert main._refresh([2024]) is False  # refused before any run starts
+    assert "refresh refused: scenarios file: a scenario named `baseline` is required" in capsys.readouterr().err
+    parser = main.build_parser()
+    assert main.cmd_plan(parser.parse_args(["plan", "--check"])) == 2
+    assert "named `baseline` is required" in capsys.readouterr().err
+    monkeypatch.delenv("CIVIC_PLAN_SCENARIOS")
+    assert main.cmd_plan(parser.parse_args(["plan", "--check"])) == 0
+    assert capsys.readouterr().out.startswith("ok: 4 scenarios in ")
