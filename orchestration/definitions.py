@@ -6,6 +6,7 @@ import dagster as dg
 
 from orchestration.defs.dbt.assets import build_dbt_assets, mart_keys
 from orchestration.defs.marts.publish import build_publish_asset
+from orchestration.defs.plan.assets import build_plan_scenarios_asset
 from orchestration.defs.raw.assets import build_raw_assets
 from orchestration.defs.dbt.project import DBT_EXECUTABLE, civic_dbt
 from orchestration.defs.partitions import fiscal_year_partitions, start_month_from_env
@@ -26,7 +27,7 @@ annual_refresh = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[*raw_assets, dbt_models, marts_iceberg],
+    assets=[*raw_assets, build_plan_scenarios_asset(fiscal_years, START_MONTH), dbt_models, marts_iceberg],
     jobs=[annual_refresh],
     schedules=[build_annual_schedule(annual_refresh, START_MONTH)],
     # One process per run: a step process would re-import the whole stack (~8 s each),

@@ -20,10 +20,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import use_home
+
 from lake.catalog import open_catalog
 from lake.marts_query import run_query
+from lake.plan_scenarios import land_plan_scenarios, read_scenarios, scenarios_file
 from lake.settings import load_settings
 from orchestration.cli import main
 from orchestration.cli.plan import PlanUnavailable, plan_command
@@ -309,11 +310,18 @@ def test_a_new_scenario_in_the_yaml_reaches_the_plan_without_code_change(demo, t
            "CIVIC_PLAN_SCENARIOS": str(scenarios), "DBT_TARGET_PATH": str(tmp_path / "target"),
            "DBT_LOG_PATH": str(tmp_path / "logs"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     dbt = Path(sys.executable).with_name("dbt")
-    result = subprocess.run(
-        [str(dbt), "run", "-s", "int_plan_scenarios", "budget_plan", "--project-dir", str(REPO / "dbt_project"),
-         "--profiles-dir", str(REPO / "dbt_project"), "--vars", json.dumps({"fiscal_years": [2025]})],
-        cwd=REPO / "dbt_project", env=env, capture_output=True, text=True, timeout=300,
-    )
+    # the scenarios reach dbt through the lake: land the file as a refresh does (its asset
+    # reference/plan_scenarios), and put the shipped file back afterwards
+    catalog = open_catalog(settings)
+    land_plan_scenarios(catalog, read_scenarios(scenarios_file(env)))
+    try:
+        result = subprocess.run(
+            [str(dbt), "run", "-s", "int_plan_scenarios", "budget_plan", "--project-dir", str(REPO / "dbt_project"),
+             "--profiles-dir", str(REPO / "dbt_project"), "--vars", json.dumps({"fiscal_years": [2025]})],
+            cwd=REPO / "dbt_project", env=env, capture_output=True, text=True, timeout=300,
+        )
+    finally:
+        land_plan_scenarios(catalog, read_scenarios(scenarios_file({})))
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     plan = {(r["scenario"], r["service_id"]): r for r in rows_of(copy, "select * from marts.budget_plan")}
     permit = plan[("permits_online_40", "SVC-007")]

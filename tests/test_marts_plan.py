@@ -1,26 +1,24 @@
-"""The budget plan's pure parts: the scenarios file (validated by the dbt Python model
-int_plan_scenarios), its lookup, and the rendering of `civic plan`."""
+"""The budget plan's pure parts: the scenarios file (validated in Python by
+lake.plan_scenarios before dbt runs, landed as reference.plan_scenarios), where it is
+found, `civic plan --check`, and the rendering of `civic plan`."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
-from orchestration.cli.plan import render_plan
+from lake import plan_scenarios
+from orchestration.cli.plan import check_scenarios, render_plan
 from orchestration.cli.summary import planted_shift_savings
 
 REPO = Path(__file__).resolve().parents[1]
-MODEL = REPO / "dbt_project" / "models" / "intermediate" / "int_plan_scenarios.py"
 
 
 @pytest.fixture(scope="module")
 def scenarios_model():
-    spec = importlib.util.spec_from_file_location("int_plan_scenarios", MODEL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The validator (formerly the dbt Python model int_plan_scenarios)."""
+    return plan_scenarios
 
 
 def test_the_shipped_scenarios_file_declares_baseline_online_and_wait_scenarios(scenarios_model):
@@ -86,18 +84,39 @@ def test_mistakes_in_the_scenarios_file_fail_with_a_clear_message(scenarios_mode
         scenarios_model.parse_scenarios(text)
 
 
-def test_the_scenarios_file_is_found_from_the_working_directory_upwards(scenarios_model, tmp_path):
-    (tmp_path / "plans").mkdir()
-    target = tmp_path / "plans" / "scenarios.yml"
+def test_the_scenarios_file_is_the_env_var_or_the_repository_default(scenarios_model, tmp_path, monkeypatch):
+    # resolved once, never searched for upwards from the working directory
+    assert scenarios_model.scenarios_file({}) == REPO / "plans" / "scenarios.yml"
+    target = tmp_path / "scenarios.yml"
     target.write_text("version: 1\nscenarios:\n  - name: baseline\n")
-    nested = tmp_path / "dbt_project" / "models"
-    nested.mkdir(parents=True)
-    assert scenarios_model.find_scenarios_file("plans/scenarios.yml", cwd=nested) == target
-    assert scenarios_model.find_scenarios_file(str(target), cwd=Path("/")) == target
+    assert scenarios_model.scenarios_file({"CIVIC_PLAN_SCENARIOS": str(target)}) == target
+    monkeypatch.chdir(tmp_path)
+    assert scenarios_model.scenarios_file({"CIVIC_PLAN_SCENARIOS": "scenarios.yml"}) == target
     with pytest.raises(scenarios_model.ScenarioError, match="not found"):
-        scenarios_model.find_scenarios_file("plans/other.yml", cwd=nested)
-    with pytest.raises(scenarios_model.ScenarioError, match="not found"):
-        scenarios_model.find_scenarios_file(str(tmp_path / "missing.yml"))
+        scenarios_model.read_scenarios(tmp_path / "missing.yml")
+
+
+def test_plan_check_says_ok_or_the_one_line_error(tmp_path):
+    ok, message = check_scenarios(REPO / "plans" / "scenarios.yml")
+    assert ok and message.startswith("ok: 4 scenarios")
+    bad = tmp_path / "scenarios.yml"
+    bad.write_text("version: 1\nscenarios:\n  - name: baseline\n  - name: x\n    online_shift: 5\n")
+    ok, message = check_scenarios(bad)
+    assert not ok and "unknown key" in message and "\n" not in message
+    ok, message = check_scenarios(tmp_path / "missing.yml")
+    assert not ok and "not found" in message
+
+
+def test_scenarios_land_as_one_whole_reference_table(tmp_path):
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    catalog = SqlCatalog("t", uri=f"sqlite:///{tmp_path}/c.db", warehouse=f"file://{tmp_path}/wh")
+    rows = plan_scenarios.read_scenarios(REPO / "plans" / "scenarios.yml")
+    plan_scenarios.land_plan_scenarios(catalog, rows)
+    plan_scenarios.land_plan_scenarios(catalog, rows[:2], {"civic.run-id": "r2"})
+    landed = catalog.load_table("reference.plan_scenarios").scan().to_arrow()
+    assert landed.column_names == [name for name, _ in plan_scenarios.COLUMNS]
+    assert landed["scenario"].to_pylist() == ["baseline", "online_plus_10"]
 
 
 def _row(scenario, sid, total, baseline, order, **extra):
@@ -110,9 +129,23 @@ def _row(scenario, sid, total, baseline, order, **extra):
         "unpriced_cost": 0.0, "total_cost": total, "baseline_total_cost": baseline,
         "savings_vs_baseline": baseline - total, "cost_per_transaction": total / 100,
         "target_cost_per_transaction": None, "wait_target_cost": None, "scenario_note": None,
+        "cost_other_channels": 0.0, "savings_vs_baseline_pct": 100 * (baseline - total) / baseline,
     }
     row.update(extra)
     return row
+
+
+def _total(scenario, total, baseline, order, take_up):
+    """A marts.budget_plan_totals row (the sums are dbt's: unit test budget_plan_totals_sum_weight_and_divide)."""
+    return {
+        "plan_year": 2026, "base_fiscal_year": 2025, "scenario": scenario, "scenario_order": order,
+        "is_baseline": scenario == "baseline", "base_volume": 200.0, "forecast_volume": 200.0,
+        "base_digital_take_up": 0.5, "plan_digital_take_up": take_up, "cost_online": 0.0, "cost_mobile": 0.0,
+        "cost_phone": 0.0, "cost_in_person": total, "cost_other": 0.0, "unpriced_cost": 0.0,
+        "cost_other_channels": 0.0, "total_cost": total, "cost_per_transaction": total / 200,
+        "baseline_total_cost": baseline, "savings_vs_baseline": baseline - total,
+        "savings_vs_baseline_pct": 100 * (baseline - total) / baseline, "wait_target_cost": None,
+    }
 
 
 PLAN = [
@@ -121,16 +154,20 @@ PLAN = [
     _row("online_plus_25", "S1", 700.0, 1000.0, 2, plan_digital_take_up=0.75),
     _row("online_plus_25", "S2", 500.0, 500.0, 2, scenario_note="no online transactions"),
 ]
+TOTALS = {
+    "baseline": _total("baseline", 1500.0, 1500.0, 1, 0.5),
+    "online_plus_25": _total("online_plus_25", 1200.0, 1500.0, 2, 0.625),
+}
 
 
 def test_render_plan_shows_each_scenario_against_baseline_with_totals():
-    text = render_plan(PLAN, ["online_plus_25"])
+    text = render_plan(PLAN, ["online_plus_25"], totals=TOTALS)
     assert text.splitlines()[0].startswith("FY2026 budget plan (base FY2025")
     assert "Scenario online_plus_25 against baseline: online_plus_25 text" in text
     total_line = next(line for line in text.splitlines() if line.startswith("TOTAL"))
     assert "1,500.00" in total_line and "1,200.00" in total_line and "300.00" in total_line
     assert "no online transactions" in text
-    everything = render_plan(PLAN, None)
+    everything = render_plan(PLAN, None, totals=TOTALS)
     assert everything.index("Scenario baseline") < everything.index("Scenario online_plus_25")
     totals = everything[everything.index("FY2026 totals"):]
     assert "baseline" in totals and "online_plus_25" in totals
@@ -138,7 +175,7 @@ def test_render_plan_shows_each_scenario_against_baseline_with_totals():
 
 def test_render_plan_refuses_an_unknown_scenario():
     with pytest.raises(ValueError, match="unknown scenario.*plans/scenarios.yml"):
-        render_plan(PLAN, ["wait_target"])
+        render_plan(PLAN, ["wait_target"], totals=TOTALS)
 
 
 def test_planted_shift_savings_caps_at_the_non_digital_share():
@@ -154,3 +191,21 @@ def test_planted_shift_savings_caps_at_the_non_digital_share():
               "cost": {"phone": 500.0, "in_person": 2000.0}},
     }
     assert planted_shift_savings(measures, 25) == pytest.approx(625 + 180)
+
+
+def test_a_broken_scenarios_file_refuses_the_refresh_and_fails_the_check(tmp_path, monkeypatch, capsys):
+    import importlib
+
+    main = importlib.import_module("orchestration.cli.main")  # the module (orchestration.cli.main is also the function)
+    bad = tmp_path / "scenarios.yml"
+    bad.write_text("version: 1\nscenarios:\n  - name: online_plus_5\n    online_shift_points: 5\n")
+    monkeypatch.setenv("CIVIC_HOME", str(tmp_path / "civic"))
+    monkeypatch.setenv("CIVIC_PLAN_SCENARIOS", str(bad))
+    assert main._refresh([2024]) is False  # refused before any run starts
+    assert "refresh refused: scenarios file: a scenario named `baseline` is required" in capsys.readouterr().err
+    parser = main.build_parser()
+    assert main.cmd_plan(parser.parse_args(["plan", "--check"])) == 2
+    assert "named `baseline` is required" in capsys.readouterr().err
+    monkeypatch.delenv("CIVIC_PLAN_SCENARIOS")
+    assert main.cmd_plan(parser.parse_args(["plan", "--check"])) == 0
+    assert capsys.readouterr().out.startswith("ok: 4 scenarios in ")

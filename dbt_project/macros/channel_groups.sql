@@ -4,9 +4,9 @@
   shift online takes volume from are the non-digital ones (phone, in_person, other).
 #}
 {% macro plan_channel_group(channel) -%}
-  case when {{ channel }} in ('online', 'mobile', 'phone', 'in_person') then {{ channel }} else 'other' end
+    case when {{ channel }} in ('online', 'mobile', 'phone', 'in_person') then {{ channel }} else 'other' end
 {%- endmacro %}
 
 {% macro is_digital_channel(channel) -%}
-  ({{ channel }} in ('online', 'mobile'))
+    ({{ channel }} in ('online', 'mobile'))
 {%- endmacro %}

@@ -7,5 +7,5 @@
   exactly (decimal addition is associative), and returned as a double.
 #}
 {% macro exact_sum(expression) -%}
-  cast(sum(cast({{ expression }} as decimal(38, 10))) as double)
+    cast(sum(cast({{ expression }} as decimal(38, 10))) as double)
 {%- endmacro %}

@@ -17,5 +17,6 @@ select t.*, c.transactions as channel_transactions, c.cost as channel_cost
 from totals as t
 left join channels as c
     on c.fiscal_year = t.fiscal_year and c.service_id = t.service_id
-where t.transactions <> coalesce(c.transactions, 0)
-   or (t.transactions > 0 and abs(t.cost - coalesce(c.cost, 0)) > 1e-6 * greatest(1, abs(t.cost)))
+where
+    t.transactions <> coalesce(c.transactions, 0)
+    or (t.transactions > 0 and abs(t.cost - coalesce(c.cost, 0)) > 1e-6 * greatest(1, abs(t.cost)))

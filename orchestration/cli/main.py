@@ -52,6 +52,12 @@ def _refresh(years: list[int]) -> bool:
     except FeedsConfigError as err:
         print(f"refresh refused: {err}", file=sys.stderr)
         return False
+    from orchestration.cli.plan import check_scenarios
+
+    ok, message = check_scenarios()  # and so is a broken plans/scenarios.yml
+    if not ok:
+        print(f"refresh refused: {message}", file=sys.stderr)
+        return False
     print(f"Refreshing FY{years[0]}" + (f"..FY{years[-1]}" if len(years) > 1 else "") + " through Dagster")
     if configured:
         print(f"  with {len(configured)} feed(s) of {settings.feeds_file}: {', '.join(s.name for s in configured)}")
@@ -186,8 +192,12 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_plan(args) -> int:
-    from orchestration.cli.plan import PlanUnavailable, plan_command
+    from orchestration.cli.plan import PlanUnavailable, check_scenarios, plan_command
 
+    if args.check:
+        ok, message = check_scenarios()
+        print(message, file=sys.stdout if ok else sys.stderr)
+        return 0 if ok else 2
     try:
         print(plan_command(load_settings().duckdb_path, args.scenario))
     except PlanUnavailable as err:
@@ -249,6 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     pl = sub.add_parser("plan", help="next fiscal year's budget plan, scenario against baseline")
     pl.add_argument("--scenario", action="append", help="scenario of plans/scenarios.yml (repeatable; default all)")
+    pl.add_argument("--check", action="store_true", help="only validate the scenarios file ($CIVIC_PLAN_SCENARIOS or plans/scenarios.yml)")
     pl.set_defaults(func=cmd_plan)
 
     i = sub.add_parser("ingest", help="load a published source (file, directory or open311 http(s) endpoint) into the lake")

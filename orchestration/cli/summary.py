@@ -1,7 +1,8 @@
 """The summary `civic demo` ends with: the per-service KPIs of the newest year, the
-scorecard status per service, next year's plan under the baseline and the +25-point
-online scenario, and a closing note that quotes the values the marts recovered against the
-ones the demo generator planted (landing/demo_truths.json)."""
+scorecard status per service (marts.scorecard_summary), next year's plan under the baseline
+and the +25-point online scenario (marts.budget_plan and budget_plan_totals), and a closing
+note that quotes the values the marts recovered against the ones the demo generator planted
+(landing/demo_truths.json). The marts compute; this module selects, rounds and prints."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from lake.marts_query import run_query
 from orchestration.cli.display import render
-from orchestration.cli.plan import PlanUnavailable, read_plan, render_plan
+from orchestration.cli.plan import Plan, PlanUnavailable, read_full_plan, render_plan
 
 SUMMARY_SQL = """
 select service_id, service_name, transactions,
@@ -25,16 +26,10 @@ order by service_id
 """
 
 SCORECARD_SQL = """
-select service_id, any_value(service_name) as service_name,
-       count(*) filter (where status = 'met') as met,
-       count(*) filter (where status = 'near') as near,
-       count(*) filter (where status = 'missed') as missed,
-       count(*) filter (where status is null) as not_scored,
-       round(avg(score), 3) as mean_score,
-       string_agg(measure, ', ' order by perspective, measure) filter (where status = 'missed') as missed_measures
-from marts.scorecard
+select service_id, service_name, met, near, missed, not_scored,
+       round(mean_score, 3) as mean_score, missed_measures
+from marts.scorecard_summary
 where fiscal_year = {year}
-group by service_id
 order by service_id
 """
 
@@ -54,24 +49,23 @@ def print_summary(duckdb_path: Path, fiscal_year: int, landing: Path | None = No
     print(render(scorecard.columns, scorecard.rows))
 
     try:
-        plan_rows = read_plan(duckdb_path)
+        plan: Plan | None = read_full_plan(duckdb_path)
     except PlanUnavailable as err:
         print(f"\nNo budget plan: {err}")
-        plan_rows = []
-    if plan_rows:
-        present = {r["scenario"] for r in plan_rows}
-        wanted = [s for s in PLAN_SCENARIOS if s in present] or None
+        plan = None
+    if plan:
+        wanted = [s for s in PLAN_SCENARIOS if s in plan.totals] or None
         print()
-        print(render_plan(plan_rows, wanted))
+        print(render_plan(plan.rows, wanted, totals=plan.totals))
 
     if landing is None:
         from lake.settings import load_settings
 
         landing = Path(load_settings().landing)
     truths_file = Path(landing) / "demo_truths.json"
-    if truths_file.exists() and plan_rows:
+    if truths_file.exists() and plan:
         print()
-        print(closing_note(duckdb_path, json.loads(truths_file.read_text()), year, plan_rows))
+        print(closing_note(duckdb_path, json.loads(truths_file.read_text()), year, plan))
 
 
 def _rel(got: float, want: float) -> float:
@@ -95,7 +89,7 @@ def planted_shift_savings(measures: dict, points: float) -> float:
     return total
 
 
-def closing_note(duckdb_path: Path, truths: dict, year: int, plan_rows: list[dict]) -> str:
+def closing_note(duckdb_path: Path, truths: dict, year: int, plan: Plan) -> str:
     """Recovered vs planted: cost per minute of mean wait reduced and online cost advantage
     (FY`year`, per service), the plan's baseline against the planted executed cost, and the
     +25-point scenario's savings against what the planted channel costs imply."""
@@ -133,16 +127,16 @@ def closing_note(duckdb_path: Path, truths: dict, year: int, plan_rows: list[dic
                 {sid: m["online_cost_advantage_vs_phone"] for sid, m in measures.items()},
                 {sid: v for sid, _, v in adv.rows if v is not None})
 
-    plan_year = plan_rows[0]["plan_year"]
-    base_year = plan_rows[0]["base_fiscal_year"]
+    plan_year = plan.rows[0]["plan_year"]
+    base_year = plan.rows[0]["base_fiscal_year"]
     if base_year == year and str(year) in truths.get("executed_cost_total", {}):
-        baseline = sum(float(r["total_cost"]) for r in plan_rows if r["is_baseline"])
+        baseline = sum(float(t["total_cost"]) for t in plan.totals.values() if t["is_baseline"])
         planted = truths["executed_cost_total"][str(year)]
         lines.append(f"  FY{plan_year} baseline = FY{year} volume x mix x CPT: {baseline:,.2f} "
                      f"vs planted FY{year} executed cost {planted:,.2f} ({100 * _rel(baseline, planted):.2f} %)")
-        shifted = [r for r in plan_rows if r["scenario"] == "online_plus_25"]
+        shifted = plan.totals.get("online_plus_25")
         if shifted:
-            savings = sum(float(r["savings_vs_baseline"]) for r in shifted)
+            savings = float(shifted["savings_vs_baseline"])
             implied = planted_shift_savings(measures, 25)
             lines.append(f"  FY{plan_year} online +25 points saves {savings:,.2f} vs {implied:,.2f} implied by "
                          f"the planted channel costs ({100 * _rel(savings, implied):.2f} %)")

@@ -5,8 +5,9 @@
 with entries as (
     select fiscal_year, service_id, phase, amount
     from {{ ref('stg_ledger_entries') }}
-    where service_id is not null
-      and amount is not null
+    where
+        service_id is not null
+        and amount is not null
 ),
 
 by_phase as (

@@ -39,8 +39,9 @@ with entries as (
         end as channel,
         amount
     from {{ ref('stg_ledger_entries') }}
-    where is_executed
-      and amount is not null
+    where
+        is_executed
+        and amount is not null
 ),
 
 tx as (
@@ -68,7 +69,7 @@ year_totals as (
 
 -- services funded by each programme (services.programme_id is a `;`-separated list)
 programme_services as (
-    select distinct fiscal_year, trim(p.programme_id) as programme_id, service_id
+    select distinct p.fiscal_year, trim(p.programme_id) as programme_id, p.service_id
     from (
         select fiscal_year, service_id, unnest(string_split(programme_ids, ';')) as programme_id
         from {{ ref('stg_services') }}

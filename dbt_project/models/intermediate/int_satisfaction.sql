@@ -29,8 +29,9 @@ select
     cast(count(*) filter (where satisfaction = 3) as bigint) as responses_score_3,
     cast(count(*) filter (where satisfaction = 4) as bigint) as responses_score_4,
     cast(count(*) filter (where satisfaction = 5) as bigint) as responses_score_5,
-    case when count(*) filter (where is_answered) > 0
-        then count(*) filter (where is_answered and is_top2) / count(*) filter (where is_answered)
+    case
+        when count(*) filter (where is_answered) > 0
+            then count(*) filter (where is_answered and is_top2) / count(*) filter (where is_answered)
     end as satisfaction_top2_pct,
     (avg(satisfaction) - 1) / 4.0 as satisfaction_score
 from by_channel

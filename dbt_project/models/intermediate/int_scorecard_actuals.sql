@@ -9,15 +9,17 @@
 with kpis as (
     select *
     from {{ ref('service_channel_kpis') }}
-    where channel = 'all'
-      and {{ fiscal_year_filter('fiscal_year') }}
+    where
+        channel = 'all'
+        and {{ fiscal_year_filter('fiscal_year') }}
 ),
 
 requests as (
     select fiscal_year, service_id, sum(closed_with_sla) as closed_with_sla, sum(closed_within_sla) as closed_within_sla
     from {{ ref('service_requests_summary') }}
-    where channel = 'all'
-      and {{ fiscal_year_filter('fiscal_year') }}
+    where
+        channel = 'all'
+        and {{ fiscal_year_filter('fiscal_year') }}
     group by fiscal_year, service_id
 ),
 
@@ -50,7 +52,8 @@ actuals as (
     select fiscal_year, service_id, 'completion_rate', completion_rate
     from kpis
     union all
-    select k.fiscal_year, k.service_id, 'requests_closed_within_sla',
+    select
+        k.fiscal_year, k.service_id, 'requests_closed_within_sla',
         case when r.closed_with_sla > 0 then r.closed_within_sla / r.closed_with_sla end
     from kpis as k
     left join requests as r on r.fiscal_year = k.fiscal_year and r.service_id = k.service_id
@@ -59,7 +62,8 @@ actuals as (
     select fiscal_year, service_id, 'digital_take_up', digital_take_up
     from kpis
     union all
-    select fiscal_year, service_id, 'survey_responses_per_1000_transactions',
+    select
+        fiscal_year, service_id, 'survey_responses_per_1000_transactions',
         case when transactions > 0 then responses * 1000.0 / transactions end
     from kpis
 )

@@ -15,8 +15,8 @@ select
     volume_meeting_target,
     total_volume,
     coalesce(target, 0) > 0
-        and volume_meeting_target is not null
-        and coalesce(total_volume, 0) > 0 as is_applicable,
+    and volume_meeting_target is not null
+    and coalesce(total_volume, 0) > 0 as is_applicable,
     case
         when coalesce(target, 0) > 0 and volume_meeting_target is not null and coalesce(total_volume, 0) > 0
             then volume_meeting_target / total_volume

@@ -46,8 +46,9 @@ requests as (
         cast(null as bigint) as started,
         cast(null as bigint) as completions
     from {{ ref('stg_service_requests') }}
-    where channel is not null
-      and channel not in ('online', 'in_person')
+    where
+        channel is not null
+        and channel not in ('online', 'in_person')
     group by fiscal_year, service_id, channel
 ),
 

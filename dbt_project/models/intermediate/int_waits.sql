@@ -5,8 +5,9 @@
 with waits as (
     select fiscal_year, service_id, wait_minutes
     from {{ ref('stg_queue_events') }}
-    where is_served
-      and wait_minutes is not null
+    where
+        is_served
+        and wait_minutes is not null
 ),
 
 targets as (
@@ -22,8 +23,9 @@ select
     quantile_cont(w.wait_minutes, 0.5) as median_wait_minutes,
     quantile_cont(w.wait_minutes, 0.9) as p90_wait_minutes,
     any_value(t.target_wait_minutes) as target_wait_minutes,
-    case when any_value(t.target_wait_minutes) is not null
-        then count(*) filter (where w.wait_minutes <= t.target_wait_minutes) / count(*)
+    case
+        when any_value(t.target_wait_minutes) is not null
+            then count(*) filter (where w.wait_minutes <= t.target_wait_minutes) / count(*)
     end as share_within_wait_standard
 from waits as w
 left join targets as t

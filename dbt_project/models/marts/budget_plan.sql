@@ -33,7 +33,10 @@
 -- mean_wait_minutes up to the base year (wait_price_fiscal_year says which year); null
 -- (not priced, counted as 0 in total_cost, scenario_note says so) when there is none.
 --
--- savings_vs_baseline = the baseline's total_cost - this scenario's total_cost (> 0 saves).
+-- savings_vs_baseline = the baseline's total_cost - this scenario's total_cost (> 0 saves);
+-- savings_vs_baseline_pct = 100 x savings_vs_baseline / the baseline's total_cost.
+-- cost_other_channels = cost_mobile + cost_other + unpriced_cost (what `civic plan` shows
+-- beside online, phone and in person). The sums over services: budget_plan_totals.
 with base_year as (
     select max(fiscal_year) as base_fiscal_year
     from {{ ref('service_channel_kpis') }}
@@ -67,14 +70,15 @@ base as (
         t.mean_wait_minutes,
         t.target_wait_minutes,
         {% for g in ['online', 'mobile', 'phone', 'in_person', 'other'] %}
-        coalesce(sum(g.transactions) filter (where g.channel_group = '{{ g }}'), 0) as v_{{ g }},
-        coalesce(sum(g.priced_cost) filter (where g.channel_group = '{{ g }}'), 0) as c_{{ g }},
+            coalesce(sum(g.transactions) filter (where g.channel_group = '{{ g }}'), 0) as v_{{ g }},
+            coalesce(sum(g.priced_cost) filter (where g.channel_group = '{{ g }}'), 0) as c_{{ g }},
         {% endfor %}
         coalesce({{ exact_sum('g.priced_cost') }}, 0) as priced_cost
     from kpis as t
     left join groups as g on g.service_id = t.service_id
     where t.channel = 'all'
-    group by t.fiscal_year, t.service_id, t.service_name, t.transactions, t.cost, t.cost_per_transaction,
+    group by
+        t.fiscal_year, t.service_id, t.service_name, t.transactions, t.cost, t.cost_per_transaction,
         t.mean_wait_minutes, t.target_wait_minutes
 ),
 
@@ -85,8 +89,8 @@ base_measures as (
         case when abs(cost - priced_cost) <= 1e-9 * greatest(1, abs(cost)) then 0.0 else cost - priced_cost end
             as unpriced_cost,
         {% for g in ['online', 'mobile', 'phone', 'in_person', 'other'] %}
-        case when v_{{ g }} > 0 then c_{{ g }} / v_{{ g }} end as cpt_{{ g }},
-        case when volume > 0 then v_{{ g }} / volume end as m_{{ g }},
+            case when v_{{ g }} > 0 then c_{{ g }} / v_{{ g }} end as cpt_{{ g }},
+            case when volume > 0 then v_{{ g }} / volume end as m_{{ g }},
         {% endfor %}
         case when volume > 0 then (v_online + v_mobile) / volume end as take_up,
         case when volume > 0 then (v_phone + v_in_person + v_other) / volume end as offline_share,
@@ -98,8 +102,9 @@ wait_price as (
     select c.service_id, c.cost_per_unit_improvement as price, c.fiscal_year as price_fiscal_year
     from {{ ref('cost_per_outcome') }} as c
     inner join base_year as b on c.fiscal_year <= b.base_fiscal_year
-    where c.outcome = 'mean_wait_minutes'
-      and c.cost_per_unit_improvement > 0
+    where
+        c.outcome = 'mean_wait_minutes'
+        and c.cost_per_unit_improvement > 0
     qualify row_number() over (partition by c.service_id order by c.fiscal_year desc) = 1
 ),
 
@@ -161,7 +166,7 @@ mixed as (
         m_online + shift as s_online,
         m_mobile as s_mobile,
         {% for g in ['phone', 'in_person', 'other'] %}
-        case when offline_share > 0 then m_{{ g }} * (1 - shift / offline_share) else m_{{ g }} end as s_{{ g }},
+            case when offline_share > 0 then m_{{ g }} * (1 - shift / offline_share) else m_{{ g }} end as s_{{ g }},
         {% endfor %}
         case
             when wait_target is null or mean_wait_minutes is null then null
@@ -174,7 +179,7 @@ costed as (
     select
         *,
         {% for g in ['online', 'mobile', 'phone', 'in_person', 'other'] %}
-        coalesce(forecast_volume * s_{{ g }} * cpt_{{ g }}, 0) as cost_{{ g }}_volume,
+            coalesce(forecast_volume * s_{{ g }} * cpt_{{ g }}, 0) as cost_{{ g }}_volume,
         {% endfor %}
         case
             when wait_reduction = 0 then 0.0
@@ -187,7 +192,7 @@ totalled as (
     select
         *,
         cost_online_volume + cost_mobile_volume + cost_phone_volume + cost_in_person_volume
-            + cost_other_volume + unpriced_cost + coalesce(wait_target_cost, 0) as total_cost
+        + cost_other_volume + unpriced_cost + coalesce(wait_target_cost, 0) as total_cost
     from costed
 ),
 
@@ -252,17 +257,30 @@ select
         when take_up < 1 and digital_cpt is not null
             then base_cpt + ((digital_cpt - base_cpt) / (1 - take_up)) * ((s_online + s_mobile) - take_up)
     end as double) as target_cost_per_transaction,
-    cast(nullif(concat_ws('; ',
+    cast(nullif(concat_ws(
+        '; ',
         case when not applies then 'scenario does not apply to this service' end,
-        case when applies and requested_shift > 0 and volume > 0 and v_online = 0
-            then 'no online transactions to price a shift online: channel mix unchanged' end,
-        case when applies and requested_shift > 0 and v_online > 0 and requested_shift > offline_share
-            then 'shift capped at the non-digital share of volume' end,
+        case
+            when applies and requested_shift > 0 and volume > 0 and v_online = 0
+                then 'no online transactions to price a shift online: channel mix unchanged'
+        end,
+        case
+            when applies and requested_shift > 0 and v_online > 0 and requested_shift > offline_share
+                then 'shift capped at the non-digital share of volume'
+        end,
         case when wait_target is not null and mean_wait_minutes is null then 'no measured wait' end,
-        case when applies and wait_target_is_standard and target_wait_minutes is null
-            then 'service has no wait standard' end,
+        case
+            when applies and wait_target_is_standard and target_wait_minutes is null
+                then 'service has no wait standard'
+        end,
         case when wait_reduction = 0 then 'mean wait already within the target' end,
-        case when wait_reduction > 0 and wait_price is null
-            then 'no observed cost per minute of wait reduced: wait target not priced' end
-    ), '') as varchar) as scenario_note
+        case
+            when wait_reduction > 0 and wait_price is null
+                then 'no observed cost per minute of wait reduced: wait target not priced'
+        end
+    ), '') as varchar) as scenario_note,
+    cast(coalesce(cost_mobile_volume, 0) + coalesce(cost_other_volume, 0) + coalesce(unpriced_cost, 0) as double)
+        as cost_other_channels,
+    cast(100 * (baseline_total_cost - total_cost) / nullif(baseline_total_cost, 0) as double)
+        as savings_vs_baseline_pct
 from compared

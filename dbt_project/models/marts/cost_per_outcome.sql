@@ -28,40 +28,42 @@
      'unit': 'fraction', 'improvement_unit': 'percentage point of satisfied users (top-2-box)'},
 ] %}
 with kpis as (
-    select fiscal_year, service_id, channel, is_channel_offered, cost,
+    select
+        fiscal_year, service_id, channel, is_channel_offered, cost,
         {{ outcomes | map(attribute='outcome') | join(', ') }}
     from {{ ref('service_channel_kpis') }}
 ),
 
 totals as (
-    select * from kpis where channel = 'all'
+    select * from kpis
+    where channel = 'all'
 ),
 
 outcome_values as (
     {% for o in outcomes %}
-    select
-        t.fiscal_year,
-        t.service_id,
-        '{{ o.outcome }}' as outcome,
-        '{{ o.unit }}' as outcome_unit,
-        '{{ o.direction }}' as desired_direction,
-        '{{ o.channel }}' as cost_channel,
-        '{{ o.improvement_unit }}' as improvement_unit,
-        {{ o.scale }} as improvement_scale,
-        t.{{ o.outcome }} as outcome_value,
-        {% if o.channel == 'all' -%}
-        t.cost as cost,
-        true as is_channel_offered
-        {%- else -%}
-        coalesce(c.cost, 0.0) as cost,
-        coalesce(c.is_channel_offered, false) as is_channel_offered
+        select
+            t.fiscal_year,
+            t.service_id,
+            '{{ o.outcome }}' as outcome,
+            '{{ o.unit }}' as outcome_unit,
+            '{{ o.direction }}' as desired_direction,
+            '{{ o.channel }}' as cost_channel,
+            '{{ o.improvement_unit }}' as improvement_unit,
+            {{ o.scale }} as improvement_scale,
+            t.{{ o.outcome }} as outcome_value,
+            {% if o.channel == 'all' -%}
+                t.cost,
+                true as is_channel_offered
+            {%- else -%}
+                coalesce(c.cost, 0.0) as cost,
+                coalesce(c.is_channel_offered, false) as is_channel_offered
+            {%- endif %}
+        from totals as t
+        {% if o.channel != 'all' -%}
+            left join kpis as c
+                on c.fiscal_year = t.fiscal_year and c.service_id = t.service_id and c.channel = '{{ o.channel }}'
         {%- endif %}
-    from totals as t
-    {% if o.channel != 'all' -%}
-    left join kpis as c
-        on c.fiscal_year = t.fiscal_year and c.service_id = t.service_id and c.channel = '{{ o.channel }}'
-    {%- endif %}
-    {% if not loop.last %}union all{% endif %}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 
@@ -78,9 +80,10 @@ compared as (
         end * cur.improvement_scale as outcome_improvement
     from outcome_values as cur
     left join outcome_values as prev
-        on prev.service_id = cur.service_id
-        and prev.outcome = cur.outcome
-        and prev.fiscal_year = cur.fiscal_year - 1
+        on
+            prev.service_id = cur.service_id
+            and prev.outcome = cur.outcome
+            and prev.fiscal_year = cur.fiscal_year - 1
     where {{ fiscal_year_filter('cur.fiscal_year') }}
 ),
 

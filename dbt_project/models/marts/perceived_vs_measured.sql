@@ -11,7 +11,8 @@ with kpis as (
 ),
 
 totals as (
-    select * from kpis where channel = 'all'
+    select * from kpis
+    where channel = 'all'
 ),
 
 perceived as (
@@ -31,8 +32,10 @@ select
     cast(t.mean_wait_minutes as double) as measured_mean_wait_minutes,
     cast(t.median_wait_minutes as double) as measured_median_wait_minutes,
     cast(p.perceived_mean_wait_minutes - t.mean_wait_minutes as double) as wait_perception_gap_minutes,
-    cast(case when t.mean_wait_minutes > 0
-        then p.perceived_mean_wait_minutes / t.mean_wait_minutes end as double) as wait_perception_ratio,
+    cast(case
+        when t.mean_wait_minutes > 0
+            then p.perceived_mean_wait_minutes / t.mean_wait_minutes
+    end as double) as wait_perception_ratio,
     cast(t.target_wait_minutes as double) as target_wait_minutes,
     cast(p.perceived_within_standard_share as double) as perceived_within_standard_share,
     cast(t.share_within_wait_standard as double) as measured_within_standard_share,

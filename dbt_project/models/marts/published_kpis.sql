@@ -44,15 +44,17 @@ joined as (
         end as computed_value,
         case
             when p.kpi = 'user_satisfaction' and c.top2_pct is not null then 'response_counts_top2'
-            when p.period = 'year' and o.service_id is not null
+            when
+                p.period = 'year' and o.service_id is not null
                 and p.kpi in ('digital_take_up', 'cost_per_transaction', 'completion_rate', 'user_satisfaction')
                 then 'service_channel_kpis'
         end as computed_from
     from published as p
     left join from_counts as c
-        on p.kpi = 'user_satisfaction'
-        and c.publisher = p.publisher and c.service_id = p.service_id
-        and c.channel = coalesce(p.channel, 'all') and c.period_start = p.period_start
+        on
+            p.kpi = 'user_satisfaction'
+            and c.publisher = p.publisher and c.service_id = p.service_id
+            and c.channel = coalesce(p.channel, 'all') and c.period_start = p.period_start
     left join ours as o
         on p.period = 'year' and o.fiscal_year = p.fiscal_year and o.service_id = p.service_id
 )

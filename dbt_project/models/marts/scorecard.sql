@@ -20,20 +20,23 @@ with actuals as (
 services as (
     select fiscal_year, service_id, service_name, target_wait_minutes
     from {{ ref('service_channel_kpis') }}
-    where channel = 'all'
-      and {{ fiscal_year_filter('fiscal_year') }}
+    where
+        channel = 'all'
+        and {{ fiscal_year_filter('fiscal_year') }}
 ),
 
 offered as (
     select fiscal_year, service_id, channel
     from {{ ref('service_channel_kpis') }}
-    where channel <> 'all'
-      and is_channel_offered
-      and {{ fiscal_year_filter('fiscal_year') }}
+    where
+        channel <> 'all'
+        and is_channel_offered
+        and {{ fiscal_year_filter('fiscal_year') }}
 ),
 
 measures as (
-    select measure, perspective, unit, desired_direction, near_threshold, applies_to_channel,
+    select
+        measure, perspective, unit, desired_direction, near_threshold, applies_to_channel,
         catalogue_target_column
     from {{ ref('scorecard_measures') }}
 ),
@@ -115,18 +118,19 @@ scored as (
 ),
 
 {% if is_incremental() %}
-stored as (
+    stored as (
     -- rows of years this build does not replace (the prior year of a year built alone)
-    select fiscal_year, service_id, measure, actual
-    from {{ this }}
-    where not ({{ fiscal_year_filter('fiscal_year') }})
-),
+        select fiscal_year, service_id, measure, actual
+        from {{ this }}
+        where not ({{ fiscal_year_filter('fiscal_year') }})
+    ),
 {% else %}
-stored as (
-    select cast(null as integer) as fiscal_year, cast(null as varchar) as service_id,
-        cast(null as varchar) as measure, cast(null as double) as actual
-    where false
-),
+    stored as (
+        select
+            cast(null as integer) as fiscal_year, cast(null as varchar) as service_id,
+            cast(null as varchar) as measure, cast(null as double) as actual
+        where false
+    ),
 {% endif %}
 
 history as (

@@ -49,9 +49,11 @@ channel_keys as (
     union
     select fiscal_year, service_id, channel from tx
     union
-    select fiscal_year, service_id, channel from costs where channel is not null
+    select fiscal_year, service_id, channel from costs
+    where channel is not null
     union
-    select fiscal_year, service_id, channel from satisfaction where channel <> 'all'
+    select fiscal_year, service_id, channel from satisfaction
+    where channel <> 'all'
 ),
 
 channel_rows as (
@@ -131,10 +133,14 @@ select
     cast(r.cost as double) as cost,
     cast(case when r.transactions > 0 then r.cost / r.transactions end as double)
         as cost_per_transaction,
-    cast(case when r.channel = 'all' and r.transactions > 0
-        then r.digital_transactions / r.transactions end as double) as digital_take_up,
-    cast(case when r.started > 0
-        then least(r.completions / r.started, 1.0) end as double) as completion_rate,
+    cast(case
+        when r.channel = 'all' and r.transactions > 0
+            then r.digital_transactions / r.transactions
+    end as double) as digital_take_up,
+    cast(case
+        when r.started > 0
+            then least(r.completions / r.started, 1.0)
+    end as double) as completion_rate,
     cast(coalesce(sat.responses, 0) as bigint) as responses,
     cast(coalesce(sat.responses_dont_know, 0) as bigint) as responses_dont_know,
     cast(coalesce(sat.responses_score_1, 0) as bigint) as responses_score_1,

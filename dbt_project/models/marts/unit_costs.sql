@@ -21,7 +21,8 @@
 -- online channel has no advantage and no savings.
 {% set shift_points = var('unit_cost_online_shift_points', 10) | float %}
 with kpis as (
-    select fiscal_year, service_id, channel, service_name, is_channel_offered, transactions, cost,
+    select
+        fiscal_year, service_id, channel, service_name, is_channel_offered, transactions, cost,
         cost_per_transaction
     from {{ ref('service_channel_kpis') }}
     where {{ fiscal_year_filter('fiscal_year') }}
@@ -30,8 +31,9 @@ with kpis as (
 costs as (
     select fiscal_year, service_id, channel, direct_cost, shared_cost, common_cost
     from {{ ref('int_costs') }}
-    where service_id is not null
-      and {{ fiscal_year_filter('fiscal_year') }}
+    where
+        service_id is not null
+        and {{ fiscal_year_filter('fiscal_year') }}
 ),
 
 cost_split as (
@@ -40,7 +42,8 @@ cost_split as (
     where channel is not null
     union all
     -- the service total, including common costs it could not apportion (channel null)
-    select fiscal_year, service_id, 'all' as channel,
+    select
+        fiscal_year, service_id, 'all' as channel,
         {{ exact_sum('direct_cost') }}, {{ exact_sum('shared_cost') }}, {{ exact_sum('common_cost') }}
     from costs
     group by fiscal_year, service_id
@@ -96,8 +99,9 @@ select
     cast(case when k.channel = 'all' then {{ shift_points }} end as double) as online_shift_points,
     cast(case when k.channel = 'all' then 0.01 * sm.all_transactions * (sm.offline_cpt - sm.online_cpt) end as double)
         as savings_per_point_moved_online,
-    cast(case when k.channel = 'all'
-        then least({{ shift_points }} / 100.0, sm.offline_share) * sm.all_transactions * (sm.offline_cpt - sm.online_cpt)
+    cast(case
+        when k.channel = 'all'
+            then least({{ shift_points }} / 100.0, sm.offline_share) * sm.all_transactions * (sm.offline_cpt - sm.online_cpt)
     end as double) as savings_if_moved_online
 from kpis as k
 inner join service_measures as sm

@@ -17,12 +17,15 @@ select
     cast(sum(events) as bigint) as events,
     cast(coalesce(
         sum(avg_session_seconds * visits) / nullif(sum(visits) filter (where avg_session_seconds is not null), 0),
-        avg(avg_session_seconds)) as double) as avg_session_seconds,
+        avg(avg_session_seconds)
+    ) as double) as avg_session_seconds,
     cast(coalesce(
         sum(bounce_rate * visits) / nullif(sum(visits) filter (where bounce_rate is not null), 0),
-        avg(bounce_rate)) as double) as bounce_rate,
+        avg(bounce_rate)
+    ) as double) as bounce_rate,
     cast(coalesce(
         sum(engagement_rate * visits) / nullif(sum(visits) filter (where engagement_rate is not null), 0),
-        avg(engagement_rate)) as double) as engagement_rate
+        avg(engagement_rate)
+    ) as double) as engagement_rate
 from {{ ref('stg_web_traffic_daily') }}
 group by fiscal_year, source, property, report, dimension, dimension_value

@@ -32,10 +32,14 @@ select
     completed_at,
     outcome,
     device_id,
-    case when called_at >= issued_at
-        then epoch(called_at - issued_at) / 60.0 end as wait_minutes,
-    case when completed_at >= called_at
-        then epoch(completed_at - called_at) / 60.0 end as service_minutes,
+    case
+        when called_at >= issued_at
+            then epoch(called_at - issued_at) / 60.0
+    end as wait_minutes,
+    case
+        when completed_at >= called_at
+            then epoch(completed_at - called_at) / 60.0
+    end as service_minutes,
     coalesce(outcome = 'served', false) as is_served,
     called_at is null as left_before_called,
     load_id,

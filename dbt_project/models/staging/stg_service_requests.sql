@@ -31,10 +31,14 @@ select
     expected_at,
     status,
     coalesce(status = 'closed', false) as is_closed,
-    case when closed_at >= requested_at
-        then epoch(closed_at - requested_at) / 86400.0 end as days_to_close,
-    case when closed_at is not null and expected_at is not null
-        then closed_at <= expected_at end as is_closed_within_sla,
+    case
+        when closed_at >= requested_at
+            then epoch(closed_at - requested_at) / 86400.0
+    end as days_to_close,
+    case
+        when closed_at is not null and expected_at is not null
+            then closed_at <= expected_at
+    end as is_closed_within_sla,
     agency,
     location,
     load_id,

@@ -32,8 +32,10 @@ select
     last_step,
     coalesce(last_step = 'start', false) as is_bounce,
     not coalesce(last_step = 'start', false) as is_started,
-    case when ended_at >= started_at
-        then epoch(ended_at - started_at) / 60.0 end as session_minutes,
+    case
+        when ended_at >= started_at
+            then epoch(ended_at - started_at) / 60.0
+    end as session_minutes,
     fee_amount,
     device_category,
     channel_group,

@@ -1,19 +1,25 @@
-"""The budget plan scenarios, read from the versioned YAML file the budget office edits.
+"""The budget plan scenarios: `plans/scenarios.yml` validated, and landed in the lake as the
+reference table `reference.plan_scenarios` that dbt reads (model int_plan_scenarios).
 
-Why a Python model: dbt's Jinja cannot read a file, and the scenarios live in
-`plans/scenarios.yml` (not in a seed or in code), so that a new scenario is a new entry in
-that file and nothing else. This model reads and validates the file on every `dbt build`
-and returns one row per scenario; marts.budget_plan prices them.
+The budget office edits the file; a new scenario is a new entry in it and nothing else.
+The file is validated in Python before dbt runs, three times over the same code:
+`civic plan --check`, `civic refresh` (a broken file is refused before anything runs, like
+sources.yml) and the Dagster asset reference/plan_scenarios, which lands the validated rows,
+replacing the table as a whole, upstream of the dbt models. dbt never reads the file.
 
-Where the file is: the config meta `scenarios_file` (int_plan_scenarios.yml: the dbt var
-`plan_scenarios_file`, else the environment variable CIVIC_PLAN_SCENARIOS, else
-`plans/scenarios.yml`). An absolute path is used as is; a relative one is looked up from
-the working directory upwards (dbt runs from the repository root by hand and from
-`dbt_project/` under Dagster, and finds the same file both ways).
+Where the file is: `CIVIC_PLAN_SCENARIOS` (a relative path is taken from the working
+directory), else the repository's `plans/scenarios.yml`; resolved once here
+(:func:`scenarios_file`), never searched for.
+
+Why in lake/: the validator is pure Python over a YAML file, and its output is the rows and
+Arrow schema of a lake reference table that this module also writes (through lake.tables);
+contracts/ holds the pandera contracts of the raw source entities, which these rows are not.
+Only the stage rule's downward imports are used (pyarrow, yaml; pyiceberg and lake.tables when
+landing, imported there so `civic plan --check` loads no pyiceberg).
 
 The file format is documented at the top of plans/scenarios.yml and in dbt_project/README.md.
-Any mistake (unknown key, duplicate name, a value out of range, no baseline) fails the
-build with a message that names the scenario and the key.
+Any mistake (unknown key, duplicate name, a value out of range, no baseline) is a
+ScenarioError whose message names the scenario and the key.
 """
 
 from __future__ import annotations
@@ -22,7 +28,21 @@ import hashlib
 import math
 import os
 import re
+import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import yaml
+
+if TYPE_CHECKING:  # pyiceberg only for landing: `civic plan --check` starts light
+    from pyiceberg.catalog import Catalog
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_SCENARIOS_FILE = REPO / "plans" / "scenarios.yml"
+SCENARIOS_ENV = "CIVIC_PLAN_SCENARIOS"
+REFERENCE_NAMESPACE = "reference"
+PLAN_SCENARIOS_TABLE = f"{REFERENCE_NAMESPACE}.plan_scenarios"
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 SCENARIO_KEYS = {
@@ -50,25 +70,6 @@ class ScenarioError(ValueError):
     """The scenarios file is not valid; the message says where and why."""
 
 
-def find_scenarios_file(configured: str, cwd: Path | None = None) -> Path:
-    """An absolute path as is; a relative one from `cwd` (default: the working directory)
-    upwards, the first directory that holds it."""
-    path = Path(configured).expanduser()
-    if path.is_absolute():
-        if not path.is_file():
-            raise ScenarioError(f"budget plan scenarios file not found: {path}")
-        return path
-    start = (cwd or Path.cwd()).resolve()
-    for base in (start, *start.parents):
-        candidate = base / path
-        if candidate.is_file():
-            return candidate
-    raise ScenarioError(
-        f"budget plan scenarios file {configured!r} not found from {start} upwards; pass an absolute "
-        "path with --vars '{plan_scenarios_file: /path/scenarios.yml}' or CIVIC_PLAN_SCENARIOS"
-    )
-
-
 def _number(value, where: str, low: float | None = None, high: float | None = None,
             low_open: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -82,9 +83,7 @@ def _number(value, where: str, low: float | None = None, high: float | None = No
 
 
 def parse_scenarios(text: str) -> list[dict]:
-    """Validate the YAML text and return one row per scenario (the model's columns)."""
-    import yaml
-
+    """Validate the YAML text and return one row per scenario (the table's columns)."""
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as err:
@@ -160,12 +159,43 @@ def parse_scenarios(text: str) -> list[dict]:
     return rows
 
 
-def model(dbt, session):
-    dbt.config(materialized="table")
-    import pyarrow as pa
+def scenarios_file(env: dict[str, str] | None = None) -> Path:
+    """The scenarios file: $CIVIC_PLAN_SCENARIOS (relative = from the working directory),
+    else the repository's plans/scenarios.yml."""
+    env = os.environ if env is None else env
+    configured = env.get(SCENARIOS_ENV)
+    if not configured:
+        return DEFAULT_SCENARIOS_FILE
+    return Path(configured).expanduser().resolve()
 
-    configured = dbt.config.meta_get("scenarios_file") or "plans/scenarios.yml"
-    path = find_scenarios_file(str(configured))
-    rows = parse_scenarios(path.read_text(encoding="utf-8"))
-    schema = pa.schema([(name, getattr(pa, type_)()) for name, type_ in COLUMNS])
-    return pa.Table.from_pylist(rows, schema=schema)
+
+def read_scenarios(path: Path | None = None) -> list[dict]:
+    """The validated rows of the scenarios file (default: :func:`scenarios_file`)."""
+    path = scenarios_file() if path is None else Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"budget plan scenarios file not found: {path} (set {SCENARIOS_ENV} to another file)")
+    return parse_scenarios(path.read_text(encoding="utf-8"))
+
+
+def scenarios_schema() -> pa.Schema:
+    return pa.schema([(name, getattr(pa, type_)()) for name, type_ in COLUMNS])
+
+
+def scenarios_arrow(rows: list[dict]) -> pa.Table:
+    """The rows as the Arrow table landed in reference.plan_scenarios."""
+    return pa.Table.from_pylist(rows, schema=scenarios_schema())
+
+
+def land_plan_scenarios(catalog: Catalog, rows: list[dict], properties: dict[str, str] | None = None) -> int | None:
+    """Replace reference.plan_scenarios as a whole with `rows` (one commit); the snapshot id."""
+    from lake.tables import ensure_table, iceberg_compatible
+
+    catalog.create_namespace_if_not_exists(REFERENCE_NAMESPACE)
+    data = scenarios_arrow(rows)
+    data = data.cast(iceberg_compatible(data.schema))
+    table = ensure_table(catalog, PLAN_SCENARIOS_TABLE, data.schema, partition_by=())
+    with warnings.catch_warnings():  # the first landing has nothing to delete
+        warnings.filterwarnings("ignore", message="Delete operation did not match any records")
+        table.overwrite(data, snapshot_properties={k: str(v) for k, v in (properties or {}).items()})
+    snapshot = table.current_snapshot()
+    return snapshot.snapshot_id if snapshot else None
