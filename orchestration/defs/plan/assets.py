@@ -8,7 +8,7 @@ fiscal year and is replaced as a whole whatever the partitions.
 
 import dagster as dg
 
-from lake.loads import code_version
+from lake.load_ledger import code_version
 from lake.locks import catalog_write_lock
 from lake.plan_scenarios import ScenarioError, land_plan_scenarios, read_scenarios, scenarios_file
 from orchestration.defs.partitions import fiscal_years_of_keys
