@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from contracts.entities import ENTITIES, SOURCE_REJECTED
+from contracts.entities import ENTITIES, FEED_REJECTED
 from ingestion.errors import SourceFileError
 
 BATCH_ROWS = 50_000
@@ -20,7 +20,7 @@ class Source:
     kind: str = ""
     # When the user states the moment a snapshot feed was taken (`--observed-at`), for
     # feeds that carry no time of their own; None = from the file (name) or an error.
-    observed_at: "dt.datetime | None" = None
+    observed_at: dt.datetime | None = None
     # Where a source that remembers an endpoint between runs keeps its state
     # (Settings.state_dir); None = `$CIVIC_HOME/state`.
     state_dir: Path | None = None
@@ -40,7 +40,7 @@ def computed_columns(entity: str) -> dict[str, str]:
     """Canonical column -> record key for a source that computes every canonical value
     (under `_<column>`, so it is not also kept as a source column), plus the reason a
     source gives for a row it rejects (quarantined under rule `source_rejected`)."""
-    return {**{column: f"_{column}" for column in ENTITIES[entity].columns}, SOURCE_REJECTED: REASON}
+    return {**{column: f"_{column}" for column in ENTITIES[entity].columns}, FEED_REJECTED: REASON}
 
 
 def files_in(location: str, suffixes: tuple[str, ...], must_contain: str = "") -> list[Path]:

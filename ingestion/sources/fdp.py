@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from contracts.entities import PHASES
+from contracts.models import PHASES
 from ingestion.errors import SourceFileError
 from ingestion.sources.base import BATCH_ROWS, Source, computed_columns, text_batches
 from ingestion.sources.fdp_mappings import cofog_for, economic_for, measure_override
