@@ -17,9 +17,9 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-
 from conftest import REALDATA, source_rows
-from ingestion.sources.open311_http import EndpointError
+
+from ingestion.feeds.open311_http import EndpointError
 from lake.settings import load_settings
 from orchestration.cli import main
 from orchestration.load.published import ingest_source
@@ -29,7 +29,7 @@ SAN_FRANCISCO = REALDATA / "open311_sanfrancisco"
 SERVER_CAP = 5  # the most requests the test server answers per call
 TIMEOUT = 0.5  # the client's timeout in these tests; the slow answer takes longer
 FAST = f"timeout={TIMEOUT}&backoff=0.01&attempts=4"
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _utc(text: str) -> dt.datetime:

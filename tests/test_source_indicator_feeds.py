@@ -8,8 +8,10 @@ import re
 from collections import Counter
 from pathlib import Path
 
+from conftest import REALDATA, source_rows
+from conftest import assert_balanced as _balanced
+from conftest import quarantined_rows as _quarantined
 
-from conftest import REALDATA, assert_balanced as _balanced, quarantined_rows as _quarantined, source_rows
 from orchestration.load.published import ingest_source
 
 

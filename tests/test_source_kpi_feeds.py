@@ -9,8 +9,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import REALDATA, source_rows
+from conftest import assert_balanced as _balanced
+from conftest import quarantined_rows as _quarantined
 
-from conftest import REALDATA, assert_balanced as _balanced, quarantined_rows as _quarantined, source_rows
 from ingestion.errors import SourceFileError
 from orchestration.load.published import ingest_source
 

@@ -11,16 +11,16 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from conftest import REALDATA
 from pyiceberg.expressions import EqualTo
 
-from conftest import REALDATA
 from ingestion.errors import SourceFileError
 from orchestration.load.published import ingest_source
 
 FOLDER = REALDATA / "sandiego_resident_survey"
 ANSWERS = FOLDER / "resident_survey_weighted_datasd.csv"
 DICTIONARY = FOLDER / "resident_survey_dictionary_datasd.csv"
-MAPPINGS = Path(__file__).resolve().parents[1] / "ingestion" / "sources" / "mappings"
+MAPPINGS = Path(__file__).resolve().parents[1] / "ingestion" / "feeds" / "mappings"
 
 
 def _read(path: Path) -> list[dict]:

@@ -10,10 +10,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from conftest import REALDATA, source_rows
+
 from ingestion.errors import SourceFileError
-from ingestion.sources.us_dap import json_window, names, snake
+from ingestion.feeds.us_dap import json_window, names, snake
 from orchestration.load.published import ingest_source
 
 DAP = REALDATA / "us_dap_analytics"

@@ -11,11 +11,13 @@ import xml.etree.ElementTree as ET
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import REALDATA, source_rows
+from conftest import assert_balanced as _balanced
+from conftest import quarantined_rows as _quarantined
 
-from conftest import REALDATA, assert_balanced as _balanced, quarantined_rows as _quarantined, source_rows
 from ingestion.errors import SourceFileError
-from ingestion.sources.ma_rmv import rmv_wait
-from ingestion.sources.wait_feeds import hh_mm_minutes, hh_mm_ss_minutes, time_in_name
+from ingestion.feeds.ma_rmv import rmv_wait
+from ingestion.feeds.wait_feeds import hh_mm_minutes, hh_mm_ss_minutes, time_in_name
 from orchestration.load.published import ingest_source
 
 CA = REALDATA / "ca_dmv_queue_feed"
@@ -251,6 +253,6 @@ def test_ca_dmv_csv_time_series(lake):
     office = offices[first["branch_id"]]
     assert (row["site_id"], row["site_name"], row["region"]) == (first["branch_id"], office["name"], office["region"])
     # stored UTC, loaded as Pacific wall-clock time
-    utc = dt.datetime.fromisoformat(first["timestamp"]).replace(tzinfo=dt.timezone.utc)
+    utc = dt.datetime.fromisoformat(first["timestamp"]).replace(tzinfo=dt.UTC)
     assert row["observed_at"] == utc.astimezone(ZoneInfo("America/Los_Angeles")).replace(tzinfo=None)
     assert row["wait_minutes"] == int(first["non_appt"])

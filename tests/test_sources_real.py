@@ -7,8 +7,9 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
+from conftest import REALDATA, source_rows
+from conftest import assert_balanced as _balanced
 
-from conftest import REALDATA, assert_balanced as _balanced, source_rows
 from ingestion.errors import SourceFileError
 from orchestration.load.published import ingest_source
 

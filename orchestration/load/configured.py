@@ -21,7 +21,7 @@ from pyiceberg.catalog import Catalog
 from contracts.entities import entity as entity_spec
 from contracts.rules import LoadContext
 from ingestion.pipeline import discard, stage_batches
-from ingestion.sources import source_kind
+from ingestion.feeds import feed_kind
 from lake.loads import LoadRecord
 from lake.raw_load import commit_load, commit_years
 from lake.settings import Settings
@@ -58,7 +58,7 @@ def load_source_years(
     write_lock: Callable[[], AbstractContextManager] = contextlib.nullcontext,
 ) -> list[LoadRecord]:
     spec = entity_spec(entity)
-    source = source_kind(src.kind, state_dir=settings.state_dir)  # one instance: an endpoint is fetched once per call
+    source = feed_kind(src.kind, state_dir=settings.state_dir)  # one instance: an endpoint is fetched once per call
     month = settings.fiscal_year_start_month
     records: list[LoadRecord] = []
     if not spec.is_dated:

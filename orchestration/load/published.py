@@ -14,7 +14,7 @@ from contracts.entities import entity as entity_spec
 from contracts.fiscal_year import fiscal_year_of
 from contracts.rules import LoadContext
 from ingestion.pipeline import discard, stage_batches
-from ingestion.sources import source_kind
+from ingestion.feeds import feed_kind
 from lake.loads import LoadRecord
 from lake.raw_load import commit_load, commit_years
 from lake.settings import Settings
@@ -33,7 +33,7 @@ def ingest_source(
     settings: Settings, catalog: Catalog, kind: str, location: str, name: str | None = None, run_id: str | None = None,
     observed_at: dt.datetime | None = None,
 ) -> list[LoadRecord]:
-    source = source_kind(kind, observed_at, settings.state_dir)
+    source = feed_kind(kind, observed_at, settings.state_dir)
     name = name or default_source_name(kind, location)
     records: list[LoadRecord] = []
     years: set[int] = set()

@@ -42,14 +42,14 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from dlt.sources.helpers.requests import Client, HTTPError, RequestException
 
 from ingestion.errors import SourceFileError
-from ingestion.sources.open311 import xml_records
+from ingestion.feeds.open311 import xml_records
 
 log = logging.getLogger("civic.progress")
 
 SCHEMES = ("http://", "https://")
 OVERLAP = dt.timedelta(days=1)
 SMALLEST_WINDOW = dt.timedelta(seconds=1)
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 class EndpointError(SourceFileError):

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from contracts.entities import FEED_REJECTED
 from contracts.models import CHANNELS
-from ingestion.sources.base import REASON
-from ingestion.sources.fiscal_labels import fiscal_year_end
-from ingestion.sources.gc_codes import VOLUME_COLUMNS, fee_amount, id_list, positive, quoted_names, volume_cell
+from ingestion.feeds.base import REASON
+from ingestion.feeds.fiscal_labels import fiscal_year_end
+from ingestion.feeds.gc_codes import VOLUME_COLUMNS, fee_amount, id_list, positive, quoted_names, volume_cell
 
 SERVICE_COLUMNS = {
     "service_id": "service_id",
