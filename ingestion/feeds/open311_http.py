@@ -49,7 +49,7 @@ log = logging.getLogger("civic.progress")
 SCHEMES = ("http://", "https://")
 OVERLAP = dt.timedelta(days=1)
 SMALLEST_WINDOW = dt.timedelta(seconds=1)
-UTC = dt.UTC
+UTC = dt.timezone.utc
 
 
 class EndpointError(SourceFileError):
