@@ -7,9 +7,12 @@ value can be read is a table-level problem (the batch is refused).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
+from polars._typing import PolarsDataType
 
 from contracts.errors import ContractError
 
@@ -54,7 +57,7 @@ def _timestamps_from_layouts(text: pl.Series) -> pl.Series:
     return out.scatter(missing, parsed)
 
 
-def _cast_expr(col: str, source: pl.DataType, target: pl.DataType) -> pl.Expr:
+def _cast_expr(col: str, source: PolarsDataType, target: PolarsDataType) -> pl.Expr:
     c = pl.col(col)
     if source == target:
         return c
@@ -87,7 +90,7 @@ def _has_blank(text: pl.Series) -> bool:
     return bool(pc.any(pc.or_(pc.equal(pc.binary_length(arr), 0), pc.utf8_is_space(arr))).as_py())
 
 
-def coerce(df: pl.DataFrame, columns: dict[str, pl.DataType]) -> tuple[pl.DataFrame, pl.DataFrame]:
+def coerce(df: pl.DataFrame, columns: Mapping[str, PolarsDataType]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Return (typed frame, failures) where failures has index, column, value.
 
     Columns outside `columns` are left as delivered. A column of the wrong type whose

@@ -1,5 +1,10 @@
 """pandera models: what a valid row of each canonical entity looks like.
 
+Each model is the one declaration of its entity's columns: the annotation gives the
+column's type (`contracts.entities.Entity.columns` reads it from the model's schema),
+`required(...)` marks a column every delivery must carry (it may still hold nulls where
+`nullable=True`), and the Field's checks are the column's static rules.
+
 Static rules live on the models. Rules that depend on the load (the service catalogue of
 the year, the fiscal-year window, ids already seen in earlier batches) are added by
 `contracts.rules.schema_for`.
@@ -8,12 +13,34 @@ the year, the fiscal-year window, ids already seen in earlier batches) are added
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
+from typing import Any, Optional
 
 import pandera.polars as pa
 import polars as pl
 
-from contracts.entities import CHANNELS, KPIS, PHASES, PRIORITY_AREAS, TRANSACTION_KINDS, WAIT_KINDS
+TRANSACTION_KINDS = ("application", "phone_enquiry", "website_visit")
+WAIT_KINDS = ("estimated", "actual", "appointment", "walk_in")
+KPIS = (
+    "user_satisfaction", "digital_take_up", "completion_rate", "cost_per_transaction",
+    "uptime", "transactions", "satisfaction_responses",
+    # any other published performance figure, named by the dimension (a dashboard's
+    # device share, an MMR indicator): kept, but not one of the standard KPIs above
+    "indicator",
+)
+CHANNELS = ("online", "mobile", "phone", "in_person", "mail", "email", "fax", "other")
+PRIORITY_AREAS = (
+    "health", "public_works", "education", "permits", "licences", "social", "transport", "other",
+)
+PHASES = ("proposed", "approved", "adjusted", "executed")
+
+# The Field metadata key marking a column every delivery must carry.
+REQUIRED = "required"
+
+
+def required(**field: Any) -> Any:
+    """A Field for a column the batch is refused without (pandera's nullability and
+    checks still decide about its values)."""
+    return pa.Field(metadata={REQUIRED: True}, **field)
 
 
 class _Lenient(pa.DataFrameModel):
@@ -23,26 +50,28 @@ class _Lenient(pa.DataFrameModel):
 
 
 class ServiceModel(_Lenient):
-    service_id: str = pa.Field(nullable=False)
-    name: str = pa.Field(nullable=False)
-    priority_area: str = pa.Field(nullable=False, isin=list(PRIORITY_AREAS))
+    service_id: str = required(nullable=False)
+    name: str = required(nullable=False)
+    priority_area: str = required(nullable=False, isin=list(PRIORITY_AREAS))
     cofog_division: Optional[str] = pa.Field(nullable=True)
     agency: Optional[str] = pa.Field(nullable=True)
     channels: Optional[str] = pa.Field(nullable=True)
     target_wait_minutes: Optional[float] = pa.Field(nullable=True, ge=0)
     target_days_to_complete: Optional[float] = pa.Field(nullable=True, ge=0)
     fee: Optional[float] = pa.Field(nullable=True, ge=0)
+    # programme(s) that fund the service, `;`-separated (costs booked to a programme
+    # are apportioned to its services)
     programme_id: Optional[str] = pa.Field(nullable=True)
 
 
 class QueueEventModel(_Lenient):
-    ticket_id: str = pa.Field(nullable=False)
+    ticket_id: str = required(nullable=False)
     site_id: Optional[str] = pa.Field(nullable=True)
-    service_id: str = pa.Field(nullable=False)
-    issued_at: dt.datetime = pa.Field(nullable=False)
-    called_at: dt.datetime = pa.Field(nullable=True)
+    service_id: str = required(nullable=False)
+    issued_at: dt.datetime = required(nullable=False)
+    called_at: dt.datetime = required(nullable=True)
     completed_at: Optional[dt.datetime] = pa.Field(nullable=True)
-    outcome: str = pa.Field(nullable=False, isin=["served", "no_show", "transferred", "cancelled"])
+    outcome: str = required(nullable=False, isin=["served", "no_show", "transferred", "cancelled"])
     device_id: Optional[str] = pa.Field(nullable=True)
 
     @pa.dataframe_check(name="called_after_issued")
@@ -65,11 +94,11 @@ class QueueEventModel(_Lenient):
 
 
 class WebSessionModel(_Lenient):
-    session_id: str = pa.Field(nullable=False)
-    service_id: str = pa.Field(nullable=False)
-    started_at: dt.datetime = pa.Field(nullable=False)
+    session_id: str = required(nullable=False)
+    service_id: str = required(nullable=False)
+    started_at: dt.datetime = required(nullable=False)
     ended_at: Optional[dt.datetime] = pa.Field(nullable=True)
-    completed: bool = pa.Field(nullable=False)
+    completed: bool = required(nullable=False)
     last_step: Optional[str] = pa.Field(nullable=True)
     fee_amount: Optional[float] = pa.Field(nullable=True, ge=0)
     device_category: Optional[str] = pa.Field(nullable=True)
@@ -85,25 +114,25 @@ class WebSessionModel(_Lenient):
 
 
 class SurveyResponseModel(_Lenient):
-    response_id: str = pa.Field(nullable=False)
-    service_id: str = pa.Field(nullable=False)
+    response_id: str = required(nullable=False)
+    service_id: str = required(nullable=False)
     channel: Optional[str] = pa.Field(nullable=True, isin=list(CHANNELS))
-    responded_at: dt.datetime = pa.Field(nullable=False)
+    responded_at: dt.datetime = required(nullable=False)
     # null = "don't know": kept, excluded from satisfaction measures
-    satisfaction: Optional[pl.Int32] = pa.Field(nullable=True, in_range={"min_value": 1, "max_value": 5})
+    satisfaction: Optional[pl.Int32] = required(nullable=True, in_range={"min_value": 1, "max_value": 5})
     nps: Optional[pl.Int32] = pa.Field(nullable=True, in_range={"min_value": 0, "max_value": 10})
     perceived_wait_minutes: Optional[float] = pa.Field(nullable=True, ge=0)
     respondent_key: Optional[str] = pa.Field(nullable=True)
 
 
 class ServiceRequestModel(_Lenient):
-    request_id: str = pa.Field(nullable=False)
-    service_id: str = pa.Field(nullable=False)
-    channel: str = pa.Field(nullable=False, isin=list(CHANNELS))
-    requested_at: dt.datetime = pa.Field(nullable=False)
+    request_id: str = required(nullable=False)
+    service_id: str = required(nullable=False)
+    channel: str = required(nullable=False, isin=list(CHANNELS))
+    requested_at: dt.datetime = required(nullable=False)
     closed_at: Optional[dt.datetime] = pa.Field(nullable=True)
     expected_at: Optional[dt.datetime] = pa.Field(nullable=True)
-    status: str = pa.Field(nullable=False, isin=["open", "closed"])
+    status: str = required(nullable=False, isin=["open", "closed"])
     agency: Optional[str] = pa.Field(nullable=True)
     location: Optional[str] = pa.Field(nullable=True)
 
@@ -117,48 +146,54 @@ class ServiceRequestModel(_Lenient):
 
 
 class LedgerEntryModel(_Lenient):
-    entry_id: str = pa.Field(nullable=False)
-    fiscal_year: pl.Int32 = pa.Field(nullable=False)
+    entry_id: str = required(nullable=False)
+    fiscal_year: pl.Int32 = required(nullable=False)
     programme_id: Optional[str] = pa.Field(nullable=True)
     service_id: Optional[str] = pa.Field(nullable=True)  # null = shared cost centre
-    cost_centre: str = pa.Field(nullable=False)
+    cost_centre: str = required(nullable=False)
     economic_class: Optional[str] = pa.Field(nullable=True)
     channel: Optional[str] = pa.Field(nullable=True, isin=list(CHANNELS))
-    phase: str = pa.Field(nullable=False, isin=list(PHASES))
-    amount: float = pa.Field(nullable=False)
-    currency: str = pa.Field(nullable=False, str_length={"min_value": 3, "max_value": 3})
+    phase: str = required(nullable=False, isin=list(PHASES))
+    amount: float = required(nullable=False)
+    currency: str = required(nullable=False, str_length={"min_value": 3, "max_value": 3})
 
 
 class ServiceTransactionModel(_Lenient):
-    entry_id: str = pa.Field(nullable=False)
-    fiscal_year: pl.Int32 = pa.Field(nullable=False)
-    service_id: str = pa.Field(nullable=False)
-    channel: str = pa.Field(nullable=False, isin=list(CHANNELS))
-    kind: str = pa.Field(nullable=False, isin=list(TRANSACTION_KINDS))
+    entry_id: str = required(nullable=False)
+    fiscal_year: pl.Int32 = required(nullable=False)
+    service_id: str = required(nullable=False)
+    channel: str = required(nullable=False, isin=list(CHANNELS))
+    # application (a transaction), or an interaction that is not one:
+    # phone_enquiry, website_visit
+    kind: str = required(nullable=False, isin=list(TRANSACTION_KINDS))
     volume: Optional[float] = pa.Field(nullable=True, ge=0)  # null = not reported
 
 
 class ServiceStandardResultModel(_Lenient):
-    result_id: str = pa.Field(nullable=False)
-    fiscal_year: pl.Int32 = pa.Field(nullable=False)
-    service_id: str = pa.Field(nullable=False)
-    standard_id: str = pa.Field(nullable=False)
+    result_id: str = required(nullable=False)
+    fiscal_year: pl.Int32 = required(nullable=False)
+    service_id: str = required(nullable=False)
+    standard_id: str = required(nullable=False)
     standard_name: Optional[str] = pa.Field(nullable=True)
     standard_type: Optional[str] = pa.Field(nullable=True)
     channel: Optional[str] = pa.Field(nullable=True)
+    # share of volume that must meet the standard, 0..1
     target: Optional[float] = pa.Field(nullable=True, ge=0, le=1)
     volume_meeting_target: Optional[float] = pa.Field(nullable=True, ge=0)
     total_volume: Optional[float] = pa.Field(nullable=True, ge=0)
 
 
 class WaitObservationModel(_Lenient):
-    observation_id: str = pa.Field(nullable=False)
-    site_id: str = pa.Field(nullable=False)
+    observation_id: str = required(nullable=False)
+    site_id: str = required(nullable=False)
     site_name: Optional[str] = pa.Field(nullable=True)
     region: Optional[str] = pa.Field(nullable=True)
+    # the queue or service category the feed names
     service_id: Optional[str] = pa.Field(nullable=True)
-    observed_at: dt.datetime = pa.Field(nullable=False)
-    wait_kind: str = pa.Field(nullable=False, isin=list(WAIT_KINDS))
+    observed_at: dt.datetime = required(nullable=False)
+    # what the figure is: estimated, actual, appointment, walk_in
+    wait_kind: str = required(nullable=False, isin=list(WAIT_KINDS))
+    # null when the feed gives none (site closed)
     wait_minutes: Optional[float] = pa.Field(nullable=True, ge=0)
     customers_waiting: Optional[pl.Int64] = pa.Field(nullable=True, ge=0)
     customers_served: Optional[pl.Int64] = pa.Field(nullable=True, ge=0)
@@ -167,61 +202,64 @@ class WaitObservationModel(_Lenient):
 
 
 class WebTrafficDailyModel(_Lenient):
-    row_id: str = pa.Field(nullable=False)
-    property: str = pa.Field(nullable=False)
-    report: str = pa.Field(nullable=False)
-    day: dt.datetime = pa.Field(nullable=False)
+    row_id: str = required(nullable=False)
+    # the site or agency the analytics cover
+    property: str = required(nullable=False)
+    # the export the row came from (users, devices, ...)
+    report: str = required(nullable=False)
+    # the day, or the last day of a rolling window
+    day: dt.datetime = required(nullable=False)
+    # 1 for a day, 30 for a 30-day window
     period_days: Optional[pl.Int32] = pa.Field(nullable=True, ge=1)
+    # device, channel_group, landing_page, domain, answer
     dimension: Optional[str] = pa.Field(nullable=True)
     dimension_value: Optional[str] = pa.Field(nullable=True)
     service_id: Optional[str] = pa.Field(nullable=True)
     visits: Optional[pl.Int64] = pa.Field(nullable=True, ge=0)
     users: Optional[pl.Int64] = pa.Field(nullable=True, ge=0)
     avg_session_seconds: Optional[float] = pa.Field(nullable=True, ge=0)
+    # share 0..1
     bounce_rate: Optional[float] = pa.Field(nullable=True, ge=0, le=1)
+    # share 0..1
     engagement_rate: Optional[float] = pa.Field(nullable=True, ge=0, le=1)
+    # event counts (answers to "was this page helpful")
     events: Optional[pl.Int64] = pa.Field(nullable=True, ge=0)
 
 
 class KpiObservationModel(_Lenient):
-    observation_id: str = pa.Field(nullable=False)
-    publisher: str = pa.Field(nullable=False)
-    service_id: str = pa.Field(nullable=False)
+    observation_id: str = required(nullable=False)
+    # who published the figure (uk_opg, au_dta, ...)
+    publisher: str = required(nullable=False)
+    # the publisher's service key
+    service_id: str = required(nullable=False)
     service_name: Optional[str] = pa.Field(nullable=True)
-    kpi: str = pa.Field(nullable=False, isin=list(KPIS))
+    # user_satisfaction, digital_take_up, completion_rate, cost_per_transaction,
+    # uptime, transactions, or satisfaction_responses (with the level as dimension);
+    # indicator for any other published figure (its name as dimension)
+    kpi: str = required(nullable=False, isin=list(KPIS))
     dimension: Optional[str] = pa.Field(nullable=True)
     channel: Optional[str] = pa.Field(nullable=True)
-    period_start: dt.datetime = pa.Field(nullable=False)
+    period_start: dt.datetime = required(nullable=False)
+    # month, week, quarter, year
     period: Optional[str] = pa.Field(nullable=True, isin=["day", "week", "month", "quarter", "year"])
+    # null where the publisher marks it not available
     value: Optional[float] = pa.Field(nullable=True)
+    # percent, count, currency code
     unit: Optional[str] = pa.Field(nullable=True)
 
 
 class SurveyAnswerModel(_Lenient):
-    answer_id: str = pa.Field(nullable=False)
-    survey_id: str = pa.Field(nullable=False)
-    respondent_key: str = pa.Field(nullable=False)
-    question_id: str = pa.Field(nullable=False)
+    answer_id: str = required(nullable=False)
+    survey_id: str = required(nullable=False)
+    respondent_key: str = required(nullable=False)
+    question_id: str = required(nullable=False)
     question_text: Optional[str] = pa.Field(nullable=True)
+    # null when the question is about no one service
     service_id: Optional[str] = pa.Field(nullable=True)
-    responded_at: dt.datetime = pa.Field(nullable=False)
+    responded_at: dt.datetime = required(nullable=False)
+    # 1..5; null when the answer is "don't know" or blank
     score: Optional[pl.Int32] = pa.Field(nullable=True, in_range={"min_value": 1, "max_value": 5})
     dont_know: Optional[bool] = pa.Field(nullable=True)
     weight: Optional[float] = pa.Field(nullable=True, ge=0)
+    # e.g. the respondent's ZIP code
     area: Optional[str] = pa.Field(nullable=True)
-
-
-MODELS: dict[str, type[pa.DataFrameModel]] = {
-    "services": ServiceModel,
-    "queue_events": QueueEventModel,
-    "web_sessions": WebSessionModel,
-    "survey_responses": SurveyResponseModel,
-    "service_requests": ServiceRequestModel,
-    "ledger_entries": LedgerEntryModel,
-    "service_transactions": ServiceTransactionModel,
-    "service_standard_results": ServiceStandardResultModel,
-    "wait_observations": WaitObservationModel,
-    "web_traffic_daily": WebTrafficDailyModel,
-    "kpi_observations": KpiObservationModel,
-    "survey_answers": SurveyAnswerModel,
-}

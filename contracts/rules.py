@@ -14,7 +14,6 @@ import polars as pl
 
 from contracts.entities import Entity
 from contracts.fiscal_year import fiscal_year_window
-from contracts.models import MODELS
 from contracts.seen_ids import SeenIds
 
 
@@ -32,7 +31,7 @@ class LoadContext:
 
 
 def schema_for(entity: Entity, ctx: LoadContext) -> pa.DataFrameSchema:
-    schema = MODELS[entity.name].to_schema()
+    schema = entity.model.to_schema()
     id_col = entity.id_column
     seen = ctx.seen_ids
 

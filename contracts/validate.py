@@ -12,7 +12,7 @@ import polars as pl
 from pandera.errors import SchemaError, SchemaErrors
 
 from contracts.coerce import coerce
-from contracts.entities import Entity, SOURCE_REJECTED
+from contracts.entities import FEED_REJECTED, Entity
 from contracts.errors import ContractError
 from contracts.fiscal_year import fiscal_year_expr
 from contracts.rules import LoadContext, schema_for
@@ -92,15 +92,15 @@ class BatchValidator:
                 "index", pl.lit("type").alias("rule"), "column", pl.col("value").alias("failure_case")
             )
         ]
-        if SOURCE_REJECTED in typed.columns:
+        if FEED_REJECTED in typed.columns:
             failures.append(
                 typed.with_row_index("index")
-                .filter(pl.col(SOURCE_REJECTED).is_not_null())
+                .filter(pl.col(FEED_REJECTED).is_not_null())
                 .select(
                     pl.col("index").cast(pl.Int64),
                     pl.lit("source_rejected").alias("rule"),
                     pl.lit(None, dtype=pl.String).alias("column"),
-                    pl.col(SOURCE_REJECTED).cast(pl.String).alias("failure_case"),
+                    pl.col(FEED_REJECTED).cast(pl.String).alias("failure_case"),
                 )
             )
         try:
@@ -140,7 +140,7 @@ class BatchValidator:
         )
         bad_index = fails["index"]
         keep = ~pl.int_range(typed.height, dtype=pl.Int64, eager=True).is_in(bad_index.implode())
-        valid = typed.filter(keep).drop(SOURCE_REJECTED, strict=False)
+        valid = typed.filter(keep).drop(FEED_REJECTED, strict=False)
         self.ctx.seen_ids.add(valid[ent.id_column])
         rejects = self._rejects(batch, typed, fails)
         return valid, rejects

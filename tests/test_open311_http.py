@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from conftest import REALDATA, source_rows
 
-from ingestion.sources.open311_http import EndpointError
+from ingestion.feeds.open311_http import EndpointError
 from lake.settings import load_settings
 from orchestration.cli import main
 from orchestration.load.flow import ingest_source

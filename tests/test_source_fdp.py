@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from ingestion.errors import SourceFileError
-from ingestion.sources import source_kind
-from ingestion.sources.fdp import column_name, phase_of, scaled_amount
-from ingestion.sources.fdp_mappings import MAPPINGS, longest_prefix
-from ingestion.sources.fdp_package import find_dimension, parse_package
+from ingestion.feeds import feed_kind
+from ingestion.feeds.fdp import column_name, phase_of, scaled_amount
+from ingestion.feeds.fdp_mappings import MAPPINGS, longest_prefix
+from ingestion.feeds.fdp_package import find_dimension, parse_package
 from lake.catalog import open_catalog
 from lake.settings import load_settings
 from orchestration.load.flow import ingest_source
@@ -197,7 +197,7 @@ def test_two_packages_keep_their_own_rows(lake, au, madrid):
 # --- unreadable packages -----------------------------------------------------------------------
 
 def test_unreadable_packages_fail_by_name(tmp_path):
-    source = source_kind("fiscal_data_package")
+    source = feed_kind("fiscal_data_package")
     with pytest.raises(SourceFileError, match="no datapackage.json"):
         list(source.extract(str(tmp_path), "ledger_entries"))
     (tmp_path / "datapackage.json").write_text(json.dumps({"name": "x", "resources": [{"path": "d.csv"}]}))

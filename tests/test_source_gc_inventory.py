@@ -14,9 +14,9 @@ from contracts.entities import entity
 from contracts.rules import LoadContext
 from contracts.validate import BatchValidator
 from ingestion.errors import SourceFileError
-from ingestion.sources import source_kind
-from ingestion.sources.fiscal_labels import fiscal_year_end
-from ingestion.sources.gc_codes import channel_of, id_list, quoted_names, standard_id, target_share, volume_cell
+from ingestion.feeds import feed_kind
+from ingestion.feeds.fiscal_labels import fiscal_year_end
+from ingestion.feeds.gc_codes import channel_of, id_list, quoted_names, standard_id, target_share, volume_cell
 from lake.catalog import open_catalog
 from lake.settings import load_settings
 from orchestration.load.flow import ingest_source
@@ -333,7 +333,7 @@ def test_unknown_volume_text_is_quarantined_and_percent_targets_are_shares(tmp_p
         w = csv.DictWriter(fh, list(ss[0]))
         w.writeheader()
         w.writerow(dict(ss[0], target="90"))
-    source = source_kind("gc_service_inventory")
+    source = feed_kind("gc_service_inventory")
     batch = next(source.extract(str(tmp_path), "service_transactions"))[1]
     valid, rejects = BatchValidator(entity("service_transactions"), LoadContext(None)).validate(pl.from_arrow(batch))
     assert valid.height == 8 and rejects.height == 1
@@ -346,7 +346,7 @@ def test_unknown_volume_text_is_quarantined_and_percent_targets_are_shares(tmp_p
 
 
 def test_unreadable_locations_fail_by_name(tmp_path):
-    source = source_kind("gc_service_inventory")
+    source = feed_kind("gc_service_inventory")
     with pytest.raises(SourceFileError, match="holds no si_"):
         list(source.extract(str(tmp_path), "services"))
     (tmp_path / "si_bad.csv").write_text("fiscal_yr,name\n2023-2024,x\n", encoding="utf-8")

@@ -20,7 +20,7 @@ from orchestration.load.flow import ingest_source
 FOLDER = REALDATA / "sandiego_resident_survey"
 ANSWERS = FOLDER / "resident_survey_weighted_datasd.csv"
 DICTIONARY = FOLDER / "resident_survey_dictionary_datasd.csv"
-MAPPINGS = Path(__file__).resolve().parents[1] / "ingestion" / "sources" / "mappings"
+MAPPINGS = Path(__file__).resolve().parents[1] / "ingestion" / "feeds" / "mappings"
 
 
 def _read(path: Path) -> list[dict]:

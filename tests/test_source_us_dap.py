@@ -13,7 +13,7 @@ import pytest
 from conftest import REALDATA, source_rows
 
 from ingestion.errors import SourceFileError
-from ingestion.sources.us_dap import json_window, names, snake
+from ingestion.feeds.us_dap import json_window, names, snake
 from orchestration.load.flow import ingest_source
 
 DAP = REALDATA / "us_dap_analytics"

@@ -16,8 +16,8 @@ from conftest import assert_balanced as _balanced
 from conftest import quarantined_rows as _quarantined
 
 from ingestion.errors import SourceFileError
-from ingestion.sources.ma_rmv import rmv_wait
-from ingestion.sources.wait_feeds import hh_mm_minutes, hh_mm_ss_minutes, time_in_name
+from ingestion.feeds.ma_rmv import rmv_wait
+from ingestion.feeds.wait_feeds import hh_mm_minutes, hh_mm_ss_minutes, time_in_name
 from orchestration.load.flow import ingest_source
 
 CA = REALDATA / "ca_dmv_queue_feed"

@@ -17,8 +17,8 @@ from urllib.parse import parse_qsl, urlencode
 import yaml
 
 from ingestion.errors import SourceFileError
-from ingestion.sources import SOURCES, source_kind
-from ingestion.sources.open311_http import is_endpoint, parse_options
+from ingestion.feeds import FEED_KINDS, feed_kind
+from ingestion.feeds.open311_http import is_endpoint, parse_options
 
 KEYS = ("name", "kind", "location", "entities", "options")
 HTTP_KINDS = ("open311",)  # the kinds that read a live endpoint
@@ -79,9 +79,9 @@ def _entry(entry: object, base: Path) -> Feed:
     name, kind, location = entry["name"].strip(), entry["kind"].strip(), entry["location"].strip()
     if not NAME.match(name):
         raise ValueError(f"name {name!r}: use letters, digits and . _ : - only")
-    if kind not in SOURCES:
-        raise ValueError(f"unknown kind {kind!r}; known: {', '.join(sorted(SOURCES))}")
-    produces = source_kind(kind).entities
+    if kind not in FEED_KINDS:
+        raise ValueError(f"unknown kind {kind!r}; known: {', '.join(sorted(FEED_KINDS))}")
+    produces = feed_kind(kind).entities
     wanted = entry.get("entities") or list(produces)
     if not isinstance(wanted, list) or not all(isinstance(e, str) and e in produces for e in wanted):
         raise ValueError(f"`entities` must be a list drawn from {', '.join(produces)}")

@@ -44,7 +44,7 @@ from contracts.fiscal_year import fiscal_year_of
 from contracts.rules import LoadContext
 from ingestion.landing import landing_files
 from ingestion.pipeline import discard, file_batches, stage_batches
-from ingestion.sources import source_kind
+from ingestion.feeds import feed_kind
 from lake.load_ledger import LoadRecord
 from lake.raw_commit import commit_staged
 from lake.reference import known_service_ids
@@ -165,7 +165,7 @@ def ingest_source(
     observed_at: dt.datetime | None = None,
 ) -> list[LoadRecord]:
     """`civic ingest --source KIND LOCATION`: every entity of a published feed, all its years."""
-    client = source_kind(kind, observed_at, settings.state_dir)  # one client for all its entities
+    client = feed_kind(kind, observed_at, settings.state_dir)  # one client for all its entities
     name = name or default_feed_name(kind, location)
     records: list[LoadRecord] = []
     for entity in client.entities:
@@ -191,7 +191,7 @@ def load_feeds(
     """The feeds of feeds.yml in a refresh: one ledger row per (feed, refreshed year) of this entity."""
     records: list[LoadRecord] = []
     for feed in feeds_for(settings, entity):
-        client = source_kind(feed.kind, state_dir=settings.state_dir)  # one instance: an endpoint is fetched once per call
+        client = feed_kind(feed.kind, state_dir=settings.state_dir)  # one instance: an endpoint is fetched once per call
         records += run_load(
             settings, catalog, entity, _feed_extract(client, feed.location, entity), feed.name,
             years=years, run_id=run_id, write_lock=write_lock,

@@ -13,14 +13,17 @@ UA_Oct_Vacancy.csv) are not KPIs and are not read (docs/sources_kpi_survey.md).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pyarrow as pa
-
 from ingestion.errors import SourceFileError
-from ingestion.sources.base import Source, files_in, read_csv_records, text_batches
-from ingestion.sources.kpi_feeds import KPI_COLUMNS, observation
+from ingestion.feeds.base import (
+    FeedKind,
+    Reads,
+    mapped,
+    read_csv_records,
+    suffixed,
+)
+from ingestion.feeds.kpi_feeds import KPI_COLUMNS, observation
 
 PUBLISHER = "nyc_mmr"
 # the unit an indicator's name ends with, where it is one
@@ -73,13 +76,9 @@ def records_of(path: Path) -> list[dict]:
     return records
 
 
-class NycMmrSource(Source):
+class NycMmrKind(FeedKind):
     kind = "nyc_mmr"
     entities = ("kpi_observations",)
-
-    def extract(self, location: str, entity: str) -> Iterator[tuple[str, pa.RecordBatch]]:
-        if entity != "kpi_observations":
-            return
-        for path in files_in(location, (".csv",), "indicator"):
-            for batch in text_batches(records_of(path), KPI_COLUMNS):
-                yield str(path), batch
+    reads = {
+        "kpi_observations": Reads(suffixed((".csv",), "indicator"), mapped(lambda _, path: records_of(path), KPI_COLUMNS))
+    }

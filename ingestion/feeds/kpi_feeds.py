@@ -3,7 +3,7 @@ canonical `kpi_observations` columns, so each feed only says how its fields map.
 
 from __future__ import annotations
 
-from ingestion.sources.base import computed_columns
+from ingestion.feeds.base import computed_columns
 
 # canonical column -> key in the normalised record (text_batches keeps the other keys)
 KPI_COLUMNS = computed_columns("kpi_observations")

@@ -14,14 +14,17 @@ The history file's value, count and target for the window are kept beside the sc
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
-import pyarrow as pa
-
 from ingestion.errors import SourceFileError
-from ingestion.sources.base import Source, files_in, read_csv_records, text_batches
-from ingestion.sources.kpi_feeds import KPI_COLUMNS, observation
+from ingestion.feeds.base import (
+    FeedKind,
+    Reads,
+    mapped,
+    read_csv_records,
+    suffixed,
+)
+from ingestion.feeds.kpi_feeds import KPI_COLUMNS, observation
 
 PUBLISHER = "boston_cityscore"
 WINDOWS = ("day", "week", "month", "quarter")
@@ -99,13 +102,7 @@ def records_of(path: Path) -> list[dict]:
     return records
 
 
-class BostonCityScoreSource(Source):
+class BostonCityScoreKind(FeedKind):
     kind = "boston_cityscore"
     entities = ("kpi_observations",)
-
-    def extract(self, location: str, entity: str) -> Iterator[tuple[str, pa.RecordBatch]]:
-        if entity != "kpi_observations":
-            return
-        for path in files_in(location, (".csv",)):
-            for batch in text_batches(records_of(path), KPI_COLUMNS):
-                yield str(path), batch
+    reads = {"kpi_observations": Reads(suffixed((".csv",)), mapped(lambda _, path: records_of(path), KPI_COLUMNS))}

@@ -1,5 +1,5 @@
 """What a fiscal data package does not say, stated once in reviewed CSV files
-(ingestion/sources/mappings/), keyed by the package's `name`:
+(ingestion/feeds/mappings/), keyed by the package's `name`:
 
 - fdp_cofog.csv (source, programme, cofog_division, note): a programme code or code
   prefix -> COFOG division '01'..'10' (blank: known to have none); the longest
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 MAPPINGS = Path(__file__).resolve().parent / "mappings"
@@ -36,7 +36,7 @@ def _rows(name: str) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
-@lru_cache(maxsize=None)
+@cache
 def cofog_table() -> dict[str, dict[str, tuple[str, str]]]:
     """source -> programme prefix -> (division, note)."""
     table: dict[str, dict[str, tuple[str, str]]] = {}
@@ -48,7 +48,7 @@ def cofog_table() -> dict[str, dict[str, tuple[str, str]]]:
     return table
 
 
-@lru_cache(maxsize=None)
+@cache
 def economic_table() -> dict[str, dict[str, tuple[str, str]]]:
     table: dict[str, dict[str, tuple[str, str]]] = {}
     for row in _rows("fdp_economic.csv"):
@@ -59,7 +59,7 @@ def economic_table() -> dict[str, dict[str, tuple[str, str]]]:
     return table
 
 
-@lru_cache(maxsize=None)
+@cache
 def measure_table() -> dict[tuple[str, str], dict[str, tuple[str, str]]]:
     """(source, measure or '*') -> field -> (value, note)."""
     table: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}

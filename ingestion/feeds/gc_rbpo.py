@@ -18,8 +18,8 @@ without amount, quarantined with that reason.
 
 from __future__ import annotations
 
-from ingestion.sources.base import computed_columns
-from ingestion.sources.fiscal_labels import fiscal_year_end
+from ingestion.feeds.base import computed_columns
+from ingestion.feeds.fiscal_labels import fiscal_year_end
 
 LEDGER_COLUMNS = computed_columns("ledger_entries")
 # (phase, years after the report year, amount column, FTE column)

@@ -1,46 +1,85 @@
-"""What a source kind is: entities it produces and a reader of (file, Arrow batch) pairs."""
+"""What a feed kind is: the entities it gives and, per entity, the files it reads and how."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
-from contracts.entities import ENTITIES, SOURCE_REJECTED
+from contracts.entities import ENTITIES, FEED_REJECTED
 from ingestion.errors import SourceFileError
 
 BATCH_ROWS = 50_000
 
+# One file's Arrow batches, given what the kind prepared for the load (by default the
+# kind itself, for its `observed_at`) and the file.
+FileBatches = Callable[[Any, Path], Iterable[pa.RecordBatch]]
 
-class Source:
+
+@dataclass(frozen=True)
+class Reads:
+    """How a kind reads one entity: the files of a location it takes and what each gives."""
+
+    files: Callable[[str], list[Path]]
+    batches: FileBatches
+    # What the files' batches share, prepared once per load from (kind, location, files)
+    # before any is read; None = the kind itself.
+    prepare: Callable[[FeedKind, str, list[Path]], Any] | None = None
+
+
+def mapped(records: Callable[[Any, Path], list[dict]], columns: dict[str, str]) -> FileBatches:
+    """The batches of a file read as records, `columns` naming the canonical ones."""
+    return lambda prepared, path: text_batches(records(prepared, path), columns)
+
+
+def suffixed(suffixes: tuple[str, ...], must_contain: str = "") -> Callable[[str], list[Path]]:
+    """The files of a location with one of the suffixes (see `files_in`)."""
+    return lambda location: files_in(location, suffixes, must_contain)
+
+
+class FeedKind:
+    """The reader of one published format: which entities it gives and how it reads them."""
+
     kind: str = ""
     # When the user states the moment a snapshot feed was taken (`--observed-at`), for
     # feeds that carry no time of their own; None = from the file (name) or an error.
-    observed_at: "dt.datetime | None" = None
-    # Where a source that remembers an endpoint between runs keeps its state
+    observed_at: dt.datetime | None = None
+    # Where a kind that remembers an endpoint between runs keeps its state
     # (Settings.state_dir); None = `$CIVIC_HOME/state`.
     state_dir: Path | None = None
     # Entities in load order: dated entities first, so reference data (a service
     # catalogue without dates) can be filed under the fiscal years they cover.
     entities: tuple[str, ...] = ()
+    # entity -> how it is read; an entity the kind does not give yields nothing
+    reads: dict[str, Reads] = {}
 
     def extract(self, location: str, entity: str) -> Iterator[tuple[str, pa.RecordBatch]]:
-        raise NotImplementedError
+        """(file, Arrow batch) pairs of one entity, file by file in the order found."""
+        reads = self.reads.get(entity)
+        if reads is None:
+            return
+        paths = reads.files(location)
+        prepared = self if reads.prepare is None else reads.prepare(self, location, paths)
+        for path in paths:
+            for batch in reads.batches(prepared, path):
+                yield str(path), batch
 
 
-# The record key under which a source says why it cannot map a row.
+# The record key under which a kind says why it cannot map a row.
 REASON = "_reason"
 
 
 def computed_columns(entity: str) -> dict[str, str]:
-    """Canonical column -> record key for a source that computes every canonical value
+    """Canonical column -> record key for a kind that computes every canonical value
     (under `_<column>`, so it is not also kept as a source column), plus the reason a
-    source gives for a row it rejects (quarantined under rule `source_rejected`)."""
-    return {**{column: f"_{column}" for column in ENTITIES[entity].columns}, SOURCE_REJECTED: REASON}
+    kind gives for a row it rejects (quarantined under rule `source_rejected`)."""
+    return {**{column: f"_{column}" for column in ENTITIES[entity].columns}, FEED_REJECTED: REASON}
 
 
 def files_in(location: str, suffixes: tuple[str, ...], must_contain: str = "") -> list[Path]:

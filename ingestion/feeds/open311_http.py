@@ -42,7 +42,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from dlt.sources.helpers.requests import Client, HTTPError, RequestException
 
 from ingestion.errors import SourceFileError
-from ingestion.sources.open311 import xml_records
+from ingestion.feeds.open311 import xml_records
 
 log = logging.getLogger("civic.progress")
 

@@ -8,10 +8,10 @@ marts recompute both from the volumes and the target.
 
 from __future__ import annotations
 
-from contracts.entities import SOURCE_REJECTED
-from ingestion.sources.base import REASON
-from ingestion.sources.fiscal_labels import fiscal_year_end
-from ingestion.sources.gc_codes import STANDARD_TYPES, channel_of, standard_id, target_share
+from contracts.entities import FEED_REJECTED
+from ingestion.feeds.base import REASON
+from ingestion.feeds.fiscal_labels import fiscal_year_end
+from ingestion.feeds.gc_codes import STANDARD_TYPES, channel_of, standard_id, target_share
 
 STANDARD_COLUMNS = {
     "result_id": "_result_id",
@@ -24,7 +24,7 @@ STANDARD_COLUMNS = {
     "target": "_target",
     "volume_meeting_target": "volume_meeting_target",
     "total_volume": "total_volume",
-    SOURCE_REJECTED: REASON,
+    FEED_REJECTED: REASON,
 }
 
 

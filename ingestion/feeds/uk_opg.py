@@ -9,13 +9,10 @@ recomputed (OPG switched between the weighted mean and the top-2 box over time).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pyarrow as pa
-
-from ingestion.sources.base import REASON, Source, files_in, read_json_records, text_batches
-from ingestion.sources.kpi_feeds import KPI_COLUMNS, observation
+from ingestion.feeds.base import REASON, FeedKind, Reads, mapped, read_json_records, suffixed
+from ingestion.feeds.kpi_feeds import KPI_COLUMNS, observation
 
 PUBLISHER = "uk_opg"
 SATISFACTION_LEVELS = ("very-dissatisfied", "dissatisfied", "neither", "satisfied", "very-satisfied")
@@ -57,15 +54,12 @@ def normalise(record: dict, name: str) -> dict:
     return out
 
 
-class UkOpgSource(Source):
+class UkOpgKind(FeedKind):
     kind = "uk_opg"
     entities = ("kpi_observations",)
+    reads = {"kpi_observations": Reads(suffixed((".json",)), mapped(lambda _, path: records_of(path), KPI_COLUMNS))}
 
-    def extract(self, location: str, entity: str) -> Iterator[tuple[str, pa.RecordBatch]]:
-        if entity != "kpi_observations":
-            return
-        for path in files_in(location, (".json",)):
-            name = service_name(path)
-            records = [normalise(r, name) for r in read_json_records(path)]
-            for batch in text_batches(records, KPI_COLUMNS):
-                yield str(path), batch
+
+def records_of(path: Path) -> list[dict]:
+    name = service_name(path)
+    return [normalise(r, name) for r in read_json_records(path)]

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from contracts.entities import PHASES
+from contracts.models import PHASES
 from ingestion.errors import SourceFileError
-from ingestion.sources.base import BATCH_ROWS, Source, computed_columns, text_batches
-from ingestion.sources.fdp_mappings import cofog_for, economic_for, measure_override
-from ingestion.sources.fdp_package import Dimension, Measure, Package, Resource, find_dimension, read_package
-from ingestion.sources.fiscal_labels import fiscal_year_end
+from ingestion.feeds.base import BATCH_ROWS, FeedKind, computed_columns, text_batches
+from ingestion.feeds.fdp_mappings import cofog_for, economic_for, measure_override
+from ingestion.feeds.fdp_package import Dimension, Measure, Package, Resource, find_dimension, read_package
+from ingestion.feeds.fiscal_labels import fiscal_year_end
 
 LEDGER_COLUMNS = computed_columns("ledger_entries")
 # what each entry adds besides the canonical columns and the row's own columns
@@ -253,7 +253,7 @@ def read_resource(path: Path, resource: Resource, needed: list[str]) -> Iterator
         raise SourceFileError(str(path), str(err)) from err
 
 
-class FiscalDataPackageSource(Source):
+class FiscalDataPackageKind(FeedKind):
     kind = "fiscal_data_package"
     entities = ("ledger_entries",)
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ingestion.feeds.base import FeedKind, Reads, kept_name, read_json_records, suffixed, text_batches
 from ingestion.readers import iter_batches
-from ingestion.sources.base import Source, files_in, kept_name, read_json_records, text_batches
 
 CHANNELS = {"PHONE": "phone", "ONLINE": "online", "MOBILE": "mobile", "UNKNOWN": "other", "OTHER": "other"}
 CANONICAL = {
@@ -48,21 +49,18 @@ def normalise(record: dict) -> dict:
     return r
 
 
-class Nyc311Source(Source):
+class Nyc311Kind(FeedKind):
     kind = "nyc311"
     entities = ("service_requests",)
+    reads = {"service_requests": Reads(suffixed((".csv", ".json")), lambda _, path: file_batches(path))}
 
-    def extract(self, location: str, entity: str) -> Iterator[tuple[str, pa.RecordBatch]]:
-        if entity != "service_requests":
-            return
-        for path in files_in(location, (".csv", ".json")):
-            if path.suffix.lower() == ".json":
-                records = [normalise(r) for r in read_json_records(path)]
-                for batch in text_batches(records, CANONICAL):
-                    yield str(path), batch
-            else:
-                for batch in iter_batches(path):
-                    yield str(path), _csv_batch(batch)
+
+def file_batches(path: Path) -> Iterator[pa.RecordBatch]:
+    if path.suffix.lower() == ".json":
+        yield from text_batches([normalise(r) for r in read_json_records(path)], CANONICAL)
+    else:
+        for batch in iter_batches(path):
+            yield _csv_batch(batch)
 
 
 def _csv_batch(batch: pa.RecordBatch) -> pa.RecordBatch:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingestion.errors import SourceFileError
-from ingestion.sources.fiscal_labels import fiscal_year_end
+from ingestion.feeds.fiscal_labels import fiscal_year_end
 
 
 @dataclass(frozen=True)

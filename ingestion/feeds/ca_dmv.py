@@ -15,19 +15,25 @@ the scraper stored UTC, shown here as Pacific wall-clock time like every other f
 from __future__ import annotations
 
 import datetime as dt
-
 import xml.etree.ElementTree as ET
 import xml.parsers.expat as expat
-from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
 
 from ingestion.errors import SourceFileError
+from ingestion.feeds.base import (
+    REASON,
+    FeedKind,
+    Reads,
+    files_in,
+    mapped,
+    read_csv_records,
+    suffixed,
+)
+from ingestion.feeds.wait_feeds import WAIT_COLUMNS, hh_mm_minutes, minutes_or_text, snapshot_time
 from ingestion.readers import iter_batches
-from ingestion.sources.base import REASON, Source, files_in, read_csv_records, text_batches
-from ingestion.sources.wait_feeds import WAIT_COLUMNS, hh_mm_minutes, minutes_or_text, snapshot_time
 
 PUBLISHER = "ca_dmv"
 OFFICE_ZONE = "America/Los_Angeles"
@@ -208,35 +214,31 @@ def csv_batch(batch: pa.RecordBatch, offices: pl.DataFrame | None, path: Path) -
     return pl.concat(parts).to_arrow().combine_chunks().to_batches()[0]
 
 
-def _wait_files(location: str) -> tuple[list[Path], Path | None]:
+def _offices_of(location: str, waits: list[Path]) -> pl.DataFrame | None:
+    """The office list beside the wait files (read once for all of them), if any."""
     path = Path(location)
     folder = path if path.is_dir() else path.parent
-    waits = files_in(location, (".csv",), "wait")
     offices = [p for p in files_in(str(folder), (".csv",), "branch") if p not in waits]
-    return waits, (offices[0] if offices else None)
+    return read_offices(offices[0]) if offices else None
 
 
-class CaDmvXmlSource(Source):
+class CaDmvXmlKind(FeedKind):
     kind = "ca_dmv_xml"
     entities = ("wait_observations",)
-
-    def extract(self, location: str, entity: str) -> Iterator[tuple[str, pa.RecordBatch]]:
-        if entity != "wait_observations":
-            return
-        for path in files_in(location, (".xml", ".txt")):
-            for batch in text_batches(xml_records(path, self.observed_at), WAIT_COLUMNS):
-                yield str(path), batch
+    reads = {
+        "wait_observations": Reads(
+            suffixed((".xml", ".txt")), mapped(lambda kind, path: xml_records(path, kind.observed_at), WAIT_COLUMNS)
+        )
+    }
 
 
-class CaDmvCsvSource(Source):
+class CaDmvCsvKind(FeedKind):
     kind = "ca_dmv_csv"
     entities = ("wait_observations",)
-
-    def extract(self, location: str, entity: str) -> Iterator[tuple[str, pa.RecordBatch]]:
-        if entity != "wait_observations":
-            return
-        waits, office_file = _wait_files(location)
-        offices = read_offices(office_file) if office_file else None
-        for path in waits:
-            for batch in iter_batches(path):
-                yield str(path), csv_batch(batch, offices, path)
+    reads = {
+        "wait_observations": Reads(
+            suffixed((".csv",), "wait"),
+            lambda offices, path: (csv_batch(batch, offices, path) for batch in iter_batches(path)),
+            prepare=lambda _, location, waits: _offices_of(location, waits),
+        )
+    }

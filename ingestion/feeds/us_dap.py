@@ -16,14 +16,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pyarrow as pa
-
 from ingestion.errors import SourceFileError
-from ingestion.sources.base import Source, computed_columns, files_in, read_csv_records, text_batches
+from ingestion.feeds.base import (
+    FeedKind,
+    Reads,
+    computed_columns,
+    mapped,
+    read_csv_records,
+    suffixed,
+)
 
 WEB_COLUMNS = computed_columns("web_traffic_daily")
 # source metric -> canonical column (DAP writes `visits` for GA4 sessions)
@@ -198,30 +202,35 @@ def csv_window(path: Path, report: str, last_days: dict[str, str]) -> tuple[str,
     return end, period
 
 
-class UsDapSource(Source):
+class UsDapKind(FeedKind):
     kind = "us_dap"
     entities = ("web_traffic_daily",)
+    reads = {
+        "web_traffic_daily": Reads(
+            suffixed((".csv", ".json")),
+            mapped(lambda load, path: load.records(path), WEB_COLUMNS),
+            prepare=lambda _, location, paths: _Exports(paths),
+        )
+    }
 
-    def extract(self, location: str, entity: str) -> Iterator[tuple[str, pa.RecordBatch]]:
-        if entity != "web_traffic_daily":
-            return
-        paths = files_in(location, (".csv", ".json"))
-        csv_rows = {p: read_csv_rows(p) for p in paths if p.suffix.lower() == ".csv"}
-        last_days: dict[str, str] = {}
-        for p, rows in csv_rows.items():
+
+class _Exports:
+    """The CSV exports of one load, read up front: a rolling-window export without dates
+    ends on the last day the property's daily exports report."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        self.csv_rows = {p: read_csv_rows(p) for p in paths if p.suffix.lower() == ".csv"}
+        self.last_days: dict[str, str] = {}
+        for p, rows in self.csv_rows.items():
             days = [d for r in rows if (d := day_text(r.get("date")))]
             if days:
                 prop = names(p)[0]
-                last_days[prop] = max([last_days.get(prop, ""), *days])
-        for path in paths:
-            prop, report = names(path)
-            if path in csv_rows:
-                rows = csv_rows[path]
-                window = None if not rows or "date" in rows[0] else csv_window(path, report, last_days)
-                records = [
-                    record(r, prop, report, *(window or (day_text(r["date"]), 1)), {}) for r in rows
-                ]
-            else:
-                records = read_json_report(path)
-            for batch in text_batches(records, WEB_COLUMNS):
-                yield str(path), batch
+                self.last_days[prop] = max([self.last_days.get(prop, ""), *days])
+
+    def records(self, path: Path) -> list[dict]:
+        prop, report = names(path)
+        if path not in self.csv_rows:
+            return read_json_report(path)
+        rows = self.csv_rows[path]
+        window = None if not rows or "date" in rows[0] else csv_window(path, report, self.last_days)
+        return [record(r, prop, report, *(window or (day_text(r["date"]), 1)), {}) for r in rows]

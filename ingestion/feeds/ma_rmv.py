@@ -11,16 +11,12 @@ site) and carries no timestamp: the snapshot time comes from the file name.
 from __future__ import annotations
 
 import datetime as dt
-
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 
-import pyarrow as pa
-
 from ingestion.errors import SourceFileError
-from ingestion.sources.base import Source, files_in, text_batches
-from ingestion.sources.wait_feeds import WAIT_COLUMNS, hh_mm_ss_minutes, snapshot_time
+from ingestion.feeds.base import FeedKind, Reads, mapped, suffixed
+from ingestion.feeds.wait_feeds import WAIT_COLUMNS, hh_mm_ss_minutes, snapshot_time
 
 PUBLISHER = "ma_rmv"
 SERVICES = ("licensing", "registration")
@@ -74,13 +70,11 @@ def read_branches(path: Path, stated: dt.datetime | None = None) -> list[dict]:
     return [r for branch in root.iter("branch") for r in branch_records(branch, observed_at)]
 
 
-class MaRmvXmlSource(Source):
+class MaRmvXmlKind(FeedKind):
     kind = "ma_rmv_xml"
     entities = ("wait_observations",)
-
-    def extract(self, location: str, entity: str) -> Iterator[tuple[str, pa.RecordBatch]]:
-        if entity != "wait_observations":
-            return
-        for path in files_in(location, (".xml",)):
-            for batch in text_batches(read_branches(path, self.observed_at), WAIT_COLUMNS):
-                yield str(path), batch
+    reads = {
+        "wait_observations": Reads(
+            suffixed((".xml",)), mapped(lambda kind, path: read_branches(path, kind.observed_at), WAIT_COLUMNS)
+        )
+    }

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from ingestion.errors import SourceFileError
-from ingestion.sources.base import computed_columns
+from ingestion.feeds.base import computed_columns
 
 # canonical column -> record key (keys starting with "_" are not kept as extra columns)
 WAIT_COLUMNS = computed_columns("wait_observations")

@@ -10,14 +10,11 @@ A null value is the dashboard's "not available": loaded as a null value, not dro
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pyarrow as pa
-
 from ingestion.errors import SourceFileError
-from ingestion.sources.base import Source, files_in, text_batches
-from ingestion.sources.kpi_feeds import KPI_COLUMNS, observation
+from ingestion.feeds.base import FeedKind, Reads, files_in, mapped
+from ingestion.feeds.kpi_feeds import KPI_COLUMNS, observation
 
 PUBLISHER = "au_dta"
 # dataset id -> kpi; the definition widgets name them "User satisfaction", "Digital
@@ -111,15 +108,11 @@ def records_of(path: Path) -> list[dict]:
     return records
 
 
-class AuDtaSource(Source):
+def dashboard_files(location: str) -> list[Path]:
+    return [p for p in files_in(location, (".json",), _SUFFIX) if p.name.lower().endswith(_SUFFIX)]
+
+
+class AuDtaKind(FeedKind):
     kind = "au_dta"
     entities = ("kpi_observations",)
-
-    def extract(self, location: str, entity: str) -> Iterator[tuple[str, pa.RecordBatch]]:
-        if entity != "kpi_observations":
-            return
-        for path in files_in(location, (".json",), _SUFFIX):
-            if not path.name.lower().endswith(_SUFFIX):
-                continue
-            for batch in text_batches(records_of(path), KPI_COLUMNS):
-                yield str(path), batch
+    reads = {"kpi_observations": Reads(dashboard_files, mapped(lambda _, path: records_of(path), KPI_COLUMNS))}

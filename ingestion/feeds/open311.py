@@ -18,7 +18,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from ingestion.errors import SourceFileError
-from ingestion.sources.base import Source, files_in, read_json_records, text_batches
+from ingestion.feeds.base import FeedKind, Reads, read_json_records, suffixed, text_batches
 
 REQUEST_COLUMNS = {
     "request_id": "service_request_id",
@@ -76,7 +76,7 @@ def normalise_request(r: dict) -> dict:
     return r
 
 
-class Open311Source(Source):
+class Open311Kind(FeedKind):
     """Files (a file or a directory) or a live endpoint (`http(s)://.../v2`, see open311_http)."""
 
     kind = "open311"
@@ -85,38 +85,41 @@ class Open311Source(Source):
     def __init__(self) -> None:
         self._synced: dict[str, tuple[str, list[dict], str, list[dict]]] = {}
 
+    reads = {
+        "service_requests": Reads(
+            suffixed((".json", ".xml"), "request"), lambda _, path: request_batches(read_records(path, "request"))
+        ),
+        "services": Reads(
+            suffixed((".json", ".xml"), "service"), lambda _, path: service_batches(read_records(path, "service"))
+        ),
+    }
+
     def extract(self, location: str, entity: str) -> Iterator[tuple[str, pa.RecordBatch]]:
         if location.lower().startswith(("http://", "https://")):
             yield from self._extract_endpoint(location, entity)
-        elif entity == "service_requests":
-            for path in files_in(location, (".json", ".xml"), "request"):
-                yield from request_batches(read_records(path, "request"), str(path))
-        elif entity == "services":
-            for path in files_in(location, (".json", ".xml"), "service"):
-                yield from service_batches(read_records(path, "service"), str(path))
+        else:
+            yield from super().extract(location, entity)
 
     def _extract_endpoint(self, location: str, entity: str) -> Iterator[tuple[str, pa.RecordBatch]]:
         # One fetch per ingest, for both entities, before anything is yielded: an endpoint
         # that fails fails the first entity, so nothing of it is committed.
         if location not in self._synced:
-            from ingestion.sources.open311_http import Open311Endpoint  # it imports this module
+            from ingestion.feeds.open311_http import Open311Endpoint  # it imports this module
 
             endpoint = Open311Endpoint(location, self.state_dir)
             requests, services = endpoint.sync()
             self._synced[location] = (endpoint.url("requests"), requests, endpoint.url("services"), services)
         requests_url, requests, services_url, services = self._synced[location]
         if entity == "service_requests":
-            yield from request_batches(requests, requests_url)
+            yield from ((requests_url, batch) for batch in request_batches(requests))
         elif entity == "services":
-            yield from service_batches(services, services_url)
+            yield from ((services_url, batch) for batch in service_batches(services))
 
 
-def request_batches(records: list[dict], origin: str) -> Iterator[tuple[str, pa.RecordBatch]]:
-    for batch in text_batches([normalise_request(r) for r in records], REQUEST_COLUMNS):
-        yield origin, batch
+def request_batches(records: list[dict]) -> Iterator[pa.RecordBatch]:
+    return text_batches([normalise_request(r) for r in records], REQUEST_COLUMNS)
 
 
-def service_batches(records: list[dict], origin: str) -> Iterator[tuple[str, pa.RecordBatch]]:
+def service_batches(records: list[dict]) -> Iterator[pa.RecordBatch]:
     records = [{**r, "_priority_area": "other", "_agency": r.get("agency")} for r in records]
-    for batch in text_batches(records, SERVICE_COLUMNS):
-        yield origin, batch
+    return text_batches(records, SERVICE_COLUMNS)

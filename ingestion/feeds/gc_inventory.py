@@ -10,16 +10,13 @@ read with the csv module, every cell as text. Mapping rules: gc_si, gc_ss, gc_rb
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from pathlib import Path
 
-import pyarrow as pa
-
 from ingestion.errors import SourceFileError
-from ingestion.sources.base import Source, text_batches
-from ingestion.sources.gc_rbpo import LEDGER_COLUMNS, ledger_records, planned_next_year
-from ingestion.sources.gc_si import SERVICE_COLUMNS, TRANSACTION_COLUMNS, service_records, transaction_records
-from ingestion.sources.gc_ss import STANDARD_COLUMNS, standard_record
+from ingestion.feeds.base import FeedKind, Reads, mapped
+from ingestion.feeds.gc_rbpo import LEDGER_COLUMNS, ledger_records, planned_next_year
+from ingestion.feeds.gc_si import SERVICE_COLUMNS, TRANSACTION_COLUMNS, service_records, transaction_records
+from ingestion.feeds.gc_ss import STANDARD_COLUMNS, standard_record
 
 # file kind -> (name test, columns the file must have)
 FILES = {
@@ -71,28 +68,29 @@ def read_rows(path: Path, kind: str) -> list[dict]:
         raise SourceFileError(str(path), str(err)) from err
 
 
-class GcServiceInventorySource(Source):
+class GcServiceInventoryKind(FeedKind):
     kind = "gc_service_inventory"
     entities = ("service_transactions", "service_standard_results", "services", "ledger_entries")
+    reads = {
+        "services": Reads(
+            lambda location: inventory_files(location, "si"),
+            mapped(lambda _, path: service_records(read_rows(path, "si")), SERVICE_COLUMNS),
+        ),
+        "service_transactions": Reads(
+            lambda location: inventory_files(location, "si"),
+            mapped(lambda _, path: [t for r in read_rows(path, "si") for t in transaction_records(r)], TRANSACTION_COLUMNS),
+        ),
+        "service_standard_results": Reads(
+            lambda location: inventory_files(location, "ss"),
+            mapped(lambda _, path: [standard_record(r) for r in read_rows(path, "ss")], STANDARD_COLUMNS),
+        ),
+        "ledger_entries": Reads(
+            lambda location: inventory_files(location, "rbpo"),
+            mapped(lambda _, path: ledger_entries(read_rows(path, "rbpo")), LEDGER_COLUMNS),
+        ),
+    }
 
-    def extract(self, location: str, entity: str) -> Iterator[tuple[str, pa.RecordBatch]]:
-        if entity == "services":
-            for path in inventory_files(location, "si"):
-                yield from _batches(path, service_records(read_rows(path, "si")), SERVICE_COLUMNS)
-        elif entity == "service_transactions":
-            for path in inventory_files(location, "si"):
-                records = [t for r in read_rows(path, "si") for t in transaction_records(r)]
-                yield from _batches(path, records, TRANSACTION_COLUMNS)
-        elif entity == "service_standard_results":
-            for path in inventory_files(location, "ss"):
-                yield from _batches(path, [standard_record(r) for r in read_rows(path, "ss")], STANDARD_COLUMNS)
-        elif entity == "ledger_entries":
-            for path in inventory_files(location, "rbpo"):
-                rows = read_rows(path, "rbpo")
-                ahead = planned_next_year(rows)
-                yield from _batches(path, [e for r in rows for e in ledger_records(r, ahead)], LEDGER_COLUMNS)
 
-
-def _batches(path: Path, records: list[dict], columns: dict[str, str]) -> Iterator[tuple[str, pa.RecordBatch]]:
-    for batch in text_batches(records, columns):
-        yield str(path), batch
+def ledger_entries(rows: list[dict]) -> list[dict]:
+    ahead = planned_next_year(rows)
+    return [e for r in rows for e in ledger_records(r, ahead)]

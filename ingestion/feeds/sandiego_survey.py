@@ -26,7 +26,13 @@ from pathlib import Path
 import pyarrow as pa
 
 from ingestion.errors import SourceFileError
-from ingestion.sources.base import BATCH_ROWS, Source, files_in, read_csv_records
+from ingestion.feeds.base import (
+    BATCH_ROWS,
+    FeedKind,
+    Reads,
+    files_in,
+    read_csv_records,
+)
 
 MAPPINGS = Path(__file__).resolve().parent / "mappings"
 RATING_CODES = {"1", "2", "3", "4", "5", "9"}
@@ -59,7 +65,7 @@ def survey_of(path: Path) -> tuple[str, str]:
     raise SourceFileError(
         str(path),
         "no survey date is known for this file (the rows carry none): add a row to "
-        f"ingestion/sources/mappings/sandiego_surveys.csv or put {sidecar.name} beside it "
+        f"ingestion/feeds/mappings/sandiego_surveys.csv or put {sidecar.name} beside it "
         'with {"survey_id": ..., "responded_at": "YYYY-MM-DD"}',
     )
 
@@ -172,13 +178,7 @@ def respondent_files(location: str) -> list[Path]:
     return [p for p in files_in(location, (".csv",)) if "dictionary" not in p.name.lower()]
 
 
-class SanDiegoSurveySource(Source):
+class SanDiegoSurveyKind(FeedKind):
     kind = "sandiego_survey"
     entities = ("survey_answers",)
-
-    def extract(self, location: str, entity: str) -> Iterator[tuple[str, pa.RecordBatch]]:
-        if entity != "survey_answers":
-            return
-        for path in respondent_files(location):
-            for batch in answer_batches(path):
-                yield str(path), batch
+    reads = {"survey_answers": Reads(respondent_files, lambda _, path: answer_batches(path))}

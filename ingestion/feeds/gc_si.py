@@ -8,10 +8,11 @@ website visits), carrying the cell as published.
 
 from __future__ import annotations
 
-from contracts.entities import CHANNELS, SOURCE_REJECTED
-from ingestion.sources.base import REASON
-from ingestion.sources.fiscal_labels import fiscal_year_end
-from ingestion.sources.gc_codes import VOLUME_COLUMNS, fee_amount, id_list, positive, quoted_names, volume_cell
+from contracts.entities import FEED_REJECTED
+from contracts.models import CHANNELS
+from ingestion.feeds.base import REASON
+from ingestion.feeds.fiscal_labels import fiscal_year_end
+from ingestion.feeds.gc_codes import VOLUME_COLUMNS, fee_amount, id_list, positive, quoted_names, volume_cell
 
 SERVICE_COLUMNS = {
     "service_id": "service_id",
@@ -21,7 +22,7 @@ SERVICE_COLUMNS = {
     "channels": "_channels",
     "fee": "_fee",
     "programme_id": "_programme_id",
-    SOURCE_REJECTED: REASON,
+    FEED_REJECTED: REASON,
 }
 TRANSACTION_COLUMNS = {
     "entry_id": "_entry_id",
