@@ -59,14 +59,14 @@ def load_source_years(
 ) -> list[LoadRecord]:
     spec = entity_spec(entity)
     source = source_kind(src.kind, state_dir=settings.state_dir)  # one instance: an endpoint is fetched once per call
-    month = settings.fiscal_year_start_month
+    calendar = settings.calendar
     records: list[LoadRecord] = []
     if not spec.is_dated:
         for fy in years:
             started, load_id = dt.datetime.now(), new_load_id(entity, fy)
             work = settings.work_dir / load_id
             try:
-                staged = stage_batches(spec, source.extract(src.location, entity), LoadContext(fy, month), load_id, work, src.name)
+                staged = stage_batches(spec, source.extract(src.location, entity), LoadContext(fy, calendar), load_id, work, src.name)
                 with write_lock():
                     records.append(commit_load(catalog, staged_files(staged), started, run_id))
             finally:
@@ -75,7 +75,7 @@ def load_source_years(
     started, load_id = dt.datetime.now(), new_load_id(entity, 0)
     work = settings.work_dir / load_id
     try:
-        staged = stage_batches(spec, source.extract(src.location, entity), LoadContext(None, month), load_id, work, src.name)
+        staged = stage_batches(spec, source.extract(src.location, entity), LoadContext(None, calendar), load_id, work, src.name)
         with write_lock():
             records = commit_years(
                 catalog, entity, src.name, load_id, staged.data_files, staged.quarantine_file, work,

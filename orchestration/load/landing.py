@@ -49,7 +49,7 @@ def ingest_year(settings: Settings, catalog: Catalog, entity: str, fiscal_year: 
     known = known_service_ids(catalog, fiscal_year) if spec.checks_service else None
     load_id = new_load_id(entity, fiscal_year)
     work = settings.work_dir / load_id
-    ctx = LoadContext(fiscal_year, settings.fiscal_year_start_month, known)
+    ctx = LoadContext(fiscal_year, settings.calendar, known)
     try:
         staged = stage_load(spec, files, ctx, load_id, work, source=LANDING_SOURCE)
         return commit_load(catalog, staged_files(staged), started, run_id=run_id)

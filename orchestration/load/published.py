@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 from pyiceberg.catalog import Catalog
 
 from contracts.entities import entity as entity_spec
-from contracts.fiscal_year import fiscal_year_of
 from contracts.rules import LoadContext
 from ingestion.pipeline import discard, stage_batches
 from ingestion.sources import source_kind
@@ -42,7 +41,7 @@ def ingest_source(
         if spec.is_dated:
             ctx_years: list[int | None] = [None]
         else:  # a catalogue without dates is filed under the fiscal years this ingest covers
-            ctx_years = sorted(years) or [fiscal_year_of(dt.date.today(), settings.fiscal_year_start_month)]
+            ctx_years = sorted(years) or [settings.calendar.year_of(dt.date.today())]
         for year in ctx_years:
             started = dt.datetime.now()
             load_id = new_load_id(entity, year if year is not None else 0)
@@ -50,7 +49,7 @@ def ingest_source(
             try:
                 staged = stage_batches(
                     spec, source.extract(location, entity),
-                    LoadContext(year, settings.fiscal_year_start_month, known_services=None),
+                    LoadContext(year, settings.calendar, known_services=None),
                     load_id, work, source=name,
                 )
                 if staged.received == 0:
