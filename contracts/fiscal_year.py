@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import polars as pl
+if TYPE_CHECKING:  # polars is imported where an expression is built: the settings (and so
+    import polars as pl  # `civic query`, which starts light) hold a calendar
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class FiscalCalendar:
 
     def year_expr(self, column: str) -> pl.Expr:
         """Polars expression: the fiscal year of a timestamp column (null stays null)."""
+        import polars as pl
+
         year = pl.col(column).dt.year()
         if self.start_month == 1:
             return year.cast(pl.Int32)
