@@ -30,6 +30,10 @@ class LoadContext:
     # ids accepted by earlier batches of the same load (for unique_id across batches)
     seen_ids: SeenIds = field(default_factory=SeenIds)
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.calendar, FiscalCalendar):  # the former bare start month
+            raise TypeError(f"LoadContext takes a FiscalCalendar (Settings.calendar), got {self.calendar!r}")
+
 
 def schema_for(entity: Entity, ctx: LoadContext) -> pa.DataFrameSchema:
     schema = MODELS[entity.name].to_schema()

@@ -52,3 +52,12 @@ def test_partition_key_of_a_fiscal_year(start_month, key, fiscal_year):
 def test_closed_year_is_the_year_before_the_one_in_progress():
     assert FiscalCalendar(4).closed_year(dt.date(2026, 4, 1)) == 2026
     assert FiscalCalendar(4).closed_year(dt.date(2026, 3, 31)) == 2025
+
+
+def test_a_load_context_holds_the_calendar():
+    from contracts.rules import LoadContext
+
+    assert LoadContext(2024, FiscalCalendar(4), frozenset({"S1"})).calendar.window(2024)[0] == dt.datetime(2023, 4, 1)
+    assert LoadContext(2024).calendar == FiscalCalendar()
+    with pytest.raises(TypeError):
+        LoadContext(2024, 4)  # the former bare start month
