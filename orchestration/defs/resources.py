@@ -18,7 +18,6 @@ from pyiceberg.catalog import Catalog
 
 from lake.catalog import open_catalog
 from lake.settings import Settings, load_settings
-from orchestration.environment import dbt_env  # noqa: F401 - re-exported for the dbt assets
 
 
 class LakehouseResource(dg.ConfigurableResource):

@@ -13,7 +13,8 @@ from lake.locks import marts_lock
 from orchestration.defs.dbt.project import civic_dbt, ensure_manifest
 from orchestration.defs.dbt.selection import refusal, unbuilt_intermediate_parents
 from orchestration.defs.partitions import dbt_vars, fiscal_years_of_keys
-from orchestration.defs.resources import CivicDbtCliResource, LakehouseResource, dbt_env
+from orchestration.defs.resources import CivicDbtCliResource, LakehouseResource
+from orchestration.environment import dbt_env
 from orchestration.progress import progress
 
 
