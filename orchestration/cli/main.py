@@ -42,7 +42,6 @@ def _setup(args) -> None:
 def _refresh(years: list[int]) -> bool:
     from lake.locks import exclusive
     from orchestration.cli.refresh import run_refresh
-
     from orchestration.load.feeds import SourcesConfigError, load_sources
 
     settings = load_settings()
