@@ -36,7 +36,7 @@ def profile_entity(landing: Path, entity_name: str, year: int) -> dict:
     entity = CANONICAL[entity_name]
     services = landing_files(landing, "services", year)
     known = frozenset(pl.read_csv(services[0], infer_schema=False)["service_id"].to_list()) if services else None
-    ctx = LoadContext(year, 1, known)
+    ctx = LoadContext(year, known_services=known)
     validator = validate_mod.BatchValidator(entity, ctx)
     acc: dict[str, float] = defaultdict(float)
     collects = [0]

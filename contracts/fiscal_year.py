@@ -1,39 +1,64 @@
 """Fiscal years: labelled by the calendar year in which they end.
 
 With a start month of 4 (UK, Canada), FY2025 runs from 2024-04-01 to 2025-03-31; with the
-default start month of 1 it is the calendar year.
+default start month of 1 it is the calendar year. One `FiscalCalendar`, built once from the
+settings (`Settings.calendar`), answers every fiscal-year question of a run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import polars as pl
-
-
-def fiscal_year_window(fiscal_year: int, start_month: int = 1) -> tuple[dt.datetime, dt.datetime]:
-    """[start, end) of a fiscal year as naive datetimes."""
-    _check_month(start_month)
-    if start_month == 1:
-        return dt.datetime(fiscal_year, 1, 1), dt.datetime(fiscal_year + 1, 1, 1)
-    return dt.datetime(fiscal_year - 1, start_month, 1), dt.datetime(fiscal_year, start_month, 1)
+if TYPE_CHECKING:  # polars is imported where an expression is built: the settings (and so
+    import polars as pl  # `civic query`, which starts light) hold a calendar
 
 
-def fiscal_year_of(moment: dt.date | dt.datetime, start_month: int = 1) -> int:
-    """The fiscal year a date or timestamp belongs to."""
-    _check_month(start_month)
-    if start_month == 1:
-        return moment.year
-    return moment.year + 1 if moment.month >= start_month else moment.year
+@dataclass(frozen=True)
+class FiscalCalendar:
+    """Fiscal years starting on the first day of `start_month` (1..12)."""
 
+    start_month: int = 1
 
-def fiscal_year_expr(column: str, start_month: int = 1) -> pl.Expr:
-    """Polars expression: the fiscal year of a timestamp column (null stays null)."""
-    _check_month(start_month)
-    year = pl.col(column).dt.year()
-    if start_month == 1:
-        return year.cast(pl.Int32)
-    return (year + (pl.col(column).dt.month() >= start_month).cast(pl.Int32)).cast(pl.Int32)
+    def __post_init__(self) -> None:
+        if not 1 <= self.start_month <= 12:
+            raise ValueError(f"fiscal year start month must be 1..12, got {self.start_month}")
+
+    @property
+    def _shift(self) -> int:
+        """Years from the calendar year a fiscal year starts in to its label."""
+        return 0 if self.start_month == 1 else 1
+
+    def window(self, fiscal_year: int) -> tuple[dt.datetime, dt.datetime]:
+        """[start, end) of a fiscal year as naive datetimes."""
+        start_year = fiscal_year - self._shift
+        return dt.datetime(start_year, self.start_month, 1), dt.datetime(start_year + 1, self.start_month, 1)
+
+    def year_of(self, moment: dt.date | dt.datetime) -> int:
+        """The fiscal year a date or timestamp belongs to."""
+        return moment.year + self._shift if moment.month >= self.start_month else moment.year
+
+    def year_expr(self, column: str) -> pl.Expr:
+        """Polars expression: the fiscal year of a timestamp column (null stays null)."""
+        import polars as pl
+
+        year = pl.col(column).dt.year()
+        if self.start_month == 1:
+            return year.cast(pl.Int32)
+        return (year + (pl.col(column).dt.month() >= self.start_month).cast(pl.Int32)).cast(pl.Int32)
+
+    def closed_year(self, moment: dt.date | dt.datetime) -> int:
+        """The latest fiscal year that had ended by `moment` (what the yearly refresh loads)."""
+        return self.year_of(moment) - 1
+
+    def year_of_key(self, key: str) -> int:
+        """The fiscal year of a partition key: the calendar year in which the year starts."""
+        return int(key) + self._shift
+
+    def key_of(self, fiscal_year: int) -> str:
+        """The partition key of a fiscal year."""
+        return str(fiscal_year - self._shift)
 
 
 def parse_years(spec: str) -> list[int]:
@@ -52,8 +77,3 @@ def parse_years(spec: str) -> list[int]:
     if not years:
         raise ValueError(f"no fiscal years in {spec!r}")
     return sorted(set(years))
-
-
-def _check_month(start_month: int) -> None:
-    if not 1 <= start_month <= 12:
-        raise ValueError(f"fiscal year start month must be 1..12, got {start_month}")

@@ -13,7 +13,7 @@ import pandera.polars as pa
 import polars as pl
 
 from contracts.entities import Entity
-from contracts.fiscal_year import fiscal_year_window
+from contracts.fiscal_year import FiscalCalendar
 from contracts.seen_ids import SeenIds
 
 
@@ -24,10 +24,14 @@ class LoadContext:
     # The fiscal year being loaded; None for a source that spans several years (each row
     # then takes the fiscal year of its event and the load is split by year).
     fiscal_year: int | None
-    start_month: int = 1
+    calendar: FiscalCalendar = FiscalCalendar()
     known_services: frozenset[str] | None = None
     # ids accepted by earlier batches of the same load (for unique_id across batches)
     seen_ids: SeenIds = field(default_factory=SeenIds)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.calendar, FiscalCalendar):  # the former bare start month
+            raise TypeError(f"LoadContext takes a FiscalCalendar (Settings.calendar), got {self.calendar!r}")
 
 
 def schema_for(entity: Entity, ctx: LoadContext) -> pa.DataFrameSchema:
@@ -57,7 +61,7 @@ def schema_for(entity: Entity, ctx: LoadContext) -> pa.DataFrameSchema:
     if ctx.fiscal_year is None:
         pass  # a multi-year source: no window to check, rows are split by their own year
     elif window_col is not None:
-        start, end = fiscal_year_window(ctx.fiscal_year, ctx.start_month)
+        start, end = ctx.calendar.window(ctx.fiscal_year)
 
         def in_fiscal_year(data) -> pl.LazyFrame:
             c = pl.col(data.key)

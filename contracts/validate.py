@@ -14,7 +14,6 @@ from pandera.errors import SchemaError, SchemaErrors
 from contracts.coerce import coerce
 from contracts.entities import FEED_REJECTED, Entity
 from contracts.errors import ContractError
-from contracts.fiscal_year import fiscal_year_expr
 from contracts.rules import LoadContext, schema_for
 
 REJECT_SCHEMA = {
@@ -80,7 +79,7 @@ class BatchValidator:
         if absent:
             typed = typed.with_columns([pl.lit(None, dtype=ent.columns[c]).alias(c) for c in absent])
         if ent.time_column is not None:
-            typed = typed.with_columns(fiscal_year_expr(ent.time_column, ctx.start_month).alias("fiscal_year"))
+            typed = typed.with_columns(ctx.calendar.year_expr(ent.time_column).alias("fiscal_year"))
         elif "fiscal_year" not in typed.columns:
             if ctx.fiscal_year is None:
                 raise ContractError(f"{ent.name}: rows carry no date and no fiscal_year, and no fiscal year was given")

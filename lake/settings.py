@@ -12,6 +12,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from contracts.fiscal_year import FiscalCalendar
+
 PROFILES = ("embedded", "production")
 
 # Production defaults: the Iceberg SQL catalog on PostgreSQL (host, user, password and
@@ -30,7 +32,7 @@ class Settings:
     warehouse: str
     landing: str
     duckdb_path: Path
-    fiscal_year_start_month: int
+    calendar: FiscalCalendar
     s3_endpoint: str | None
     s3_region: str
     s3_access_key_id: str | None
@@ -80,9 +82,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         raise ValueError(f"CIVIC_PROFILE must be one of {', '.join(PROFILES)}, got {profile!r}")
     home = Path(env.get("CIVIC_HOME", ".civic")).expanduser().resolve()
     production = profile == "production"
-    month = int(env.get("CIVIC_FY_START_MONTH", "1"))
-    if not 1 <= month <= 12:
-        raise ValueError(f"CIVIC_FY_START_MONTH must be 1..12, got {month}")
+    try:
+        calendar = FiscalCalendar(int(env.get("CIVIC_FY_START_MONTH", "1")))
+    except ValueError as err:
+        raise ValueError(f"CIVIC_FY_START_MONTH: {err}") from None
     return Settings(
         profile=profile,
         home=home,
@@ -93,7 +96,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         warehouse=env.get("CIVIC_WAREHOUSE", PRODUCTION_WAREHOUSE if production else (home / "warehouse").as_uri()),
         landing=env.get("CIVIC_LANDING", str(home / "landing")),
         duckdb_path=Path(env.get("CIVIC_DUCKDB", str(home / "lakehouse.duckdb"))).expanduser().resolve(),
-        fiscal_year_start_month=month,
+        calendar=calendar,
         s3_endpoint=env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL"),
         s3_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
         s3_access_key_id=env.get("AWS_ACCESS_KEY_ID"),

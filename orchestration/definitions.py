@@ -4,34 +4,35 @@ from __future__ import annotations
 
 import dagster as dg
 
+from lake.settings import load_settings
 from orchestration.defs.dbt.assets import build_dbt_assets, mart_keys
+from orchestration.defs.dbt.project import DBT_EXECUTABLE, civic_dbt
 from orchestration.defs.marts.publish import build_publish_asset
+from orchestration.defs.partitions import fiscal_year_partitions
 from orchestration.defs.plan.assets import build_plan_scenarios_asset
 from orchestration.defs.raw.assets import build_raw_assets
-from orchestration.defs.dbt.project import DBT_EXECUTABLE, civic_dbt
-from orchestration.defs.partitions import fiscal_year_partitions, start_month_from_env
-from orchestration.defs.resources import CivicDbtCliResource, LakehouseResource, export_settings_env
+from orchestration.defs.resources import CivicDbtCliResource, LakehouseResource
 from orchestration.defs.schedules import build_annual_schedule
 
-export_settings_env()
-START_MONTH = start_month_from_env()
-fiscal_years = fiscal_year_partitions(START_MONTH)
-
-raw_assets = build_raw_assets(fiscal_years, START_MONTH)
-dbt_models = build_dbt_assets(fiscal_years, START_MONTH)
-marts_iceberg = build_publish_asset(mart_keys(dbt_models), fiscal_years, START_MONTH)
-
+settings = load_settings()
+calendar = settings.calendar
+fiscal_years = fiscal_year_partitions(calendar)
+dbt_models = build_dbt_assets(fiscal_years, calendar)
 annual_refresh = dg.define_asset_job(
     "annual_refresh", selection=dg.AssetSelection.all(),
     description="Load every raw table of the fiscal year, build the marts and publish them.",
 )
-
 defs = dg.Definitions(
-    assets=[*raw_assets, build_plan_scenarios_asset(fiscal_years, START_MONTH), dbt_models, marts_iceberg],
+    assets=[
+        *build_raw_assets(fiscal_years, calendar),
+        build_plan_scenarios_asset(fiscal_years, calendar),
+        dbt_models,
+        build_publish_asset(mart_keys(dbt_models), fiscal_years, calendar),
+    ],
     jobs=[annual_refresh],
-    schedules=[build_annual_schedule(annual_refresh, START_MONTH)],
+    schedules=[build_annual_schedule(annual_refresh, calendar)],
     # One process per run: a step process would re-import the whole stack (~8 s each),
     # far more than the raw loads themselves take.
     executor=dg.in_process_executor,
-    resources={"lakehouse": LakehouseResource(), "dbt": CivicDbtCliResource(project_dir=civic_dbt, dbt_executable=DBT_EXECUTABLE)},
+    resources={"lakehouse": LakehouseResource.from_env(), "dbt": CivicDbtCliResource(project_dir=civic_dbt, dbt_executable=DBT_EXECUTABLE)},
 )

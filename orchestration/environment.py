@@ -1,19 +1,23 @@
-"""The process environment every civic command sets up, without importing Dagster.
+"""The environment of the dbt subprocess, without importing Dagster.
 
-Kept apart from resources.py (which defines a Dagster resource) so that light commands
-such as `civic query` start without loading Dagster or pyiceberg.
+The settings are built once in this process and passed along; they become environment
+variables only at the boundary of the dbt CLI, which runs in its project directory (where
+a relative `.civic` would mean somewhere else) and reads them in its profile
+(dbt_project/profiles.yml) and in the raw-source plugin (lake.dbt_source).
 """
 
 from __future__ import annotations
 
-import os
-
-from lake.settings import load_settings
+from lake.settings import Settings
 
 
-def export_settings_env() -> None:
-    """Pin CIVIC_HOME as an absolute path for child processes: dbt runs in its project
-    directory, where a relative `.civic` would mean somewhere else. (The dbt profile
-    derives the DuckDB path from CIVIC_HOME unless CIVIC_DUCKDB is set.)"""
-    os.environ["CIVIC_HOME"] = str(load_settings().home)
-    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """Environment variables for a dbt run against the lake of these settings."""
+    return {
+        "CIVIC_HOME": str(settings.home),
+        "CIVIC_DUCKDB": str(settings.duckdb_path),
+        "CIVIC_CATALOG_URI": settings.catalog_uri,
+        "CIVIC_CATALOG_NAME": settings.catalog_name,
+        "CIVIC_WAREHOUSE": settings.warehouse,
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }

@@ -25,7 +25,7 @@ def _queue(**overrides):
 
 
 def _validator(entity=QUEUE_EVENTS, services=("S1",)):
-    return BatchValidator(entity, LoadContext(2024, 1, frozenset(services)))
+    return BatchValidator(entity, LoadContext(2024, known_services=frozenset(services)))
 
 
 def test_valid_rows_pass_with_types_and_fiscal_year():

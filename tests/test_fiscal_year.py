@@ -3,12 +3,12 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from contracts.fiscal_year import fiscal_year_expr, fiscal_year_of, fiscal_year_window, parse_years
+from contracts.fiscal_year import FiscalCalendar, parse_years
 
 
 def test_calendar_fiscal_year_is_the_calendar_year():
-    assert fiscal_year_window(2024) == (dt.datetime(2024, 1, 1), dt.datetime(2025, 1, 1))
-    assert fiscal_year_of(dt.date(2024, 12, 31)) == 2024
+    assert FiscalCalendar().window(2024) == (dt.datetime(2024, 1, 1), dt.datetime(2025, 1, 1))
+    assert FiscalCalendar().year_of(dt.date(2024, 12, 31)) == 2024
 
 
 @pytest.mark.parametrize(
@@ -22,11 +22,12 @@ def test_calendar_fiscal_year_is_the_calendar_year():
     ],
 )
 def test_fiscal_year_is_labelled_by_the_year_it_ends(start_month, moment, expected):
-    assert fiscal_year_of(moment, start_month) == expected
-    start, end = fiscal_year_window(expected, start_month)
+    calendar = FiscalCalendar(start_month)
+    assert calendar.year_of(moment) == expected
+    start, end = calendar.window(expected)
     assert start <= moment < end
     frame = pl.DataFrame({"t": [moment, None]})
-    assert frame.select(fiscal_year_expr("t", start_month))["t"].to_list() == [expected, None]
+    assert frame.select(calendar.year_expr("t"))["t"].to_list() == [expected, None]
 
 
 def test_parse_years():
@@ -36,4 +37,27 @@ def test_parse_years():
     with pytest.raises(ValueError):
         parse_years("2025:2021")
     with pytest.raises(ValueError):
-        fiscal_year_window(2024, 13)
+        FiscalCalendar(13)
+
+
+@pytest.mark.parametrize("start_month, key, fiscal_year", [(1, "2024", 2024), (4, "2023", 2024), (10, "2024", 2025)])
+def test_partition_key_of_a_fiscal_year(start_month, key, fiscal_year):
+    calendar = FiscalCalendar(start_month)
+    assert calendar.year_of_key(key) == fiscal_year
+    assert calendar.key_of(fiscal_year) == key
+    # the key is the calendar year in which the fiscal year starts
+    assert calendar.window(fiscal_year)[0].year == int(key)
+
+
+def test_closed_year_is_the_year_before_the_one_in_progress():
+    assert FiscalCalendar(4).closed_year(dt.date(2026, 4, 1)) == 2026
+    assert FiscalCalendar(4).closed_year(dt.date(2026, 3, 31)) == 2025
+
+
+def test_a_load_context_holds_the_calendar():
+    from contracts.rules import LoadContext
+
+    assert LoadContext(2024, FiscalCalendar(4), frozenset({"S1"})).calendar.window(2024)[0] == dt.datetime(2023, 4, 1)
+    assert LoadContext(2024).calendar == FiscalCalendar()
+    with pytest.raises(TypeError):
+        LoadContext(2024, 4)  # the former bare start month

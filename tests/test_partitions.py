@@ -2,26 +2,24 @@ import datetime as dt
 
 import pytest
 
+from contracts.fiscal_year import FiscalCalendar
 from orchestration.defs.partitions import (
-    closed_fiscal_year,
     dbt_vars,
-    fiscal_year_of_key,
     fiscal_year_partitions,
     fiscal_years_of_keys,
-    key_of_fiscal_year,
 )
 from orchestration.defs.schedules import refresh_cron
 
 
 def test_dbt_vars_from_partition_years():
-    assert dbt_vars([2024]) == {"fiscal_years": [2024]}
-    assert dbt_vars([2025, 2021, 2023, 2021]) == {"fiscal_years": [2021, 2023, 2025]}
+    assert dbt_vars([2024], FiscalCalendar()) == {"fiscal_years": [2024], "fy_start_month": 1}
+    assert dbt_vars([2025, 2021, 2023, 2021], FiscalCalendar(4)) == {"fiscal_years": [2021, 2023, 2025], "fy_start_month": 4}
     with pytest.raises(ValueError):
-        dbt_vars([])
+        dbt_vars([], FiscalCalendar())
 
 
 def test_partitions_are_pinned_and_yearly():
-    parts = fiscal_year_partitions(1)
+    parts = fiscal_year_partitions(FiscalCalendar(1))
     keys = parts.get_partition_keys(current_time=dt.datetime(2026, 6, 1))
     assert keys[0] == "2021"
     # end_offset=1: the fiscal year in progress is offered too
@@ -31,13 +29,14 @@ def test_partitions_are_pinned_and_yearly():
 
 
 def test_non_january_fiscal_years_map_keys_to_the_year_they_end():
-    parts = fiscal_year_partitions(4)
+    calendar = FiscalCalendar(4)
+    parts = fiscal_year_partitions(calendar)
     window = parts.time_window_for_partition_key("2023")
     assert (window.start.year, window.start.month) == (2023, 4)
-    assert fiscal_year_of_key("2023", 4) == 2024
-    assert key_of_fiscal_year(2024, 4) == "2023"
-    assert fiscal_years_of_keys(["2023", "2022"], 4) == [2023, 2024]
-    assert parts.get_partition_keys(current_time=dt.datetime(2026, 6, 1))[0] == key_of_fiscal_year(2021, 4)
+    assert calendar.year_of_key("2023") == 2024
+    assert calendar.key_of(2024) == "2023"
+    assert fiscal_years_of_keys(["2023", "2022"], calendar) == [2023, 2024]
+    assert parts.get_partition_keys(current_time=dt.datetime(2026, 6, 1))[0] == calendar.key_of(2021)
 
 
 @pytest.mark.parametrize(
@@ -51,7 +50,7 @@ def test_non_january_fiscal_years_map_keys_to_the_year_they_end():
     ],
 )
 def test_closed_fiscal_year(moment, start_month, expected):
-    assert closed_fiscal_year(moment, start_month) == expected
+    assert FiscalCalendar(start_month).closed_year(moment) == expected
 
 
 def test_refresh_cron_runs_after_the_year_closes():

@@ -31,7 +31,7 @@ def _batch(ids: list[str | None], service: str = "S1") -> pl.DataFrame:
 
 
 def _load(batches: list[pl.DataFrame]) -> tuple[list[list[str]], list[pl.DataFrame]]:
-    validator = BatchValidator(QUEUE_EVENTS, LoadContext(2024, 1, frozenset({"S1"})))
+    validator = BatchValidator(QUEUE_EVENTS, LoadContext(2024, known_services=frozenset({"S1"})))
     valid, rejects = zip(*(validator.validate(b) for b in batches))
     return [v["ticket_id"].to_list() for v in valid], list(rejects)
 

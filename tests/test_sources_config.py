@@ -134,7 +134,7 @@ def test_a_refresh_loads_the_configured_sources_for_its_year_only(civic_home, mo
     monkeypatch.delenv("CIVIC_SOURCES", raising=False)
     monkeypatch.delenv("CIVIC_FY_START_MONTH", raising=False)
     settings = load_settings()
-    assert settings.fiscal_year_start_month == 1
+    assert settings.calendar.start_month == 1
     _write(civic_home / "feeds.yml", f"""
 sources:
   - name: bloomington

@@ -51,7 +51,7 @@ class FeedKind:
     # feeds that carry no time of their own; None = from the file (name) or an error.
     observed_at: dt.datetime | None = None
     # Where a kind that remembers an endpoint between runs keeps its state
-    # (Settings.state_dir); None = `$CIVIC_HOME/state`.
+    # (Settings.state_dir, given by the caller); None = none (an endpoint is refused).
     state_dir: Path | None = None
     # Entities in load order: dated entities first, so reference data (a service
     # catalogue without dates) can be filed under the fiscal years they cover.

@@ -106,6 +106,8 @@ class Open311Kind(FeedKind):
         if location not in self._synced:
             from ingestion.feeds.open311_http import Open311Endpoint  # it imports this module
 
+            if self.state_dir is None:
+                raise SourceFileError(location, "an Open311 endpoint needs a state directory (Settings.state_dir)")
             endpoint = Open311Endpoint(location, self.state_dir)
             requests, services = endpoint.sync()
             self._synced[location] = (endpoint.url("requests"), requests, endpoint.url("services"), services)

@@ -1,6 +1,6 @@
 """Open311 GeoReport v2 from a live endpoint: `services` and `requests` over HTTP.
 
-A run fetches into a local mirror of the endpoint (under `$CIVIC_HOME/state/open311/`)
+A run fetches into a local mirror of the endpoint (under `<state dir>/open311/`, the caller's Settings.state_dir)
 and the file reader's normalisation then reads the mirror like any GeoReport file. Why a
 mirror: a raw partition is replaced whole per (table, fiscal year, source), so a run
 that asks only for what changed since the last one must still hand over every request
@@ -112,11 +112,6 @@ def split_location(location: str) -> tuple[str, dict[str, str], HttpOptions]:
     return root, dict(parse_qsl(parts.query)), parse_options(dict(parse_qsl(parts.fragment)), location)
 
 
-def state_root() -> Path:
-    """`$CIVIC_HOME/state` (lake.settings.Settings.state_dir; ingestion does not import the lake)."""
-    return Path(os.environ.get("CIVIC_HOME", ".civic")).expanduser().resolve() / "state"
-
-
 def _w3(moment: dt.datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -153,12 +148,12 @@ class SyncReport:
 class Open311Endpoint:
     """One GeoReport v2 endpoint and its mirror under the state directory."""
 
-    def __init__(self, location: str, state_dir: Path | None = None):
+    def __init__(self, location: str, state_dir: Path):
         self.location = location
         self.root, self.params, self.options = split_location(location)
         digest = hashlib.sha1(f"{self.root}?{sorted(self.params.items())}".encode()).hexdigest()[:10]
         slug = re.sub(r"[^A-Za-z0-9]+", "_", urlsplit(self.root).netloc + urlsplit(self.root).path).strip("_")
-        self.mirror = (state_dir or state_root()) / "open311" / f"{slug}-{digest}"
+        self.mirror = state_dir / "open311" / f"{slug}-{digest}"
         self.client = Client(
             request_timeout=self.options.timeout,
             request_max_attempts=self.options.attempts,

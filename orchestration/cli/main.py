@@ -26,10 +26,8 @@ def _local_time(text: str):
 def _setup(args) -> None:
     if getattr(args, "home", None):
         os.environ["CIVIC_HOME"] = str(Path(args.home).resolve())
-    from orchestration.environment import export_settings_env
     from orchestration.services.instance import prepare_dagster_home
 
-    export_settings_env()
     prepare_dagster_home(load_settings())
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter("%(message)s"))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from orchestration.defs.partitions import FIRST_FISCAL_YEAR, key_of_fiscal_year
+from orchestration.defs.partitions import FIRST_FISCAL_YEAR
 
 
 @dataclass
@@ -30,29 +30,25 @@ def _contiguous_runs(years: list[int]) -> list[list[int]]:
 
 def run_refresh(years: list[int], instance: dg.DagsterInstance | None = None) -> RefreshOutcome:
     """One Dagster run per contiguous range of fiscal years (dbt runs once per range)."""
-    from orchestration.definitions import START_MONTH, defs, fiscal_years
-    from orchestration.defs.resources import export_settings_env
-
-    export_settings_env()
+    from orchestration.definitions import calendar, defs, fiscal_years, settings
 
     valid = set(fiscal_years.get_partition_keys())
     for y in years:
-        if key_of_fiscal_year(y, START_MONTH) not in valid:
+        if calendar.key_of(y) not in valid:
             raise ValueError(f"FY{y} is outside the fiscal-year partitions (FY{FIRST_FISCAL_YEAR} onwards, up to the year in progress)")
     if instance is None:
         # Two processes starting at once on a fresh PostgreSQL storage would both create
         # its schema; the first to take the lock creates it, the other finds it.
         from lake.locks import exclusive
-        from lake.settings import load_settings
 
-        with exclusive(load_settings().home / "locks" / "dagster-instance.lock", "the Dagster instance"):
+        with exclusive(settings.home / "locks" / "dagster-instance.lock", "the Dagster instance"):
             instance = dg.DagsterInstance.get()
             instance.get_runs_count()  # touches (and so creates) the run storage
     job = defs.resolve_job_def("annual_refresh")
     outcome = RefreshOutcome(years=sorted(set(years)), run_ids=[], success=True, failures=[], retried_steps=[])
     quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
     for run in _contiguous_runs(years):
-        first, last = key_of_fiscal_year(run[0], START_MONTH), key_of_fiscal_year(run[-1], START_MONTH)
+        first, last = calendar.key_of(run[0]), calendar.key_of(run[-1])
         if first == last:
             result = job.execute_in_process(instance=instance, partition_key=first, run_config=quiet, raise_on_error=False)
         else:

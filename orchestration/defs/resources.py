@@ -5,24 +5,33 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
+from unittest import mock
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
+from dagster_dbt import DbtCliInvocation, DbtCliResource
 from dagster_dbt.compat import DBT_PYTHON_VERSION
 from packaging import version
 from pyiceberg.catalog import Catalog
 
 from lake.catalog import open_catalog
 from lake.settings import Settings, load_settings
-from orchestration.environment import export_settings_env  # noqa: F401 - its former home
 
 
 class LakehouseResource(dg.ConfigurableResource):
-    """Where the lake lives. Empty fields fall back to CIVIC_* environment variables."""
+    """Where the lake lives. Empty fields fall back to CIVIC_* environment variables.
+
+    Tests relocate a lake with `LakehouseResource(civic_home=str(path))`; the code location
+    uses `from_env()`, whose fields are `dg.EnvVar`s (shown as such in the UI).
+    """
 
     civic_home: str = ""
+
+    @classmethod
+    def from_env(cls) -> LakehouseResource:
+        return cls(civic_home=dg.EnvVar("CIVIC_HOME")) if "CIVIC_HOME" in os.environ else cls()
 
     def settings(self) -> Settings:
         env = dict(os.environ)
@@ -50,6 +59,16 @@ class CivicDbtCliResource(DbtCliResource):
         if DBT_PYTHON_VERSION is not None and _same_environment(self.dbt_executable):
             return DBT_PYTHON_VERSION
         return super()._cli_version
+
+    def cli(self, args: Sequence[str], *, env: Mapping[str, str] | None = None, **kwargs) -> DbtCliInvocation:  # noqa: ANN003 - those of the base class
+        """The base class's `cli`, with `env` added to the environment of the dbt process.
+
+        dagster-dbt builds that environment from os.environ and starts dbt within `cli`, so
+        `env` is set there for that call only."""
+        if not env:
+            return super().cli(args, **kwargs)
+        with mock.patch.dict(os.environ, env):
+            return super().cli(args, **kwargs)
 
     def _initialize_dbt_core_adapter(self, args):  # noqa: ANN001 - signature of the base class
         if _same_environment(self.dbt_executable):

@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from orchestration.defs.partitions import closed_fiscal_year, key_of_fiscal_year
+from contracts.fiscal_year import FiscalCalendar
 
 # Months after the fiscal year's end before the books are closed and the feeds are in.
 REFRESH_LAG_MONTHS = 2
@@ -14,10 +14,10 @@ def refresh_cron(start_month: int, lag_months: int = REFRESH_LAG_MONTHS) -> str:
     return f"0 2 1 {month} *"
 
 
-def build_annual_schedule(job: dg.JobDefinition, start_month: int) -> dg.ScheduleDefinition:
-    @dg.schedule(job=job, cron_schedule=refresh_cron(start_month), name="yearly_refresh", default_status=dg.DefaultScheduleStatus.STOPPED)
+def build_annual_schedule(job: dg.JobDefinition, calendar: FiscalCalendar) -> dg.ScheduleDefinition:
+    @dg.schedule(job=job, cron_schedule=refresh_cron(calendar.start_month), name="yearly_refresh", default_status=dg.DefaultScheduleStatus.STOPPED)
     def yearly_refresh(context: dg.ScheduleEvaluationContext):
-        fy = closed_fiscal_year(context.scheduled_execution_time.replace(tzinfo=None), start_month)
-        return dg.RunRequest(run_key=f"FY{fy}", partition_key=key_of_fiscal_year(fy, start_month))
+        fy = calendar.closed_year(context.scheduled_execution_time.replace(tzinfo=None))
+        return dg.RunRequest(run_key=f"FY{fy}", partition_key=calendar.key_of(fy))
 
     return yearly_refresh

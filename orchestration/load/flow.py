@@ -40,7 +40,6 @@ from pyiceberg.catalog import Catalog
 
 from contracts.entities import Entity
 from contracts.entities import entity as entity_spec
-from contracts.fiscal_year import fiscal_year_of
 from contracts.rules import LoadContext
 from ingestion.landing import landing_files
 from ingestion.pipeline import discard, file_batches, stage_batches
@@ -92,7 +91,7 @@ def run_load(
         return _stage_and_commit(settings, catalog, spec, extract, source, None, years, run_id, write_lock)
     # undated reference data, or one year's landing files: staged and filed year by year
     filed_under = years if years is not None else (
-        list(covered) or [fiscal_year_of(dt.date.today(), settings.fiscal_year_start_month)]
+        list(covered) or [settings.calendar.year_of(dt.date.today())]
     )
     records: list[LoadRecord] = []
     for fy in filed_under:
@@ -118,7 +117,7 @@ def _stage_and_commit(
         files, batches = extract(fiscal_year)
         # rows staged for one fiscal year name services of that year's catalogue
         known = known_service_ids(catalog, fiscal_year) if spec.checks_service and fiscal_year is not None else None
-        ctx = LoadContext(fiscal_year, settings.fiscal_year_start_month, known)
+        ctx = LoadContext(fiscal_year, settings.calendar, known)
         staged = stage_batches(spec, batches, ctx, load_id, work, source, files=files)
         if years is None and staged.received == 0:
             return []  # `civic ingest` commits what a feed holds: nothing here

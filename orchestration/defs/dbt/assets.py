@@ -6,14 +6,16 @@ from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, dbt_assets
 
+from contracts.fiscal_year import FiscalCalendar
+from lake.locks import marts_lock
 from orchestration.defs.dbt.project import civic_dbt, ensure_manifest
 from orchestration.defs.dbt.selection import refusal, unbuilt_intermediate_parents
 from orchestration.defs.partitions import dbt_vars, fiscal_years_of_keys
-from lake.locks import marts_lock
+from orchestration.defs.resources import CivicDbtCliResource, LakehouseResource
+from orchestration.environment import dbt_env
 from orchestration.progress import progress
-from orchestration.defs.resources import LakehouseResource
 
 
 class CivicTranslator(DagsterDbtTranslator):
@@ -29,7 +31,7 @@ class CivicTranslator(DagsterDbtTranslator):
         return dbt_resource_props.get("config", {}).get("schema") or "dbt"
 
 
-def build_dbt_assets(partitions_def: dg.PartitionsDefinition, start_month: int) -> dg.AssetsDefinition:
+def build_dbt_assets(partitions_def: dg.PartitionsDefinition, calendar: FiscalCalendar) -> dg.AssetsDefinition:
     @dbt_assets(
         manifest=ensure_manifest(),
         project=civic_dbt,
@@ -38,23 +40,23 @@ def build_dbt_assets(partitions_def: dg.PartitionsDefinition, start_month: int) 
         dagster_dbt_translator=CivicTranslator(),
         pool="marts_duckdb",
     )
-    def civic_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lakehouse: LakehouseResource):
+    def civic_dbt_models(context: dg.AssetExecutionContext, dbt: CivicDbtCliResource, lakehouse: LakehouseResource):
         missing = unbuilt_intermediate_parents(context.selected_asset_keys, context.assets_def.asset_deps)
         if missing:
             raise dg.Failure(refusal(missing), allow_retries=False)
-        years = fiscal_years_of_keys(context.partition_keys, start_month)
+        years = fiscal_years_of_keys(context.partition_keys, calendar)
         progress(f"  dbt build for FY{', FY'.join(map(str, years))}")
         # DuckDB takes one writer per file: concurrent refreshes build their marts in turn.
         settings = lakehouse.settings()
         with marts_lock(settings, progress):
             # dbt unit tests check formulas, not data: they run in the test suite, not every refresh
-            args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars(years))]
+            args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars(years, calendar))]
             # One target folder per CIVIC_HOME (not dagster-dbt's new one per run): dbt finds
             # its partial parse of the previous build there and skips a full parse (~4 s) when
             # the project, profile and --vars are unchanged; the marts lock keeps it one build
             # at a time.
             target = settings.home / "dbt-target"
-            yield from dbt.cli(args, context=context, target_path=target).stream()
+            yield from dbt.cli(args, context=context, target_path=target, env=dbt_env(settings)).stream()
 
     return civic_dbt_models
 

@@ -3,6 +3,7 @@
 
 import dagster as dg
 
+from contracts.fiscal_year import FiscalCalendar
 from lake.load_ledger import code_version
 from lake.locks import catalog_write_lock, marts_lock
 from lake.marts_publish import publish_marts
@@ -14,7 +15,7 @@ MARTS_ICEBERG_KEY = dg.AssetKey(["iceberg", "marts"])
 
 
 def build_publish_asset(
-    mart_keys: list[dg.AssetKey], partitions_def: dg.PartitionsDefinition, start_month: int
+    mart_keys: list[dg.AssetKey], partitions_def: dg.PartitionsDefinition, calendar: FiscalCalendar
 ) -> dg.AssetsDefinition:
     @dg.asset(
         key=MARTS_ICEBERG_KEY,
@@ -29,7 +30,7 @@ def build_publish_asset(
     )
     def marts_in_iceberg(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
         settings = lakehouse.settings()
-        years = fiscal_years_of_keys(context.partition_keys, start_month)
+        years = fiscal_years_of_keys(context.partition_keys, calendar)
         props = {"civic.run-id": context.run.run_id, "civic.fiscal-years": ",".join(map(str, years)), "civic.code-version": code_version()}
         with marts_lock(settings, progress), catalog_write_lock(settings, progress):
             published = publish_marts(lakehouse.catalog(), settings.duckdb_path, years, props)

@@ -8,6 +8,7 @@ fiscal year and is replaced as a whole whatever the partitions.
 
 import dagster as dg
 
+from contracts.fiscal_year import FiscalCalendar
 from lake.load_ledger import code_version
 from lake.locks import catalog_write_lock
 from lake.plan_scenarios import ScenarioError, land_plan_scenarios, read_scenarios, scenarios_file
@@ -18,7 +19,7 @@ from orchestration.progress import progress
 PLAN_SCENARIOS_KEY = dg.AssetKey(["reference", "plan_scenarios"])
 
 
-def build_plan_scenarios_asset(partitions_def: dg.PartitionsDefinition, start_month: int) -> dg.AssetsDefinition:
+def build_plan_scenarios_asset(partitions_def: dg.PartitionsDefinition, calendar: FiscalCalendar) -> dg.AssetsDefinition:
     @dg.asset(
         key=PLAN_SCENARIOS_KEY,
         partitions_def=partitions_def,
@@ -36,7 +37,7 @@ def build_plan_scenarios_asset(partitions_def: dg.PartitionsDefinition, start_mo
             rows = read_scenarios(path)
         except ScenarioError as err:  # a mistake in the file: retrying cannot fix it
             raise dg.Failure(description=str(err), allow_retries=False) from err
-        years = fiscal_years_of_keys(context.partition_keys, start_month)
+        years = fiscal_years_of_keys(context.partition_keys, calendar)
         props = {"civic.run-id": context.run.run_id, "civic.fiscal-years": ",".join(map(str, years)),
                  "civic.code-version": code_version(), "civic.source": str(path)}
         with catalog_write_lock(settings, progress):

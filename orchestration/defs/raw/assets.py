@@ -11,6 +11,7 @@ import dagster as dg
 
 from contracts.entities import ENTITIES
 from contracts.errors import ContractError
+from contracts.fiscal_year import FiscalCalendar
 from ingestion.errors import SourceFileError
 from lake.commit import partition_filter
 from lake.counts import partition_rows
@@ -42,7 +43,7 @@ def raw_asset_key(entity: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", entity])
 
 
-def build_raw_asset(entity: str, partitions_def: dg.PartitionsDefinition, start_month: int) -> dg.AssetsDefinition:
+def build_raw_asset(entity: str, partitions_def: dg.PartitionsDefinition, calendar: FiscalCalendar) -> dg.AssetsDefinition:
     key = raw_asset_key(entity)
     deps = [] if entity == "services" else [raw_asset_key("services")]
 
@@ -76,7 +77,7 @@ def build_raw_asset(entity: str, partitions_def: dg.PartitionsDefinition, start_
     def _raw(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
         settings = lakehouse.settings()
         catalog = lakehouse.catalog()
-        years = fiscal_years_of_keys(context.partition_keys, start_month)
+        years = fiscal_years_of_keys(context.partition_keys, calendar)
         per_year: dict[str, dict] = {}
         problems: list[str] = []
         received = loaded = quarantined = 0
@@ -153,5 +154,5 @@ def build_raw_asset(entity: str, partitions_def: dg.PartitionsDefinition, start_
     return _raw
 
 
-def build_raw_assets(partitions_def: dg.PartitionsDefinition, start_month: int) -> list[dg.AssetsDefinition]:
-    return [build_raw_asset(name, partitions_def, start_month) for name in ENTITIES]
+def build_raw_assets(partitions_def: dg.PartitionsDefinition, calendar: FiscalCalendar) -> list[dg.AssetsDefinition]:
+    return [build_raw_asset(name, partitions_def, calendar) for name in ENTITIES]
