@@ -28,13 +28,23 @@ MEASUREMENTS = ("ingestion", "marts", "e2e", "incremental", "queries", "peer")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--size", type=float, default=0.01,
-                   help="fraction of the national workload (1 = 20 M queue events a year; default 0.01)")
+    p = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--size",
+        type=float,
+        default=0.01,
+        help="fraction of the national workload (1 = 20 M queue events a year; default 0.01)",
+    )
     p.add_argument("--national", action="store_true", help="the national workload (same as --size 1)")
-    p.add_argument("--mix", choices=("national", "demo"), default="national",
-                   help="national: per-entity generator sizes matching the national mix (default); "
-                        "demo: the generator's own mix at one size")
+    p.add_argument(
+        "--mix",
+        choices=("national", "demo"),
+        default="national",
+        help="national: per-entity generator sizes matching the national mix (default); "
+        "demo: the generator's own mix at one size",
+    )
     p.add_argument("--year", type=int, default=2025, help="the fiscal year refreshed (default 2025)")
     p.add_argument("--reps", type=int, default=3, help="runs per figure (a run over a minute is not repeated)")
     p.add_argument("--only", default="", help=f"comma-separated subset of {','.join(MEASUREMENTS)}")
@@ -45,8 +55,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", default="bench/out", help="output folder (default bench/out)")
     p.add_argument("--publish", default="", help="also write the Markdown report here (e.g. bench/RESULTS.md)")
     p.add_argument("--keep", action="store_true", help="keep the scratch lakes")
-    p.add_argument("--report-only", action="store_true",
-                   help="measure nothing: write the report again from that size's results JSON")
+    p.add_argument(
+        "--report-only",
+        action="store_true",
+        help="measure nothing: write the report again from that size's results JSON",
+    )
     args = p.parse_args(argv)
     if args.national:
         args.size = 1.0
@@ -90,8 +103,14 @@ def _main(argv: list[str]) -> int:
     from bench.results import evaluate_targets, markdown, merge, write_json
     from bench.workload import ENTITIES, NATIONAL_ROWS, Workload, ensure_landing, landing_rows
 
-    modules = {"ingestion": ingest, "marts": marts, "e2e": e2e, "incremental": incremental,
-               "queries": queries, "peer": peer_spark}
+    modules = {
+        "ingestion": ingest,
+        "marts": marts,
+        "e2e": e2e,
+        "incremental": incremental,
+        "queries": queries,
+        "peer": peer_spark,
+    }
     todo = selected(args)
     workload = Workload(args.size, args.mix)
     out = Path(args.out).resolve()
@@ -111,7 +130,9 @@ def _main(argv: list[str]) -> int:
         "started_at": started.isoformat(timespec="seconds"),
         "command": "uv run python -m bench " + " ".join(shlex.quote(a) for a in argv),
         "workload": {
-            "fraction": workload.fraction, "mix": workload.mix, "label": workload.label,
+            "fraction": workload.fraction,
+            "mix": workload.mix,
+            "label": workload.label,
             "generator_sizes": {e: round(workload.generator_size(e), 4) for e in ENTITIES},
             "national_rows": NATIONAL_ROWS,
         },
@@ -126,12 +147,24 @@ def _main(argv: list[str]) -> int:
     landing, gen_s = ensure_landing(workload, out / "landing", [args.year])
     meta["generation_s"] = gen_s
     meta["landing"] = landing_rows(landing, args.year)
-    log(f"  landing {landing} ({'generated in %.1fs' % gen_s if gen_s else 'cached'}): "
-        + ", ".join(f"{e} {r['rows']:,}" for e, r in meta["landing"].items()))
+    log(
+        f"  landing {landing} ({f'generated in {gen_s:.1f}s' if gen_s else 'cached'}): "
+        + ", ".join(f"{e} {r['rows']:,}" for e, r in meta["landing"].items())
+    )
 
     scratch = fresh_dir(out / f"scratch-{workload.key()}")
-    ctx = Context(workload=workload, year=args.year, reps=args.reps, scratch=scratch, landing_root=out / "landing",
-                  landing=landing, keep=args.keep, bi_samples=args.bi_samples, cli_samples=args.cli_samples, log=log)
+    ctx = Context(
+        workload=workload,
+        year=args.year,
+        reps=args.reps,
+        scratch=scratch,
+        landing_root=out / "landing",
+        landing=landing,
+        keep=args.keep,
+        bi_samples=args.bi_samples,
+        cli_samples=args.cli_samples,
+        log=log,
+    )
     measurements: dict[str, dict] = {}
     failed = []
     for name in todo:

@@ -70,11 +70,10 @@ class Context:
             floor_all(self.scratch / "ingest-floor", self.landing, self.year)
             self.ingest_floor_s = time.perf_counter() - t0
         if self.mart_floor_s is None:
-            from lake.catalog import open_catalog
-            from lake.settings import load_settings
-
             from bench.env import activate
             from bench.marts import floor_query
+            from lake.catalog import open_catalog
+            from lake.settings import load_settings
 
             activate(self.ensure_lake(), self.landing)
             self.mart_floor_s = min(floor_query(open_catalog(load_settings()), self.year)[0] for _ in range(3))

@@ -52,12 +52,14 @@ def profile_entity(landing: Path, entity_name: str, year: int) -> dict:
         return schema
 
     rows = batches = 0
-    with patched([
-        (validate_mod, "coerce", timed(acc, "coerce", validate_mod.coerce)),
-        (validate_mod, "schema_for", schema_for),
-        (ctx.seen_ids, "add", timed(acc, "seen_ids", ctx.seen_ids.add)),
-        (pl.LazyFrame, "collect", counting_collect),
-    ]):
+    with patched(
+        [
+            (validate_mod, "coerce", timed(acc, "coerce", validate_mod.coerce)),
+            (validate_mod, "schema_for", schema_for),
+            (ctx.seen_ids, "add", timed(acc, "seen_ids", ctx.seen_ids.add)),
+            (pl.LazyFrame, "collect", counting_collect),
+        ]
+    ):
         validate = timed(acc, "validate", validator.validate)
         for path in landing_files(landing, entity_name, year):
             for batch in iter_batches(path, _text_columns(entity)):
@@ -81,22 +83,30 @@ def profile_entity(landing: Path, entity_name: str, year: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     from bench.workload import TARGET_YEAR, Workload, ensure_landing
 
-    p = argparse.ArgumentParser(prog="python -m bench.contracts_profile", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m bench.contracts_profile",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--size", type=float, default=0.1, help="fraction of the national workload (default 0.1)")
     p.add_argument("--out", default="bench/out", help="output folder holding the landing cache")
     p.add_argument("--entities", default=",".join(ENTITIES))
     args = p.parse_args(argv)
     landing, _ = ensure_landing(Workload(args.size, "national"), Path(args.out) / "landing", [TARGET_YEAR])
     print(f"contract time by step, {args.size:g} of national, FY{TARGET_YEAR} (seconds)")
-    print("| entity | rows | validate | ns/row | coerce | pandera | seen ids | fiscal year + rejects | pandera passes/batch |")
+    print(
+        "| entity | rows | validate | ns/row | coerce | pandera | seen ids | fiscal year + rejects | pandera passes/batch |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name in [e.strip() for e in args.entities.split(",") if e.strip()]:
         r = profile_entity(landing, name, TARGET_YEAR)
         parts = r["parts_s"]
-        print(f"| {name} | {r['rows']:,} | {r['validate_s']:.2f} | {r['ns_per_row']:.0f} | {parts['coerce']:.2f} | "
-              f"{parts['pandera']:.2f} | {parts['seen_ids']:.2f} | {parts['fiscal_year_and_rejects']:.2f} | "
-              f"{r['lazy_collects_per_batch']:.0f} |", flush=True)
+        print(
+            f"| {name} | {r['rows']:,} | {r['validate_s']:.2f} | {r['ns_per_row']:.0f} | {parts['coerce']:.2f} | "
+            f"{parts['pandera']:.2f} | {parts['seen_ids']:.2f} | {parts['fiscal_year_and_rejects']:.2f} | "
+            f"{r['lazy_collects_per_batch']:.0f} |",
+            flush=True,
+        )
     return 0
 
 

@@ -21,12 +21,29 @@ REPO = Path(__file__).resolve().parent.parent
 DBT_DIR = REPO / "dbt_project"
 # Variables that would point a run at somebody else's state.
 _CLEARED = (
-    "CIVIC_PROFILE", "CIVIC_CATALOG_URI", "CIVIC_WAREHOUSE", "CIVIC_DUCKDB", "CIVIC_LANDING",
-    "DAGSTER_HOME", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3",
+    "CIVIC_PROFILE",
+    "CIVIC_CATALOG_URI",
+    "CIVIC_WAREHOUSE",
+    "CIVIC_DUCKDB",
+    "CIVIC_LANDING",
+    "DAGSTER_HOME",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
 )
 PACKAGES = (
-    "civic-lakehouse", "dagster", "dagster-dbt", "dbt-core", "dbt-duckdb", "duckdb", "dlt", "pyiceberg",
-    "pyarrow", "polars", "pandera", "sqlglot", "psutil",
+    "civic-lakehouse",
+    "dagster",
+    "dagster-dbt",
+    "dbt-core",
+    "dbt-duckdb",
+    "duckdb",
+    "dlt",
+    "pyiceberg",
+    "pyarrow",
+    "polars",
+    "pandera",
+    "sqlglot",
+    "psutil",
 )
 
 
@@ -63,8 +80,16 @@ def dbt_command(args: list[str], scratch: Path) -> list[str]:
     """`dbt <args>` on the project, with target and logs in `scratch`."""
     dbt = str(Path(sys.executable).with_name("dbt"))
     return [
-        dbt, *args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
-        "--target-path", str(scratch / "dbt_target"), "--log-path", str(scratch / "dbt_logs"),
+        dbt,
+        *args,
+        "--project-dir",
+        str(DBT_DIR),
+        "--profiles-dir",
+        str(DBT_DIR),
+        "--target-path",
+        str(scratch / "dbt_target"),
+        "--log-path",
+        str(scratch / "dbt_logs"),
     ]
 
 
@@ -88,8 +113,11 @@ def code_state() -> dict:
         except (OSError, subprocess.SubprocessError):
             return ""
 
-    changed = [line[3:] for line in git("status", "--porcelain").splitlines()
-               if line[3:].split("/", 1)[0] in ("ingestion", "contracts", "lake", "orchestration", "dbt_project")]
+    changed = [
+        line[3:]
+        for line in git("status", "--porcelain").splitlines()
+        if line[3:].split("/", 1)[0] in ("ingestion", "contracts", "lake", "orchestration", "dbt_project")
+    ]
     return {"commit": git("rev-parse", "--short", "HEAD") or "unknown", "uncommitted_production_files": changed}
 
 

@@ -44,8 +44,8 @@ def prepare_history(ctx, home, years: tuple[int, ...]) -> float:
 def refresh_in_process(ctx, home, year: int) -> dict:
     """`run_refresh([year])` through Dagster in this process, on the lake at `home`."""
     from lake.settings import load_settings
-    from orchestration.services.instance import prepare_dagster_home
     from orchestration.cli.refresh import run_refresh
+    from orchestration.services.instance import prepare_dagster_home
 
     activate(home, ctx.landing)
     prepare_dagster_home(load_settings())

@@ -57,12 +57,14 @@ def instrumented(acc: dict[str, float]) -> Iterator[None]:
             acc["read"] += time.perf_counter() - t0
             yield batch
 
-    with patched([
-        (validate_mod.BatchValidator, "validate", timed(acc, "contracts", orig_validate)),
-        *([(pipeline_mod, "iter_batches", iter_batches)] if orig_iter else []),
-        (ingest_mod, "stage_batches", timed(acc, "stage", orig_stage)),
-        (ingest_mod, "commit_staged", timed(acc, "commit", orig_commit)),
-    ]):
+    with patched(
+        [
+            (validate_mod.BatchValidator, "validate", timed(acc, "contracts", orig_validate)),
+            *([(pipeline_mod, "iter_batches", iter_batches)] if orig_iter else []),
+            (ingest_mod, "stage_batches", timed(acc, "stage", orig_stage)),
+            (ingest_mod, "commit_staged", timed(acc, "commit", orig_commit)),
+        ]
+    ):
         yield
 
 
@@ -183,6 +185,7 @@ def measure(ctx) -> dict:
     repeat(one, ctx.reps, ctx.log, "ingestion")
     per_entity: dict[str, dict] = {}
     for entity in [*ENTITIES, "total"]:
+
         def pick(runs, key, entity=entity):
             if entity == "total":
                 return [sum(r[e][key] for e in ENTITIES) for r in runs]
@@ -203,9 +206,13 @@ def measure(ctx) -> dict:
             "rows_per_s": rate,
             "floor_seconds": summary(floor_secs),
             "floor_rows_per_s": floor_rate,
-            "ratio_to_floor": (rate["median"] / floor_rate["median"]) if rate["median"] and floor_rate["median"] else None,
-            "breakdown_s": {k: summary(pick(prod_runs, k))
-                            for k in ("read_s", "contracts_s", "stage_other_s", "commit_s", "other_s")},
+            "ratio_to_floor": (rate["median"] / floor_rate["median"])
+            if rate["median"] and floor_rate["median"]
+            else None,
+            "breakdown_s": {
+                k: summary(pick(prod_runs, k))
+                for k in ("read_s", "contracts_s", "stage_other_s", "commit_s", "other_s")
+            },
             "contracts_share": summary([c / s for c, s in zip(contracts, secs) if s > 0]),
         }
         if entity != "total":

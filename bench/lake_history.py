@@ -44,30 +44,44 @@ def run(loads: int, home: Path, windows: int = 4) -> None:
     for i in range(loads):
         entity, year, load_id = f"entity{i % 12}", 2020 + (i // 12) % 5, f"load-{i:06d}"
         rejected = home / f"{load_id}.parquet"
-        row = {"entity": entity, "fiscal_year": year, "load_id": load_id, "source": "landing",
-               "source_file": "f.csv", "rule": "type", "column": "c", "message": "m", "row": "{}"}
+        row = {
+            "entity": entity,
+            "fiscal_year": year,
+            "load_id": load_id,
+            "source": "landing",
+            "source_file": "f.csv",
+            "rule": "type",
+            "column": "c",
+            "message": "m",
+            "row": "{}",
+        }
         pq.write_table(pa.Table.from_pylist([row], schema=QUARANTINE_ARROW), rejected)
         t0 = time.perf_counter()
         replace_quarantine(catalog, entity, year, "landing", rejected, load_id, {"civic.load-id": load_id})
         t1 = time.perf_counter()
-        record_load(catalog, LoadRecord(load_id, f"raw.{entity}", year, "landing", 10, 9, 1, None, None, 1,
-                                        now, now, 0.0, "bench"))
+        record_load(
+            catalog,
+            LoadRecord(load_id, f"raw.{entity}", year, "landing", 10, 9, 1, None, None, 1, now, now, 0.0, "bench"),
+        )
         quarantine_ms.append(1000 * (t1 - t0))
         ledger_ms.append(1000 * (time.perf_counter() - t1))
         if (i + 1) % window == 0 or i == loads - 1:
             start = i + 1 - (i % window) - 1
-            print(f"loads {start + 1:>5}-{i + 1:<5} median: quarantine commit "
-                  f"{statistics.median(quarantine_ms[start:]):6.0f} ms ({_counts(catalog, QUARANTINE_TABLE)}); "
-                  f"ledger append {statistics.median(ledger_ms[start:]):6.0f} ms ({_counts(catalog, LOADS_TABLE)})",
-                  flush=True)
+            print(
+                f"loads {start + 1:>5}-{i + 1:<5} median: quarantine commit "
+                f"{statistics.median(quarantine_ms[start:]):6.0f} ms ({_counts(catalog, QUARANTINE_TABLE)}); "
+                f"ledger append {statistics.median(ledger_ms[start:]):6.0f} ms ({_counts(catalog, LOADS_TABLE)})",
+                flush=True,
+            )
     t0 = time.perf_counter()
     rows = read_loads(catalog).num_rows
     print(f"read_loads: {rows} rows in {time.perf_counter() - t0:.2f} s")
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(prog="python -m bench.lake_history", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m bench.lake_history", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--loads", type=int, default=600)
     p.add_argument("--retention-hours", type=float, help="override lake.maintenance.RETENTION (the quarantine's)")
     p.add_argument("--no-merge", action="store_true", help="leave the ledger's manifest merging off")

@@ -26,8 +26,16 @@ from bench.floor_sql import RAW_TABLES, data_files, kpis_sql
 from bench.stats import repeat, run_measured, summary
 
 EMPTY_YEAR = 1999
-COMPARED = ("transactions", "cost_per_transaction", "digital_take_up", "completion_rate",
-            "satisfaction_top2_pct", "mean_wait_minutes", "median_wait_minutes", "p90_wait_minutes")
+COMPARED = (
+    "transactions",
+    "cost_per_transaction",
+    "digital_take_up",
+    "completion_rate",
+    "satisfaction_top2_pct",
+    "mean_wait_minutes",
+    "median_wait_minutes",
+    "p90_wait_minutes",
+)
 
 
 def dbt_build(ctx, home, years: list[int]) -> dict:
@@ -89,8 +97,12 @@ def compare_with_mart(duckdb_path, year: int, floor_rows: list[dict]) -> dict:
         cols = [d[0] for d in cur.description]
         mart = [dict(zip(cols, r)) for r in cur.fetchall()]
     res = compare_rows(mart, floor_rows)
-    return {"mart_rows": res["reference_rows"], "floor_rows": res["other_rows"],
-            "differences": res["differences"], "first": res["first"]}
+    return {
+        "mart_rows": res["reference_rows"],
+        "floor_rows": res["other_rows"],
+        "differences": res["differences"],
+        "first": res["first"],
+    }
 
 
 def measure(ctx) -> dict:
@@ -142,6 +154,8 @@ def measure(ctx) -> dict:
         "floor_matches_mart": check,
         "data_dependent_s": build_s["median"] - fixed_s["median"],
         "ratio_to_floor": build_s["median"] / floor_s["median"] if floor_s["median"] else None,
-        "ratio_data_part_to_floor": (build_s["median"] - fixed_s["median"]) / floor_s["median"] if floor_s["median"] else None,
+        "ratio_data_part_to_floor": (build_s["median"] - fixed_s["median"]) / floor_s["median"]
+        if floor_s["median"]
+        else None,
         "target_limit_s": limit,
     }

@@ -37,10 +37,9 @@ def skip_reason() -> str | None:
 
 
 def measure(ctx) -> dict:
+    from bench.env import activate, civic_env
     from lake.catalog import open_catalog
     from lake.settings import load_settings
-
-    from bench.env import activate, civic_env
 
     reason = skip_reason()
     if reason:
@@ -117,11 +116,20 @@ def _spark_main(spec_path: str, out_path: str) -> None:  # pragma: no cover - ru
         times.append(time.perf_counter() - t)
     java = spark.sparkContext._jvm.java.lang.System.getProperty("java.version")
     spark.stop()
-    Path(out_path).write_text(json.dumps({
-        "pyspark": pyspark.__version__, "java": java, "master": f"local[{cores}]",
-        "session_start_s": session_s, "query_s": times, "rows": len(result),
-        "result": [r.asDict() for r in result],
-    }, default=float))
+    Path(out_path).write_text(
+        json.dumps(
+            {
+                "pyspark": pyspark.__version__,
+                "java": java,
+                "master": f"local[{cores}]",
+                "session_start_s": session_s,
+                "query_s": times,
+                "rows": len(result),
+                "result": [r.asDict() for r in result],
+            },
+            default=float,
+        )
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -92,7 +92,9 @@ def measure(ctx) -> dict:
         pooled_session += samples
         cli_samples = []
         for _ in range(ctx.cli_samples):
-            res = run_measured([sys.executable, "-m", "orchestration.cli", "query", sql, "--format", "csv"], env, str(REPO))
+            res = run_measured(
+                [sys.executable, "-m", "orchestration.cli", "query", sql, "--format", "csv"], env, str(REPO)
+            )
             if res["returncode"] != 0:
                 errors[name] = f"CLI exit {res['returncode']}: {res['output'].strip().splitlines()[-1:]}"
                 break

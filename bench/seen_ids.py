@@ -24,7 +24,8 @@ def synthetic_ids(rows: int, duplicate_every: int) -> pl.Series:
     number = pl.int_range(0, rows, eager=True, dtype=pl.Int64)
     number = pl.select(
         pl.when((number % duplicate_every == duplicate_every - 1) & (number >= 1000))
-        .then(number - 1000).otherwise(number)
+        .then(number - 1000)
+        .otherwise(number)
     ).to_series()
     return pl.select(pl.concat_str([pl.lit("TKT-2025-"), pl.lit(number).cast(pl.String).str.zfill(8)])).to_series()
 
@@ -33,7 +34,9 @@ def run(rows: int, batch: int, duplicate_every: int = 100_003) -> tuple[float, f
     """Wall and CPU seconds for one load of `rows` ids, and the number of ids rejected."""
     ids = synthetic_ids(rows, duplicate_every).alias(QUEUE_EVENTS.id_column)
     ctx = LoadContext(None)
-    check = next(c for c in schema_for(QUEUE_EVENTS, ctx).columns[QUEUE_EVENTS.id_column].checks if c.name == "unique_id")
+    check = next(
+        c for c in schema_for(QUEUE_EVENTS, ctx).columns[QUEUE_EVENTS.id_column].checks if c.name == "unique_id"
+    )
     rejected = 0
     t0, c0 = time.perf_counter(), time.process_time()
     for offset in range(0, rows, batch):
@@ -45,15 +48,18 @@ def run(rows: int, batch: int, duplicate_every: int = 100_003) -> tuple[float, f
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(prog="python -m bench.seen_ids", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m bench.seen_ids", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--rows", type=int, nargs="+", default=[2_000_000])
     p.add_argument("--batch", type=int, default=262_144, help="rows per batch (Parquet reader: 262144)")
     args = p.parse_args()
     for rows in args.rows:
         wall, cpu, rejected = run(rows, args.batch)
-        print(f"rows={rows:,} batch={args.batch:,} batches={-(-rows // args.batch)} "
-              f"wall_s={wall:.2f} cpu_s={cpu:.2f} rejected={rejected:,}")
+        print(
+            f"rows={rows:,} batch={args.batch:,} batches={-(-rows // args.batch)} "
+            f"wall_s={wall:.2f} cpu_s={cpu:.2f} rejected={rejected:,}"
+        )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import psutil
 
+
 def timed(acc: dict[str, float], name: str, fn: Callable) -> Callable:
     """`fn`, adding the seconds each call takes to `acc[name]` (also as a method)."""
 
@@ -116,7 +117,7 @@ class TreeRss:
             self.samples += 1
             self._stop.wait(self.interval)
 
-    def __enter__(self) -> "TreeRss":
+    def __enter__(self) -> TreeRss:
         self._thread = threading.Thread(target=self._loop, daemon=True)
         self._thread.start()
         return self

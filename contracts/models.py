@@ -21,15 +21,27 @@ import polars as pl
 TRANSACTION_KINDS = ("application", "phone_enquiry", "website_visit")
 WAIT_KINDS = ("estimated", "actual", "appointment", "walk_in")
 KPIS = (
-    "user_satisfaction", "digital_take_up", "completion_rate", "cost_per_transaction",
-    "uptime", "transactions", "satisfaction_responses",
+    "user_satisfaction",
+    "digital_take_up",
+    "completion_rate",
+    "cost_per_transaction",
+    "uptime",
+    "transactions",
+    "satisfaction_responses",
     # any other published performance figure, named by the dimension (a dashboard's
     # device share, an MMR indicator): kept, but not one of the standard KPIs above
     "indicator",
 )
 CHANNELS = ("online", "mobile", "phone", "in_person", "mail", "email", "fax", "other")
 PRIORITY_AREAS = (
-    "health", "public_works", "education", "permits", "licences", "social", "transport", "other",
+    "health",
+    "public_works",
+    "education",
+    "permits",
+    "licences",
+    "social",
+    "transport",
+    "other",
 )
 PHASES = ("proposed", "approved", "adjusted", "executed")
 
@@ -77,9 +89,7 @@ class QueueEventModel(_Lenient):
     @pa.dataframe_check(name="called_after_issued")
     def called_after_issued(cls, data) -> pl.LazyFrame:
         """A ticket cannot be called before it was issued (negative wait)."""
-        return data.lazyframe.select(
-            pl.col("called_at").is_null() | (pl.col("called_at") >= pl.col("issued_at"))
-        )
+        return data.lazyframe.select(pl.col("called_at").is_null() | (pl.col("called_at") >= pl.col("issued_at")))
 
     @pa.dataframe_check(name="completed_after_called")
     def completed_after_called(cls, data) -> pl.LazyFrame:
@@ -108,9 +118,7 @@ class WebSessionModel(_Lenient):
     def ended_after_started(cls, data) -> pl.LazyFrame:
         if "ended_at" not in data.lazyframe.collect_schema().names():
             return data.lazyframe.select(pl.lit(True))
-        return data.lazyframe.select(
-            pl.col("ended_at").is_null() | (pl.col("ended_at") >= pl.col("started_at"))
-        )
+        return data.lazyframe.select(pl.col("ended_at").is_null() | (pl.col("ended_at") >= pl.col("started_at")))
 
 
 class SurveyResponseModel(_Lenient):
@@ -140,9 +148,7 @@ class ServiceRequestModel(_Lenient):
     def closed_after_requested(cls, data) -> pl.LazyFrame:
         if "closed_at" not in data.lazyframe.collect_schema().names():
             return data.lazyframe.select(pl.lit(True))
-        return data.lazyframe.select(
-            pl.col("closed_at").is_null() | (pl.col("closed_at") >= pl.col("requested_at"))
-        )
+        return data.lazyframe.select(pl.col("closed_at").is_null() | (pl.col("closed_at") >= pl.col("requested_at")))
 
 
 class LedgerEntryModel(_Lenient):

@@ -88,7 +88,11 @@ class _Run:
         over = np.flatnonzero(size > self.WINDOW)  # rare: walk the rest of a full bucket
         if over.size:
             extra = size[over] - self.WINDOW
-            rest = np.repeat(at[over] + self.WINDOW, extra) + np.arange(extra.sum()) - np.repeat(np.cumsum(extra) - extra, extra)
+            rest = (
+                np.repeat(at[over] + self.WINDOW, extra)
+                + np.arange(extra.sum())
+                - np.repeat(np.cumsum(extra) - extra, extra)
+            )
             owner = np.repeat(over, extra)
             same = (self.keys[rest] >> _32) == wanted[owner]
             hit_needle.append(owner[same])

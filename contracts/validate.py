@@ -87,9 +87,7 @@ class BatchValidator:
             typed = typed.with_columns(pl.lit(ctx.fiscal_year, dtype=pl.Int32).alias("fiscal_year"))
         schema = schema_for(ent, ctx)
         failures = [
-            type_failures.select(
-                "index", pl.lit("type").alias("rule"), "column", pl.col("value").alias("failure_case")
-            )
+            type_failures.select("index", pl.lit("type").alias("rule"), "column", pl.col("value").alias("failure_case"))
         ]
         if FEED_REJECTED in typed.columns:
             failures.append(
@@ -153,7 +151,9 @@ class BatchValidator:
             .join(fails.select("index"), on="index", how="semi")
             .select("index", pl.struct(pl.exclude("index")).struct.json_encode().alias("row"))
         )
-        years = typed.select(pl.int_range(typed.height, dtype=pl.Int64).alias("index"), pl.col("fiscal_year").cast(pl.Int32))
+        years = typed.select(
+            pl.int_range(typed.height, dtype=pl.Int64).alias("index"), pl.col("fiscal_year").cast(pl.Int32)
+        )
         joined = fails.join(rows, on="index", how="left").join(years, on="index", how="left").sort("index")
         messages = [
             _message(rule, column or "row", value, self.ctx)

@@ -36,7 +36,11 @@ def _text_columns(entity: Entity) -> tuple[str, ...]:
 
 
 def _timestamp_hints(entity: Entity) -> dict:
-    hints = {c: {"data_type": "timestamp", "timezone": False} for c, t in entity.columns.items() if isinstance(t, pl.Datetime)}
+    hints = {
+        c: {"data_type": "timestamp", "timezone": False}
+        for c, t in entity.columns.items()
+        if isinstance(t, pl.Datetime)
+    }
     hints["fiscal_year"] = {"data_type": "bigint", "precision": 32}
     return hints
 
@@ -61,7 +65,9 @@ def stage_batches(
     `files` names the source files known before reading (a landing folder's files, read
     or empty); the files of the batches are added as they arrive."""
     work_dir.mkdir(parents=True, exist_ok=True)
-    staged = StagedLoad(entity.name, ctx.fiscal_year, load_id, source, [], None, files=list(files or []), work_dir=work_dir)
+    staged = StagedLoad(
+        entity.name, ctx.fiscal_year, load_id, source, [], None, files=list(files or []), work_dir=work_dir
+    )
     sink = QuarantineSink(work_dir / "quarantine.parquet", entity.name, ctx.fiscal_year, load_id, source)
     seen_files: set[str] = set(staged.files)
     shapes: dict[tuple, str] = {}
@@ -115,9 +121,7 @@ def stage_batches(
         release_memory()
     staged.seconds["extract_validate_stage"] = time.perf_counter() - t0
     staged_root = work_dir / "staged" / "staged"
-    staged.data_files = sorted(
-        f for name in shapes.values() for f in (staged_root / name).glob("*.parquet")
-    )
+    staged.data_files = sorted(f for name in shapes.values() for f in (staged_root / name).glob("*.parquet"))
     if not staged.balanced:  # pragma: no cover - a bug, never a data problem
         raise RuntimeError(
             f"row accounting broken for {entity.name} FY{ctx.fiscal_year}: received {staged.received} "

@@ -136,8 +136,7 @@ def resolve_fiscal_years(source_config: SourceConfig) -> list[int] | None:
     meta = parse_fiscal_years(source_config.get(FISCAL_YEARS_VAR))
     if cli is not _NOT_GIVEN and cli != meta:
         log.warning(
-            "iceberg_raw: source meta fiscal_years=%s differs from --vars fiscal_years=%s; "
-            "using --vars",
+            "iceberg_raw: source meta fiscal_years=%s differs from --vars fiscal_years=%s; using --vars",
             meta,
             cli,
         )

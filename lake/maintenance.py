@@ -63,11 +63,7 @@ def expirable(table: Table, keep: int, retention: dt.timedelta, now: dt.datetime
     heads = {ref.snapshot_id for ref in table.metadata.refs.values()}
     newest_first = sorted(table.metadata.snapshots, key=lambda s: s.timestamp_ms, reverse=True)
     cutoff_ms = (now - retention).timestamp() * 1000
-    return [
-        s.snapshot_id
-        for s in newest_first[keep:]
-        if s.timestamp_ms < cutoff_ms and s.snapshot_id not in heads
-    ]
+    return [s.snapshot_id for s in newest_first[keep:] if s.timestamp_ms < cutoff_ms and s.snapshot_id not in heads]
 
 
 def expire_snapshots(
@@ -82,7 +78,7 @@ def expire_snapshots(
     keep = KEEP_SNAPSHOTS if keep is None else keep
     retention = RETENTION if retention is None else retention
     batch = EXPIRE_BATCH if batch is None else batch
-    ids = expirable(table, keep, retention, now or dt.datetime.now(dt.timezone.utc))
+    ids = expirable(table, keep, retention, now or dt.datetime.now(dt.UTC))
     if len(ids) < max(1, batch):
         return 0
     try:

@@ -46,8 +46,13 @@ PLAN_SCENARIOS_TABLE = f"{REFERENCE_NAMESPACE}.plan_scenarios"
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 SCENARIO_KEYS = {
-    "name", "description", "online_shift_points", "digital_take_up_goal", "wait_target",
-    "volume_growth_pct", "services",
+    "name",
+    "description",
+    "online_shift_points",
+    "digital_take_up_goal",
+    "wait_target",
+    "volume_growth_pct",
+    "services",
 }
 TOP_KEYS = {"version", "volume_growth_pct", "scenarios"}
 COLUMNS = (
@@ -70,8 +75,7 @@ class ScenarioError(ValueError):
     """The scenarios file is not valid; the message says where and why."""
 
 
-def _number(value, where: str, low: float | None = None, high: float | None = None,
-            low_open: bool = False) -> float:
+def _number(value, where: str, low: float | None = None, high: float | None = None, low_open: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ScenarioError(f"{where}: expected a number, got {value!r}")
     value = float(value)
@@ -129,7 +133,9 @@ def parse_scenarios(text: str) -> list[dict]:
         elif wait is not None:
             wait_minutes = _number(wait, f"{where}: wait_target (`standard` or minutes)", 0)
         growth = item.get("volume_growth_pct")
-        growth = default_growth if growth is None else _number(growth, f"{where}: volume_growth_pct", -100, low_open=True)
+        growth = (
+            default_growth if growth is None else _number(growth, f"{where}: volume_growth_pct", -100, low_open=True)
+        )
         services = item.get("services")
         if services is not None:
             if not isinstance(services, list) or not services or not all(isinstance(s, str) and s for s in services):
@@ -140,20 +146,22 @@ def parse_scenarios(text: str) -> list[dict]:
         if is_baseline and (shift or goal is not None or wait is not None or services is not None):
             raise ScenarioError(f"{where}: the baseline changes nothing (only description and volume_growth_pct)")
         description = item.get("description")
-        rows.append({
-            "scenario": name,
-            "scenario_order": order,
-            "description": None if description is None else str(description).strip(),
-            "is_baseline": is_baseline,
-            "online_shift_points": shift,
-            "digital_take_up_goal": goal,
-            "wait_target_minutes": wait_minutes,
-            "wait_target_is_standard": wait_is_standard,
-            "volume_growth_pct": growth,
-            "service_ids": None if services is None else ";".join(services),
-            "scenarios_version": version,
-            "scenarios_sha256": digest,
-        })
+        rows.append(
+            {
+                "scenario": name,
+                "scenario_order": order,
+                "description": None if description is None else str(description).strip(),
+                "is_baseline": is_baseline,
+                "online_shift_points": shift,
+                "digital_take_up_goal": goal,
+                "wait_target_minutes": wait_minutes,
+                "wait_target_is_standard": wait_is_standard,
+                "volume_growth_pct": growth,
+                "service_ids": None if services is None else ";".join(services),
+                "scenarios_version": version,
+                "scenarios_sha256": digest,
+            }
+        )
     if "baseline" not in seen:
         raise ScenarioError("scenarios file: a scenario named `baseline` is required (the plan compares against it)")
     return rows

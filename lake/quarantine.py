@@ -27,9 +27,7 @@ def replace_quarantine(
     load_id: str,
     properties: dict[str, str],
 ) -> int | None:
-    table = ensure_table(
-        catalog, QUARANTINE_TABLE, QUARANTINE_ARROW, partition_by=("entity", "fiscal_year", "source")
-    )
+    table = ensure_table(catalog, QUARANTINE_TABLE, QUARANTINE_ARROW, partition_by=("entity", "fiscal_year", "source"))
     # replaced at every load: expired snapshots keep commits cheap
     snapshot = replace_partition(
         bound_history(table),

@@ -54,7 +54,9 @@ def commit_staged(
     """
     if staged.fiscal_year is not None:
         if only_years is not None:
-            raise ValueError(f"load {staged.load_id} is of FY{staged.fiscal_year} only: `only_years` is for a load spanning years")
+            raise ValueError(
+                f"load {staged.load_id} is of FY{staged.fiscal_year} only: `only_years` is for a load spanning years"
+            )
         return [_commit_year(catalog, staged, started_at, run_id)]
     return [_commit_year(catalog, part, started_at, run_id) for part in _by_year(staged, only_years)]
 
@@ -79,17 +81,19 @@ def _by_year(staged: StagedLoad, only_years: list[int] | None) -> list[StagedLoa
     parts = []
     for year in sorted(years, key=lambda y: (y is None, y or 0)):
         loaded, quarantined = staged_loaded.get(year, 0), staged_rejected.get(year, 0)
-        parts.append(dataclasses.replace(
-            staged,
-            fiscal_year=year,
-            data_files=[data[year]] if year in data else [],
-            quarantine_file=rejected.get(year),
-            received=loaded + quarantined,
-            loaded=loaded,
-            quarantined=quarantined,
-            loaded_by_year={year: loaded},
-            quarantined_by_year={year: quarantined},
-        ))
+        parts.append(
+            dataclasses.replace(
+                staged,
+                fiscal_year=year,
+                data_files=[data[year]] if year in data else [],
+                quarantine_file=rejected.get(year),
+                received=loaded + quarantined,
+                loaded=loaded,
+                quarantined=quarantined,
+                loaded_by_year={year: loaded},
+                quarantined_by_year={year: quarantined},
+            )
+        )
     return parts
 
 

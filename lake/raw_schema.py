@@ -10,7 +10,10 @@ from contracts.entities import ENTITIES
 
 RAW_NAMESPACE = "raw"
 INGESTION_COLUMNS: dict[str, pl.DataType] = {
-    "fiscal_year": pl.Int32(), "_load_id": pl.String(), "_source": pl.String(), "_source_file": pl.String()
+    "fiscal_year": pl.Int32(),
+    "_load_id": pl.String(),
+    "_source": pl.String(),
+    "_source_file": pl.String(),
 }
 
 

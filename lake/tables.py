@@ -25,7 +25,9 @@ def iceberg_compatible(schema: pa.Schema) -> pa.Schema:
     return pa.schema(fields)
 
 
-def ensure_table(catalog: Catalog, identifier: str, schema: pa.Schema, partition_by: tuple[str, ...] = ("fiscal_year",)) -> Table:
+def ensure_table(
+    catalog: Catalog, identifier: str, schema: pa.Schema, partition_by: tuple[str, ...] = ("fiscal_year",)
+) -> Table:
     """Load the table, creating it (identity-partitioned) or adding new columns by name.
 
     Two processes may race to create or widen the same table (concurrent refreshes on

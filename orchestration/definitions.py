@@ -19,7 +19,8 @@ calendar = settings.calendar
 fiscal_years = fiscal_year_partitions(calendar)
 dbt_models = build_dbt_assets(fiscal_years, calendar)
 annual_refresh = dg.define_asset_job(
-    "annual_refresh", selection=dg.AssetSelection.all(),
+    "annual_refresh",
+    selection=dg.AssetSelection.all(),
     description="Load every raw table of the fiscal year, build the marts and publish them.",
 )
 defs = dg.Definitions(
@@ -34,5 +35,8 @@ defs = dg.Definitions(
     # One process per run: a step process would re-import the whole stack (~8 s each),
     # far more than the raw loads themselves take.
     executor=dg.in_process_executor,
-    resources={"lakehouse": LakehouseResource.from_env(), "dbt": CivicDbtCliResource(project_dir=civic_dbt, dbt_executable=DBT_EXECUTABLE)},
+    resources={
+        "lakehouse": LakehouseResource.from_env(),
+        "dbt": CivicDbtCliResource(project_dir=civic_dbt, dbt_executable=DBT_EXECUTABLE),
+    },
 )

@@ -22,8 +22,16 @@ def civic_home(tmp_path, monkeypatch):
 
 
 DEMO_SIZE = 0.3
-LAKE_VARS = ("CIVIC_CATALOG_URI", "CIVIC_WAREHOUSE", "CIVIC_LANDING", "CIVIC_DUCKDB", "DAGSTER_HOME",
-             "CIVIC_PLAN_SCENARIOS", "CIVIC_FEEDS", "CIVIC_SOURCES")
+LAKE_VARS = (
+    "CIVIC_CATALOG_URI",
+    "CIVIC_WAREHOUSE",
+    "CIVIC_LANDING",
+    "CIVIC_DUCKDB",
+    "DAGSTER_HOME",
+    "CIVIC_PLAN_SCENARIOS",
+    "CIVIC_FEEDS",
+    "CIVIC_SOURCES",
+)
 
 
 def use_home(mp: pytest.MonkeyPatch, home: Path) -> None:

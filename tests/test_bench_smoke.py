@@ -22,10 +22,23 @@ def _positive(x) -> bool:
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
-    code = main([
-        "--size", SIZE, "--reps", "1", "--skip-peer", "--bi-samples", "3", "--cli-samples", "1",
-        "--out", str(out), "--publish", str(out / "RESULTS.md"),
-    ])
+    code = main(
+        [
+            "--size",
+            SIZE,
+            "--reps",
+            "1",
+            "--skip-peer",
+            "--bi-samples",
+            "3",
+            "--cli-samples",
+            "1",
+            "--out",
+            str(out),
+            "--publish",
+            str(out / "RESULTS.md"),
+        ]
+    )
     assert code == 0, (out / f"results-national-{float(SIZE):g}.md").read_text()
     data = json.loads((out / f"results-national-{float(SIZE):g}.json").read_text())
     return out, data

@@ -20,11 +20,15 @@ def test_too_many_contract_failures_stop_the_marts_of_that_year(civic_home, caps
     part = landing / "queue_events" / "fy=2024" / "part-0000.parquet"
     table = pq.read_table(part)
     n_bad = table.num_rows // 2
-    bad = table.slice(0, n_bad).set_column(
-        table.schema.get_field_index("ticket_id"),
-        "ticket_id",
-        [[f"BAD-{i}" for i in range(n_bad)]],
-    ).set_column(table.schema.get_field_index("service_id"), "service_id", [["SVC-404"] * n_bad])
+    bad = (
+        table.slice(0, n_bad)
+        .set_column(
+            table.schema.get_field_index("ticket_id"),
+            "ticket_id",
+            [[f"BAD-{i}" for i in range(n_bad)]],
+        )
+        .set_column(table.schema.get_field_index("service_id"), "service_id", [["SVC-404"] * n_bad])
+    )
     pq.write_table(bad, landing / "queue_events" / "fy=2024" / "part-9999.parquet")
 
     capsys.readouterr()

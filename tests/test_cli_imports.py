@@ -32,7 +32,11 @@ def _run(home: Path, *args: str) -> dict:
     env = {**os.environ, "CIVIC_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
     done = subprocess.run(
         [sys.executable, "-c", PROBE % json.dumps(HEAVY), *args],
-        capture_output=True, text=True, cwd=REPO, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -116,5 +116,8 @@ def test_timestamp_text_reads_the_same_on_the_iso_fast_path_and_the_layouts():
     # one value Arrow's ISO cast cannot read sends the column through the layouts
     mixed = pl.Series("t", ["2025-01-01T10:00:00", "03/15/2025 02:30:00 PM", "2025-01-01T10:00:00+02:00", "nope"])
     assert _timestamps_from_text(mixed).to_list() == [
-        dt.datetime(2025, 1, 1, 10), dt.datetime(2025, 3, 15, 14, 30), dt.datetime(2025, 1, 1, 10), None
+        dt.datetime(2025, 1, 1, 10),
+        dt.datetime(2025, 3, 15, 14, 30),
+        dt.datetime(2025, 1, 1, 10),
+        None,
     ]

@@ -29,7 +29,14 @@ def test_definitions_load(defs):
 
 def test_asset_graph_has_raw_dbt_and_published_marts(defs):
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
-    for entity in ("services", "queue_events", "web_sessions", "survey_responses", "service_requests", "ledger_entries"):
+    for entity in (
+        "services",
+        "queue_events",
+        "web_sessions",
+        "survey_responses",
+        "service_requests",
+        "ledger_entries",
+    ):
         assert f"raw/{entity}" in keys
     assert {"staging/stg_queue_events", "marts/service_channel_kpis", "iceberg/marts"} <= keys
     graph = defs.resolve_asset_graph()
@@ -37,7 +44,10 @@ def test_asset_graph_has_raw_dbt_and_published_marts(defs):
     upstream = dg.AssetSelection.assets(mart).upstream().resolve(graph)
     assert dg.AssetKey(["raw", "queue_events"]) in upstream
     assert dg.AssetKey(["iceberg", "marts"]) in dg.AssetSelection.assets(mart).downstream().resolve(graph)
-    assert graph.get(mart).partitions_def.get_partition_keys(current_time=dt.datetime(2026, 6, 1))[:2] == ["2021", "2022"]
+    assert graph.get(mart).partitions_def.get_partition_keys(current_time=dt.datetime(2026, 6, 1))[:2] == [
+        "2021",
+        "2022",
+    ]
 
 
 def test_row_accounting_checks_are_blocking(defs):
@@ -72,15 +82,21 @@ def test_webserver_loads_the_code_location_without_errors(civic_home, tmp_path):
     webserver = Path(sys.executable).with_name("dagster-webserver")
     proc = subprocess.Popen(
         [str(webserver), "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
-        query = {"query": "{ workspaceOrError { ... on Workspace { locationEntries { name locationOrLoadError { __typename ... on PythonError { message } } } } } }"}
+        query = {
+            "query": "{ workspaceOrError { ... on Workspace { locationEntries { name locationOrLoadError { __typename ... on PythonError { message } } } } } }"
+        }
         deadline = time.monotonic() + 120
         while True:
             try:
                 req = urllib.request.Request(
-                    f"http://127.0.0.1:{port}/graphql", data=json.dumps(query).encode(),
+                    f"http://127.0.0.1:{port}/graphql",
+                    data=json.dumps(query).encode(),
                     headers={"Content-Type": "application/json"},
                 )
                 body = json.loads(urllib.request.urlopen(req, timeout=10).read())

@@ -339,17 +339,37 @@ def run_results(target: Path) -> list[dict]:
 
 
 MART_COLUMNS = [
-    ("fiscal_year", "INTEGER"), ("service_id", "VARCHAR"), ("channel", "VARCHAR"),
-    ("service_name", "VARCHAR"), ("priority_area", "VARCHAR"), ("cofog_division", "VARCHAR"),
-    ("agency", "VARCHAR"), ("is_channel_offered", "BOOLEAN"), ("transactions", "BIGINT"),
-    ("started", "BIGINT"), ("completions", "BIGINT"), ("cost", "DOUBLE"),
-    ("cost_per_transaction", "DOUBLE"), ("digital_take_up", "DOUBLE"), ("completion_rate", "DOUBLE"),
-    ("responses", "BIGINT"), ("responses_dont_know", "BIGINT"), ("responses_score_1", "BIGINT"),
-    ("responses_score_2", "BIGINT"), ("responses_score_3", "BIGINT"), ("responses_score_4", "BIGINT"),
-    ("responses_score_5", "BIGINT"), ("satisfaction_top2_pct", "DOUBLE"), ("satisfaction_score", "DOUBLE"),
-    ("waits_measured", "BIGINT"), ("mean_wait_minutes", "DOUBLE"), ("median_wait_minutes", "DOUBLE"),
-    ("p90_wait_minutes", "DOUBLE"), ("target_wait_minutes", "DOUBLE"),
-    ("share_within_wait_standard", "DOUBLE"), ("standards_applicable", "BIGINT"),
+    ("fiscal_year", "INTEGER"),
+    ("service_id", "VARCHAR"),
+    ("channel", "VARCHAR"),
+    ("service_name", "VARCHAR"),
+    ("priority_area", "VARCHAR"),
+    ("cofog_division", "VARCHAR"),
+    ("agency", "VARCHAR"),
+    ("is_channel_offered", "BOOLEAN"),
+    ("transactions", "BIGINT"),
+    ("started", "BIGINT"),
+    ("completions", "BIGINT"),
+    ("cost", "DOUBLE"),
+    ("cost_per_transaction", "DOUBLE"),
+    ("digital_take_up", "DOUBLE"),
+    ("completion_rate", "DOUBLE"),
+    ("responses", "BIGINT"),
+    ("responses_dont_know", "BIGINT"),
+    ("responses_score_1", "BIGINT"),
+    ("responses_score_2", "BIGINT"),
+    ("responses_score_3", "BIGINT"),
+    ("responses_score_4", "BIGINT"),
+    ("responses_score_5", "BIGINT"),
+    ("satisfaction_top2_pct", "DOUBLE"),
+    ("satisfaction_score", "DOUBLE"),
+    ("waits_measured", "BIGINT"),
+    ("mean_wait_minutes", "DOUBLE"),
+    ("median_wait_minutes", "DOUBLE"),
+    ("p90_wait_minutes", "DOUBLE"),
+    ("target_wait_minutes", "DOUBLE"),
+    ("share_within_wait_standard", "DOUBLE"),
+    ("standards_applicable", "BIGINT"),
     ("standards_met", "BIGINT"),
 ]
 
@@ -377,9 +397,7 @@ def mart_rows(duckdb_path: Path) -> dict[tuple, dict]:
 def civic_env(tmp_path: Path) -> dict[str, str]:
     home = tmp_path / "civic"
     target = tmp_path / "dbt_target"
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("CIVIC_", "DBT_", "AWS_"))
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CIVIC_", "DBT_", "AWS_"))}
     env.update(
         CIVIC_HOME=str(home),
         CIVIC_DUCKDB=str(tmp_path / "lakehouse.duckdb"),
@@ -416,36 +434,91 @@ def civic_env(tmp_path: Path) -> dict[str, str]:
 #   30 + 0.7 * 30 = 51, within 15 min: 2/4; S2 12, 18: mean 15, median 15,
 #   p90 12 + 0.9 * 6 = 17.4, within 20: 1.0.
 EXPECTED_2024 = {
-    ("S1", "online"): dict(transactions=2, started=4, cost=900.0, cost_per_transaction=450.0,
-                           digital_take_up=None, completion_rate=0.5, responses=3,
-                           satisfaction_top2_pct=2 / 3, satisfaction_score=(11 / 3 - 1) / 4,
-                           mean_wait_minutes=None, share_within_wait_standard=None),
-    ("S1", "in_person"): dict(transactions=4, started=None, cost=1200.0, cost_per_transaction=300.0,
-                              digital_take_up=None, completion_rate=None, responses=2,
-                              satisfaction_top2_pct=0.0, satisfaction_score=0.25,
-                              mean_wait_minutes=27.5, median_wait_minutes=22.5,
-                              p90_wait_minutes=51.0, share_within_wait_standard=0.5),
-    ("S1", "phone"): dict(transactions=2, cost=500.0, cost_per_transaction=250.0, responses=0,
-                          satisfaction_top2_pct=None, mean_wait_minutes=None),
-    ("S1", "mobile"): dict(transactions=1, cost=100.0, cost_per_transaction=100.0,
-                           is_channel_offered=False),
-    ("S1", "all"): dict(transactions=9, started=4, cost=2700.0, cost_per_transaction=300.0,
-                        digital_take_up=3 / 9, completion_rate=0.5, responses=6,
-                        responses_dont_know=1, responses_score_5=2,
-                        satisfaction_top2_pct=0.5, satisfaction_score=(20 / 6 - 1) / 4,
-                        mean_wait_minutes=27.5, median_wait_minutes=22.5, p90_wait_minutes=51.0,
-                        share_within_wait_standard=0.5, service_name="Licence renewal",
-                        priority_area="licences"),
-    ("S2", "in_person"): dict(transactions=2, cost=600.0, cost_per_transaction=300.0,
-                              mean_wait_minutes=15.0, median_wait_minutes=15.0,
-                              p90_wait_minutes=17.4, share_within_wait_standard=1.0),
+    ("S1", "online"): dict(
+        transactions=2,
+        started=4,
+        cost=900.0,
+        cost_per_transaction=450.0,
+        digital_take_up=None,
+        completion_rate=0.5,
+        responses=3,
+        satisfaction_top2_pct=2 / 3,
+        satisfaction_score=(11 / 3 - 1) / 4,
+        mean_wait_minutes=None,
+        share_within_wait_standard=None,
+    ),
+    ("S1", "in_person"): dict(
+        transactions=4,
+        started=None,
+        cost=1200.0,
+        cost_per_transaction=300.0,
+        digital_take_up=None,
+        completion_rate=None,
+        responses=2,
+        satisfaction_top2_pct=0.0,
+        satisfaction_score=0.25,
+        mean_wait_minutes=27.5,
+        median_wait_minutes=22.5,
+        p90_wait_minutes=51.0,
+        share_within_wait_standard=0.5,
+    ),
+    ("S1", "phone"): dict(
+        transactions=2,
+        cost=500.0,
+        cost_per_transaction=250.0,
+        responses=0,
+        satisfaction_top2_pct=None,
+        mean_wait_minutes=None,
+    ),
+    ("S1", "mobile"): dict(transactions=1, cost=100.0, cost_per_transaction=100.0, is_channel_offered=False),
+    ("S1", "all"): dict(
+        transactions=9,
+        started=4,
+        cost=2700.0,
+        cost_per_transaction=300.0,
+        digital_take_up=3 / 9,
+        completion_rate=0.5,
+        responses=6,
+        responses_dont_know=1,
+        responses_score_5=2,
+        satisfaction_top2_pct=0.5,
+        satisfaction_score=(20 / 6 - 1) / 4,
+        mean_wait_minutes=27.5,
+        median_wait_minutes=22.5,
+        p90_wait_minutes=51.0,
+        share_within_wait_standard=0.5,
+        service_name="Licence renewal",
+        priority_area="licences",
+    ),
+    ("S2", "in_person"): dict(
+        transactions=2,
+        cost=600.0,
+        cost_per_transaction=300.0,
+        mean_wait_minutes=15.0,
+        median_wait_minutes=15.0,
+        p90_wait_minutes=17.4,
+        share_within_wait_standard=1.0,
+    ),
     ("S2", "mail"): dict(transactions=0, cost=50.0, cost_per_transaction=None, is_channel_offered=True),
-    ("S2", "all"): dict(transactions=2, cost=650.0, cost_per_transaction=325.0, digital_take_up=0.0,
-                        completion_rate=None, responses=0, satisfaction_score=None,
-                        share_within_wait_standard=1.0),
+    ("S2", "all"): dict(
+        transactions=2,
+        cost=650.0,
+        cost_per_transaction=325.0,
+        digital_take_up=0.0,
+        completion_rate=None,
+        responses=0,
+        satisfaction_score=None,
+        share_within_wait_standard=1.0,
+    ),
     ("S3", "phone"): dict(transactions=0, cost=0.0, cost_per_transaction=None),
-    ("S3", "all"): dict(transactions=0, cost=70.0, cost_per_transaction=None, digital_take_up=None,
-                        mean_wait_minutes=None, share_within_wait_standard=None),
+    ("S3", "all"): dict(
+        transactions=0,
+        cost=70.0,
+        cost_per_transaction=None,
+        digital_take_up=None,
+        mean_wait_minutes=None,
+        share_within_wait_standard=None,
+    ),
 }
 
 
@@ -507,9 +580,7 @@ def test_dbt_build_per_fiscal_year(civic_env: dict[str, str], tmp_path: Path) ->
     assert s1_2025["transactions"] == 2 and s1_2025["cost"] == pytest.approx(100.0)
     assert s1_2025["cost_per_transaction"] == pytest.approx(50.0)
     assert s1_2025["digital_take_up"] == pytest.approx(0.5)
-    assert {k for k in rows if k[0] == 2025} == {
-        (2025, "S1", c) for c in ("online", "phone", "in_person", "all")
-    }
+    assert {k for k in rows if k[0] == 2025} == {(2025, "S1", c) for c in ("online", "phone", "in_person", "all")}
 
     # --- rebuild 2025 after a correction: replaces exactly the 2025 rows -----------------
     corrected = fy2025()

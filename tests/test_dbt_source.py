@@ -138,8 +138,12 @@ def test_plugin_load_uses_meta_years_and_cli_vars_win(env, monkeypatch: pytest.M
 
     def config(**meta) -> SourceConfig:
         return SourceConfig(
-            name="events", identifier="events", schema="raw", database=None,
-            meta={"plugin": "iceberg_raw", **meta}, tags=[],
+            name="events",
+            identifier="events",
+            schema="raw",
+            database=None,
+            meta={"plugin": "iceberg_raw", **meta},
+            tags=[],
         )
 
     plugin = Plugin(name="iceberg_raw", plugin_config={})

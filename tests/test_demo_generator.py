@@ -18,14 +18,25 @@ from ingestion.demo.queue_events import SPEC as QUEUE_SPEC
 SIZE = 0.2
 YEARS = range(2021, 2026)
 TS_FMT = "%Y-%m-%dT%H:%M:%S"
-IDS = {"queue_events": "ticket_id", "web_sessions": "session_id", "survey_responses": "response_id",
-       "service_requests": "request_id", "ledger_entries": "entry_id", "services": "service_id"}
+IDS = {
+    "queue_events": "ticket_id",
+    "web_sessions": "session_id",
+    "survey_responses": "response_id",
+    "service_requests": "request_id",
+    "ledger_entries": "entry_id",
+    "services": "service_id",
+}
 KINDS = {
     "queue_events": {"negative_wait", "unknown_service", "missing_id", "duplicate_id", "outside_fiscal_year"},
     "web_sessions": {"unknown_service", "missing_id", "duplicate_id", "outside_fiscal_year"},
     "service_requests": {"unknown_service", "missing_id", "duplicate_id", "outside_fiscal_year"},
-    "survey_responses": {"unknown_service", "missing_id", "duplicate_id", "outside_fiscal_year",
-                         "satisfaction_out_of_range"},
+    "survey_responses": {
+        "unknown_service",
+        "missing_id",
+        "duplicate_id",
+        "outside_fiscal_year",
+        "satisfaction_out_of_range",
+    },
     "ledger_entries": {"missing_id"},
 }
 
@@ -50,23 +61,30 @@ def read(landing: Path, entity: str, year: int) -> pl.DataFrame:
         return pl.read_ndjson(folder / "sessions.jsonl").with_columns(_ts("started_at"), _ts("ended_at"))
     if entity == "service_requests":
         return pl.read_ndjson(folder / "requests.jsonl").with_columns(
-            _ts("requested_at"), _ts("closed_at"), _ts("expected_at"))
+            _ts("requested_at"), _ts("closed_at"), _ts("expected_at")
+        )
     if entity == "survey_responses":
         return pl.read_csv(folder / "responses.csv", infer_schema=False).with_columns(
-            _ts("responded_at"), pl.col("satisfaction").cast(pl.Int32), pl.col("nps").cast(pl.Int32),
-            pl.col("perceived_wait_minutes").cast(pl.Float64))
+            _ts("responded_at"),
+            pl.col("satisfaction").cast(pl.Int32),
+            pl.col("nps").cast(pl.Int32),
+            pl.col("perceived_wait_minutes").cast(pl.Float64),
+        )
     if entity == "ledger_entries":
         return pl.read_csv(folder / "ledger.csv", infer_schema=False).with_columns(
-            pl.col("amount").cast(pl.Float64), pl.col("fiscal_year").cast(pl.Int32))
+            pl.col("amount").cast(pl.Float64), pl.col("fiscal_year").cast(pl.Int32)
+        )
     return pl.read_csv(folder / "services.csv", infer_schema=False)
 
 
 def split(df: pl.DataFrame, truths: dict, entity: str, year: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(good, bad) using only the planted ids: null id, a listed bad id, or a later copy of an id."""
     id_col = IDS[entity]
-    listed = {b["id"] for b in truths["bad_rows"]
-              if b["entity"] == entity and b["fiscal_year"] == year and b["id"] is not None
-              and b["kind"] != "duplicate_id"}
+    listed = {
+        b["id"]
+        for b in truths["bad_rows"]
+        if b["entity"] == entity and b["fiscal_year"] == year and b["id"] is not None and b["kind"] != "duplicate_id"
+    }
     df = df.with_row_index("_row")
     good_mask = (
         pl.col(id_col).is_not_null()
@@ -141,8 +159,12 @@ def test_row_accounting_and_bad_rows(demo):
 def test_each_bad_row_is_bad_in_its_one_way(demo):
     landing, truths = demo
     known = set(truths["services"])
-    times = {"queue_events": "issued_at", "web_sessions": "started_at", "service_requests": "requested_at",
-             "survey_responses": "responded_at"}
+    times = {
+        "queue_events": "issued_at",
+        "web_sessions": "started_at",
+        "service_requests": "requested_at",
+        "survey_responses": "responded_at",
+    }
     for entity, tcol in times.items():
         id_col = IDS[entity]
         for year in YEARS:
@@ -155,8 +177,11 @@ def test_each_bad_row_is_bad_in_its_one_way(demo):
                 assert good.filter(pl.col("called_at") < pl.col("issued_at")).height == 0
             if entity == "survey_responses":
                 assert good["satisfaction"].drop_nulls().is_between(1, 5).all()
-            kind_of = {b["id"]: b["kind"] for b in truths["bad_rows"]
-                       if b["entity"] == entity and b["fiscal_year"] == year and b["id"] is not None}
+            kind_of = {
+                b["id"]: b["kind"]
+                for b in truths["bad_rows"]
+                if b["entity"] == entity and b["fiscal_year"] == year and b["id"] is not None
+            }
             for row in bad.iter_rows(named=True):
                 rid = row[id_col]
                 kind = "missing_id" if rid is None else kind_of[rid]
@@ -191,7 +216,10 @@ def test_queue_volumes_and_exact_mean_wait(demo):
             m = truths["measures"][str(year)][row["service_id"]]
             planted = m["planted_rows"]["queue_events"]
             assert (row["served"], row["transferred"], row["no_show"]) == (
-                planted["served"], planted["transferred"], planted["no_show"])
+                planted["served"],
+                planted["transferred"],
+                planted["no_show"],
+            )
             assert row["served"] == m["transactions"]["in_person"]
             assert row["no_show_called"] == 0
             assert Fraction(row["wait_s"], row["called"] * 60) == Fraction(m["mean_wait_minutes"])
@@ -203,8 +231,7 @@ def test_web_volumes_take_up_and_completion(demo):
     fees = {sid: s["fee"] for sid, s in truths["services"].items()}
     for year in YEARS:
         good, _ = split(read(landing, "web_sessions", year), truths, "web_sessions", year)
-        assert good.filter(pl.col("completed")).select(
-            (pl.col("last_step") == "confirmation").all()).item()
+        assert good.filter(pl.col("completed")).select((pl.col("last_step") == "confirmation").all()).item()
         assert good.filter(~pl.col("completed")).select(pl.col("fee_amount").is_null().all()).item()
         stats = good.group_by("service_id").agg(
             completed=pl.col("completed").sum(),
@@ -223,7 +250,8 @@ def test_web_volumes_take_up_and_completion(demo):
             assert r["bounces"] == m["planted_rows"]["web_sessions"]["bounces"]
             assert r["fee"] == fees[sid]
             assert r["completed"] / (r["completed"] + tx["phone"] + tx["in_person"]) == pytest.approx(
-                m["digital_take_up"], abs=1e-12)
+                m["digital_take_up"], abs=1e-12
+            )
             assert r["completed"] / r["started"] == pytest.approx(m["completion_rate"], abs=1e-12)
             assert m["digital_take_up"] in (0.2, 0.25, 0.4, 0.5, 0.6)
 
@@ -242,10 +270,15 @@ def test_phone_requests(demo):
     for year in YEARS:
         good, _ = split(read(landing, "service_requests", year), truths, "service_requests", year)
         assert (good["channel"] == "phone").all()
-        assert good.filter(pl.col("status") == "closed").select((pl.col("closed_at") > pl.col("requested_at")).all()).item()
+        assert (
+            good.filter(pl.col("status") == "closed")
+            .select((pl.col("closed_at") > pl.col("requested_at")).all())
+            .item()
+        )
         assert good.filter(pl.col("status") == "open")["closed_at"].is_null().all()
-        stats = good.group_by("service_id").agg(closed=(pl.col("status") == "closed").sum(),
-                                                open=(pl.col("status") == "open").sum())
+        stats = good.group_by("service_id").agg(
+            closed=(pl.col("status") == "closed").sum(), open=(pl.col("status") == "open").sum()
+        )
         for r in stats.iter_rows(named=True):
             m = truths["measures"][str(year)][r["service_id"]]
             assert r["closed"] == m["transactions"]["phone"]
@@ -298,8 +331,7 @@ def test_ledger_costs_follow_the_apportionment_rule(demo):
         assert (ledger["currency"] == "CAD").all()
         assert ledger["amount"].cast(pl.String).str.contains(r"^\d+\.\d{1,2}$").all()
         ms = truths["measures"][str(year)]
-        volumes = {sid: {ch: m["transactions"][ch] for ch in ("online", "phone", "in_person")}
-                   for sid, m in ms.items()}
+        volumes = {sid: {ch: m["transactions"][ch] for ch in ("online", "phone", "in_person")} for sid, m in ms.items()}
         cost = _ledger_channel_costs(ledger, volumes)
         executed = ledger.filter(pl.col("entry_id").is_not_null() & (pl.col("phase") == "executed"))
         assert executed["amount"].sum() == pytest.approx(truths["executed_cost_total"][str(year)], abs=0.01)
@@ -312,18 +344,21 @@ def test_ledger_costs_follow_the_apportionment_rule(demo):
             assert total / sum(volumes[sid].values()) == pytest.approx(m["cost_per_transaction"]["all"])
             if m["online_cost_advantage_vs_in_person"] is not None:
                 assert m["online_cost_advantage_vs_in_person"] == pytest.approx(
-                    cost[sid]["in_person"] / volumes[sid]["in_person"] - cost[sid]["online"] / volumes[sid]["online"])
+                    cost[sid]["in_person"] / volumes[sid]["in_person"] - cost[sid]["online"] / volumes[sid]["online"]
+                )
             if previous is not None:
                 d_cost = cost[sid]["in_person"] - previous[0][sid]["in_person"]
                 d_wait = previous[1][sid]["mean_wait_minutes"] - m["mean_wait_minutes"]
                 assert d_cost / d_wait == pytest.approx(m["cost_per_minute_wait_reduced"])
                 assert m["cost_per_minute_wait_reduced"] == pytest.approx(
-                    truths["services"][sid]["price_per_minute_wait_reduced"])
+                    truths["services"][sid]["price_per_minute_wait_reduced"]
+                )
             else:
                 assert m["cost_per_minute_wait_reduced"] is None
         # SHARED-BUILDINGS stays constant: in-person volumes do not change
-        assert truths["shared_costs"][str(year)]["SHARED-BUILDINGS"] == truths["shared_costs"]["2021"][
-            "SHARED-BUILDINGS"]
+        assert (
+            truths["shared_costs"][str(year)]["SHARED-BUILDINGS"] == truths["shared_costs"]["2021"]["SHARED-BUILDINGS"]
+        )
         previous = (cost, ms)
 
 
@@ -380,8 +415,14 @@ def _line_totals(path: Path) -> dict[tuple, tuple[int, int]]:
         for row in csv.DictReader(fh):
             if not row["entry_id"]:
                 continue
-            key = (row["phase"], row["programme_id"], row["service_id"], row["cost_centre"],
-                   row["economic_class"], row["channel"])
+            key = (
+                row["phase"],
+                row["programme_id"],
+                row["service_id"],
+                row["cost_centre"],
+                row["economic_class"],
+                row["channel"],
+            )
             n, cents = totals.get(key, (0, 0))
             totals[key] = (n + 1, cents + _cents(row["amount"]))
     return totals
@@ -391,11 +432,14 @@ def test_entity_sizes_scale_one_entity_and_split_ledger_lines_exactly(demo, tmp_
     """`sizes`: queue events at twice the size, the ledger as 3 entries a line; every other
     file is the one of `size`, and each ledger line still sums to the planted cents."""
     landing, truths = demo
-    sized = generate_demo(tmp_path, years=[2025], size=SIZE,
-                          sizes={"queue_events": 2 * SIZE, "ledger_entries": 3.2})
+    sized = generate_demo(tmp_path, years=[2025], size=SIZE, sizes={"queue_events": 2 * SIZE, "ledger_entries": 3.2})
     assert sized["generator"]["sizes"] == {"queue_events": 2 * SIZE, "ledger_entries": 3.2}
-    for rel in ("web_sessions/fy=2025/sessions.jsonl", "service_requests/fy=2025/requests.jsonl",
-                "survey_responses/fy=2025/responses.csv", "services/fy=2025/services.csv"):
+    for rel in (
+        "web_sessions/fy=2025/sessions.jsonl",
+        "service_requests/fy=2025/requests.jsonl",
+        "survey_responses/fy=2025/responses.csv",
+        "services/fy=2025/services.csv",
+    ):
         assert (tmp_path / rel).read_bytes() == (landing / rel).read_bytes(), rel
     queue = sum(pl.read_parquet(p).height for p in (tmp_path / "queue_events/fy=2025").glob("*.parquet"))
     base_queue = truths["rows_written"]["queue_events"]["2025"]["total"]
@@ -409,7 +453,11 @@ def test_entity_sizes_scale_one_entity_and_split_ledger_lines_exactly(demo, tmp_
     rows = read(tmp_path, "ledger_entries", 2025)
     assert rows["entry_id"].null_count() == 2 and rows["entry_id"].drop_nulls().is_unique().all()
     assert rows["amount"].min() >= 0
-    assert sized["rows_written"]["ledger_entries"]["2025"] == {"good": 3 * len(base), "bad": 2, "total": 3 * len(base) + 2}
+    assert sized["rows_written"]["ledger_entries"]["2025"] == {
+        "good": 3 * len(base),
+        "bad": 2,
+        "total": 3 * len(base) + 2,
+    }
 
 
 def test_an_unknown_entity_size_is_refused(tmp_path):

@@ -28,8 +28,11 @@ RULE_OF_KIND = {
     "satisfaction_out_of_range": "in_range",
 }
 ID_COLUMN = {
-    "queue_events": "ticket_id", "web_sessions": "session_id", "survey_responses": "response_id",
-    "service_requests": "request_id", "ledger_entries": "entry_id",
+    "queue_events": "ticket_id",
+    "web_sessions": "session_id",
+    "survey_responses": "response_id",
+    "service_requests": "request_id",
+    "ledger_entries": "entry_id",
 }
 
 
@@ -134,7 +137,9 @@ def test_refreshing_a_year_again_changes_nothing(refreshed):
     assert len(set(new_rows["ticket_id"].to_pylist())) == new_rows.num_rows
     assert raw.current_snapshot().snapshot_id != old_snapshot
     # the previous snapshot is still readable
-    assert raw.scan(row_filter=partition_filter(2024), snapshot_id=old_snapshot).to_arrow().num_rows == old_rows.num_rows
+    assert (
+        raw.scan(row_filter=partition_filter(2024), snapshot_id=old_snapshot).to_arrow().num_rows == old_rows.num_rows
+    )
 
 
 @pytest.mark.parametrize(

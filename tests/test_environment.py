@@ -17,7 +17,11 @@ def test_dbt_env_points_dbt_at_the_lake_of_the_settings(tmp_path):
     assert env["CIVIC_WAREHOUSE"] == settings.warehouse
     # dbt reads them back to the same lake
     again = load_settings(env)
-    assert (again.home, again.duckdb_path, again.iceberg_properties()) == (settings.home, settings.duckdb_path, settings.iceberg_properties())
+    assert (again.home, again.duckdb_path, again.iceberg_properties()) == (
+        settings.home,
+        settings.duckdb_path,
+        settings.iceberg_properties(),
+    )
 
 
 def test_a_lakehouse_resource_relocates_the_lake(tmp_path, monkeypatch):

@@ -74,9 +74,11 @@ def test_refreshing_a_year_twice_replaces_it_exactly_and_keeps_history(lake):
     props = table.snapshot_by_id(second.snapshot_id).summary.additional_properties
     assert props["civic.load-id"] == second.load_id and props["civic.rows-quarantined"] == "3"
 
-    quarantine = catalog.load_table("quarantine.rejected_rows").scan(
-        row_filter=partition_filter(2024, entity="queue_events")
-    ).to_arrow()
+    quarantine = (
+        catalog.load_table("quarantine.rejected_rows")
+        .scan(row_filter=partition_filter(2024, entity="queue_events"))
+        .to_arrow()
+    )
     assert quarantine.num_rows == 3
     assert set(quarantine["rule"].to_pylist()) == {"known_service"}
     assert set(quarantine["load_id"].to_pylist()) == {second.load_id}
@@ -92,7 +94,9 @@ def test_a_batch_with_a_table_level_failure_loads_nothing(lake):
     ingest_year(settings, catalog, "services", 2024)
     _write_queue(landing, 2024, 10)
     good = ingest_year(settings, catalog, "queue_events", 2024)
-    bad = pa.table({"ticket_id": ["X1"], "service_id": ["S1"], "issued_at": ["2024-05-05T10:00:00"], "outcome": ["served"]})
+    bad = pa.table(
+        {"ticket_id": ["X1"], "service_id": ["S1"], "issued_at": ["2024-05-05T10:00:00"], "outcome": ["served"]}
+    )
     pq.write_table(bad, landing / "queue_events" / "fy=2024" / "part-0001.parquet")  # no called_at column
     with pytest.raises(ContractError, match="called_at"):
         ingest_year(settings, catalog, "queue_events", 2024)

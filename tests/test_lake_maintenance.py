@@ -138,11 +138,22 @@ def test_the_quarantine_keeps_recent_snapshots_and_expires_old_ones(civic_home, 
     catalog = open_catalog(load_settings())
 
     def load(i: int) -> None:
-        row = {"entity": "queue_events", "fiscal_year": 2024, "load_id": f"load-{i}", "source": "landing",
-               "source_file": "f.csv", "rule": "type", "column": "c", "message": "m", "row": "{}"}
+        row = {
+            "entity": "queue_events",
+            "fiscal_year": 2024,
+            "load_id": f"load-{i}",
+            "source": "landing",
+            "source_file": "f.csv",
+            "rule": "type",
+            "column": "c",
+            "message": "m",
+            "row": "{}",
+        }
         staged = tmp_path / f"q{i}.parquet"
         pq.write_table(pa.Table.from_pylist([row], schema=QUARANTINE_ARROW), staged)
-        replace_quarantine(catalog, "queue_events", 2024, "landing", staged, f"load-{i}", {"civic.load-id": f"load-{i}"})
+        replace_quarantine(
+            catalog, "queue_events", 2024, "landing", staged, f"load-{i}", {"civic.load-id": f"load-{i}"}
+        )
 
     for i in range(6):
         load(i)

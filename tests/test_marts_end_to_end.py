@@ -33,11 +33,25 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::U
 
 REPO = Path(__file__).resolve().parents[1]
 YEARS = list(range(2021, 2026))
-FISCAL_YEAR_MARTS = ("service_channel_kpis", "unit_costs", "cost_per_outcome", "scorecard",
-                     "perceived_vs_measured", "service_requests_summary")
-MEASURES = {"cost_per_transaction", "spend_to_approved_budget", "satisfaction_top2_pct",
-            "share_within_wait_standard", "mean_wait_minutes", "completion_rate",
-            "requests_closed_within_sla", "digital_take_up", "survey_responses_per_1000_transactions"}
+FISCAL_YEAR_MARTS = (
+    "service_channel_kpis",
+    "unit_costs",
+    "cost_per_outcome",
+    "scorecard",
+    "perceived_vs_measured",
+    "service_requests_summary",
+)
+MEASURES = {
+    "cost_per_transaction",
+    "spend_to_approved_budget",
+    "satisfaction_top2_pct",
+    "share_within_wait_standard",
+    "mean_wait_minutes",
+    "completion_rate",
+    "requests_closed_within_sla",
+    "digital_take_up",
+    "survey_responses_per_1000_transactions",
+}
 CLINIC = "SVC-001"  # the one demo service without an online channel
 
 
@@ -55,8 +69,10 @@ def rows(settings, sql: str) -> list[dict]:
 
 def test_planted_cost_per_minute_of_wait_reduced_is_recovered_within_2_percent(demo):
     settings, truths, _ = demo
-    got = {(r["fiscal_year"], r["service_id"]): r for r in rows(
-        settings, "select * from marts.cost_per_outcome where outcome = 'mean_wait_minutes'")}
+    got = {
+        (r["fiscal_year"], r["service_id"]): r
+        for r in rows(settings, "select * from marts.cost_per_outcome where outcome = 'mean_wait_minutes'")
+    }
     compared = 0
     for year in YEARS:
         for sid, m in truths["measures"][str(year)].items():
@@ -78,8 +94,10 @@ def test_planted_cost_per_minute_of_wait_reduced_is_recovered_within_2_percent(d
 
 def test_planted_online_cost_advantage_is_recovered_within_1_percent(demo):
     settings, truths, _ = demo
-    got = {(r["fiscal_year"], r["service_id"]): r for r in rows(
-        settings, "select * from marts.unit_costs where channel = 'all'")}
+    got = {
+        (r["fiscal_year"], r["service_id"]): r
+        for r in rows(settings, "select * from marts.unit_costs where channel = 'all'")
+    }
     compared = 0
     for year in YEARS:
         for sid, m in truths["measures"][str(year)].items():
@@ -104,8 +122,10 @@ def _plan(settings) -> dict[tuple[str, str], dict]:
 def test_plan_baseline_is_the_latest_year_volume_times_mix_times_cpt(demo):
     settings, truths, _ = demo
     plan = _plan(settings)
-    kpis = {(r["service_id"], r["channel"]): r for r in rows(
-        settings, "select * from marts.service_channel_kpis where fiscal_year = 2025")}
+    kpis = {
+        (r["service_id"], r["channel"]): r
+        for r in rows(settings, "select * from marts.service_channel_kpis where fiscal_year = 2025")
+    }
     baseline = {sid: r for (scenario, sid), r in plan.items() if scenario == "baseline"}
     assert set(baseline) == set(truths["measures"]["2025"])
     for sid, r in baseline.items():
@@ -114,7 +134,8 @@ def test_plan_baseline_is_the_latest_year_volume_times_mix_times_cpt(demo):
         assert r["forecast_volume"] == volume
         expected = sum(
             volume * (k["transactions"] / volume) * k["cost_per_transaction"]
-            for (s, ch), k in kpis.items() if s == sid and ch != "all" and k["transactions"]
+            for (s, ch), k in kpis.items()
+            if s == sid and ch != "all" and k["transactions"]
         )
         assert r["total_cost"] == pytest.approx(expected, rel=1e-9)
         assert r["total_cost"] == pytest.approx(truths["measures"]["2025"][sid]["cost"]["all"], abs=0.01)
@@ -201,7 +222,11 @@ def test_scorecard_has_every_measure_with_target_score_and_status(demo):
     statuses = {r["status"] for r in card if r["fiscal_year"] == 2025}
     assert {"met", "missed"} <= statuses
     # the digital take-up target was raised from FY2024 (a versioned standard)
-    takeup = {r["fiscal_year"]: r["target"] for r in card if r["measure"] == "digital_take_up" and r["service_id"] == "SVC-002"}
+    takeup = {
+        r["fiscal_year"]: r["target"]
+        for r in card
+        if r["measure"] == "digital_take_up" and r["service_id"] == "SVC-002"
+    }
     assert takeup[2023] == 0.5 and takeup[2024] == 0.6
 
 
@@ -212,8 +237,12 @@ def test_perceived_vs_measured_and_requests_summary(demo):
     for r in pvm:
         # the demo plants perceived waits longer than measured ones (0.8..1.6 x, + unhappiness)
         assert r["perceived_wait_responses"] > 0
-        assert r["measured_mean_wait_minutes"] == pytest.approx(truths["measures"]["2025"][r["service_id"]]["mean_wait_minutes"], rel=0.01)
-        assert r["wait_perception_gap_minutes"] == pytest.approx(r["perceived_mean_wait_minutes"] - r["measured_mean_wait_minutes"])
+        assert r["measured_mean_wait_minutes"] == pytest.approx(
+            truths["measures"]["2025"][r["service_id"]]["mean_wait_minutes"], rel=0.01
+        )
+        assert r["wait_perception_gap_minutes"] == pytest.approx(
+            r["perceived_mean_wait_minutes"] - r["measured_mean_wait_minutes"]
+        )
     srs = rows(settings, "select * from marts.service_requests_summary where fiscal_year = 2025 and channel = 'all'")
     for r in srs:
         m = truths["measures"]["2025"][r["service_id"]]
@@ -230,7 +259,7 @@ def test_demo_ends_with_scorecard_plan_and_planted_values(demo):
     assert "scorecard status per service" in output
     assert "FY2026 budget plan (base FY2025" in output
     assert "Scenario baseline" in output and "Scenario online_plus_25 against baseline" in output
-    note = output[output.index("Planted (demo_truths.json) vs recovered"):]
+    note = output[output.index("Planted (demo_truths.json) vs recovered") :]
     assert "cost per minute of mean wait reduced: 12 services" in note
     assert "online cost advantage vs in person: 11 services" in note
     assert "online +25 points saves" in note
@@ -269,21 +298,42 @@ def test_budget_plan_is_published_to_iceberg_by_plan_year(demo):
 
 def test_dbt_docs_generate_documents_every_mart_column(demo, tmp_path):
     settings, _, _ = demo
-    env = {**os.environ, "CIVIC_HOME": str(settings.home), "DBT_TARGET_PATH": str(tmp_path / "target"),
-           "DBT_LOG_PATH": str(tmp_path / "logs"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {
+        **os.environ,
+        "CIVIC_HOME": str(settings.home),
+        "DBT_TARGET_PATH": str(tmp_path / "target"),
+        "DBT_LOG_PATH": str(tmp_path / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
     dbt = Path(sys.executable).with_name("dbt")
     result = subprocess.run(
-        [str(dbt), "docs", "generate", "--project-dir", str(REPO / "dbt_project"), "--profiles-dir",
-         str(REPO / "dbt_project"), "--vars", json.dumps({"fiscal_years": [2025]}),
-         # one thread: with two, the on-run-start hook (macros/register_raw_sources.sql) is
-         # compiled beside the models and can fail with "dictionary changed size during iteration"
-         "--threads", "1"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+        [
+            str(dbt),
+            "docs",
+            "generate",
+            "--project-dir",
+            str(REPO / "dbt_project"),
+            "--profiles-dir",
+            str(REPO / "dbt_project"),
+            "--vars",
+            json.dumps({"fiscal_years": [2025]}),
+            # one thread: with two, the on-run-start hook (macros/register_raw_sources.sql) is
+            # compiled beside the models and can fail with "dictionary changed size during iteration"
+            "--threads",
+            "1",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     catalog = json.loads((tmp_path / "target" / "catalog.json").read_text())
     manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
-    marts = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["schema"] == "marts"}
+    marts = {
+        n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["schema"] == "marts"
+    }
     assert set(FISCAL_YEAR_MARTS) | {"budget_plan"} <= set(marts)
     for name, node in marts.items():
         built = catalog["nodes"][node["unique_id"]]["columns"]
@@ -299,16 +349,25 @@ def test_a_new_scenario_in_the_yaml_reaches_the_plan_without_code_change(demo, t
     copy = tmp_path / "lakehouse.duckdb"
     shutil.copy(settings.duckdb_path, copy)
     scenarios = tmp_path / "scenarios.yml"
-    scenarios.write_text((REPO / "plans" / "scenarios.yml").read_text() + """
+    scenarios.write_text(
+        (REPO / "plans" / "scenarios.yml").read_text()
+        + """
   - name: permits_online_40
     description: Permits move 40 points online with 5 % more volume.
     online_shift_points: 40
     volume_growth_pct: 5
     services: [SVC-007, SVC-008]
-""")
-    env = {**os.environ, "CIVIC_HOME": str(settings.home), "CIVIC_DUCKDB": str(copy),
-           "CIVIC_PLAN_SCENARIOS": str(scenarios), "DBT_TARGET_PATH": str(tmp_path / "target"),
-           "DBT_LOG_PATH": str(tmp_path / "logs"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+"""
+    )
+    env = {
+        **os.environ,
+        "CIVIC_HOME": str(settings.home),
+        "CIVIC_DUCKDB": str(copy),
+        "CIVIC_PLAN_SCENARIOS": str(scenarios),
+        "DBT_TARGET_PATH": str(tmp_path / "target"),
+        "DBT_LOG_PATH": str(tmp_path / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
     dbt = Path(sys.executable).with_name("dbt")
     # the scenarios reach dbt through the lake: land the file as a refresh does (its asset
     # reference/plan_scenarios), and put the shipped file back afterwards
@@ -316,9 +375,24 @@ def test_a_new_scenario_in_the_yaml_reaches_the_plan_without_code_change(demo, t
     land_plan_scenarios(catalog, read_scenarios(scenarios_file(env)))
     try:
         result = subprocess.run(
-            [str(dbt), "run", "-s", "int_plan_scenarios", "budget_plan", "--project-dir", str(REPO / "dbt_project"),
-             "--profiles-dir", str(REPO / "dbt_project"), "--vars", json.dumps({"fiscal_years": [2025]})],
-            cwd=REPO / "dbt_project", env=env, capture_output=True, text=True, timeout=300,
+            [
+                str(dbt),
+                "run",
+                "-s",
+                "int_plan_scenarios",
+                "budget_plan",
+                "--project-dir",
+                str(REPO / "dbt_project"),
+                "--profiles-dir",
+                str(REPO / "dbt_project"),
+                "--vars",
+                json.dumps({"fiscal_years": [2025]}),
+            ],
+            cwd=REPO / "dbt_project",
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
     finally:
         land_plan_scenarios(catalog, read_scenarios(scenarios_file({})))
@@ -382,5 +456,6 @@ def test_refreshing_one_year_changes_only_that_year_and_the_plan(demo):
     plan_after = {(r["scenario"], r["service_id"]): r for r in after["budget_plan"]}
     assert set(plan_after) == set(plan_before)
     assert plan_after[("baseline", "SVC-002")]["total_cost"] == pytest.approx(
-        plan_before[("baseline", "SVC-002")]["total_cost"] + 1000)
+        plan_before[("baseline", "SVC-002")]["total_cost"] + 1000
+    )
     assert all(_same(plan_after[k], v) for k, v in plan_before.items() if k[1] != "SVC-002")

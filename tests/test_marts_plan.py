@@ -61,17 +61,38 @@ scenarios:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("version: 1\nscenarios:\n  - name: online_plus_5\n    online_shift_points: 5\n", "named `baseline` is required"),
+        (
+            "version: 1\nscenarios:\n  - name: online_plus_5\n    online_shift_points: 5\n",
+            "named `baseline` is required",
+        ),
         ("scenarios:\n  - name: baseline\n", "`version` is required"),
         ("version: 1\nscenarios:\n  - name: baseline\n  - name: baseline\n", "duplicate name"),
         ("version: 1\nscenarios:\n  - name: baseline\n  - name: x\n    online_shift: 5\n", "unknown key"),
-        ("version: 1\nscenarios:\n  - name: baseline\n  - name: x\n    online_shift_points: 120\n", "above the allowed maximum"),
-        ("version: 1\nscenarios:\n  - name: baseline\n  - name: x\n    online_shift_points: -1\n", "below the allowed range"),
-        ("version: 1\nscenarios:\n  - name: baseline\n  - name: x\n    online_shift_points: ten\n", "expected a number"),
-        ("version: 1\nscenarios:\n  - name: baseline\n  - name: x\n    online_shift_points: 5\n    digital_take_up_goal: 0.9\n", "not both"),
+        (
+            "version: 1\nscenarios:\n  - name: baseline\n  - name: x\n    online_shift_points: 120\n",
+            "above the allowed maximum",
+        ),
+        (
+            "version: 1\nscenarios:\n  - name: baseline\n  - name: x\n    online_shift_points: -1\n",
+            "below the allowed range",
+        ),
+        (
+            "version: 1\nscenarios:\n  - name: baseline\n  - name: x\n    online_shift_points: ten\n",
+            "expected a number",
+        ),
+        (
+            "version: 1\nscenarios:\n  - name: baseline\n  - name: x\n    online_shift_points: 5\n    digital_take_up_goal: 0.9\n",
+            "not both",
+        ),
         ("version: 1\nscenarios:\n  - name: baseline\n  - name: x\n    wait_target: soon\n", "wait_target"),
-        ("version: 1\nscenarios:\n  - name: baseline\n  - name: x\n    volume_growth_pct: -100\n", "below the allowed range"),
-        ("version: 1\nscenarios:\n  - name: baseline\n  - name: x\n    services: []\n", "non-empty list of service ids"),
+        (
+            "version: 1\nscenarios:\n  - name: baseline\n  - name: x\n    volume_growth_pct: -100\n",
+            "below the allowed range",
+        ),
+        (
+            "version: 1\nscenarios:\n  - name: baseline\n  - name: x\n    services: []\n",
+            "non-empty list of service ids",
+        ),
         ("version: 1\nscenarios:\n  - name: baseline\n    online_shift_points: 10\n", "the baseline changes nothing"),
         ("version: 1\nscenarios:\n  - name: Online Plus\n", "lower_snake_case"),
         ("version: 1\nscenarios: []\n", "non-empty list"),
@@ -121,15 +142,35 @@ def test_scenarios_land_as_one_whole_reference_table(tmp_path):
 
 def _row(scenario, sid, total, baseline, order, **extra):
     row = {
-        "plan_year": 2026, "base_fiscal_year": 2025, "scenario": scenario, "scenario_order": order,
-        "service_id": sid, "service_name": f"Service {sid}", "scenario_description": f"{scenario} text",
-        "scenarios_version": "v1", "scenarios_sha256": "abc", "is_baseline": scenario == "baseline",
-        "base_volume": 100, "forecast_volume": 100.0, "base_digital_take_up": 0.5, "plan_digital_take_up": 0.5,
-        "cost_online": 0.0, "cost_mobile": 0.0, "cost_phone": 0.0, "cost_in_person": total, "cost_other": 0.0,
-        "unpriced_cost": 0.0, "total_cost": total, "baseline_total_cost": baseline,
-        "savings_vs_baseline": baseline - total, "cost_per_transaction": total / 100,
-        "target_cost_per_transaction": None, "wait_target_cost": None, "scenario_note": None,
-        "cost_other_channels": 0.0, "savings_vs_baseline_pct": 100 * (baseline - total) / baseline,
+        "plan_year": 2026,
+        "base_fiscal_year": 2025,
+        "scenario": scenario,
+        "scenario_order": order,
+        "service_id": sid,
+        "service_name": f"Service {sid}",
+        "scenario_description": f"{scenario} text",
+        "scenarios_version": "v1",
+        "scenarios_sha256": "abc",
+        "is_baseline": scenario == "baseline",
+        "base_volume": 100,
+        "forecast_volume": 100.0,
+        "base_digital_take_up": 0.5,
+        "plan_digital_take_up": 0.5,
+        "cost_online": 0.0,
+        "cost_mobile": 0.0,
+        "cost_phone": 0.0,
+        "cost_in_person": total,
+        "cost_other": 0.0,
+        "unpriced_cost": 0.0,
+        "total_cost": total,
+        "baseline_total_cost": baseline,
+        "savings_vs_baseline": baseline - total,
+        "cost_per_transaction": total / 100,
+        "target_cost_per_transaction": None,
+        "wait_target_cost": None,
+        "scenario_note": None,
+        "cost_other_channels": 0.0,
+        "savings_vs_baseline_pct": 100 * (baseline - total) / baseline,
     }
     row.update(extra)
     return row
@@ -138,13 +179,28 @@ def _row(scenario, sid, total, baseline, order, **extra):
 def _total(scenario, total, baseline, order, take_up):
     """A marts.budget_plan_totals row (the sums are dbt's: unit test budget_plan_totals_sum_weight_and_divide)."""
     return {
-        "plan_year": 2026, "base_fiscal_year": 2025, "scenario": scenario, "scenario_order": order,
-        "is_baseline": scenario == "baseline", "base_volume": 200.0, "forecast_volume": 200.0,
-        "base_digital_take_up": 0.5, "plan_digital_take_up": take_up, "cost_online": 0.0, "cost_mobile": 0.0,
-        "cost_phone": 0.0, "cost_in_person": total, "cost_other": 0.0, "unpriced_cost": 0.0,
-        "cost_other_channels": 0.0, "total_cost": total, "cost_per_transaction": total / 200,
-        "baseline_total_cost": baseline, "savings_vs_baseline": baseline - total,
-        "savings_vs_baseline_pct": 100 * (baseline - total) / baseline, "wait_target_cost": None,
+        "plan_year": 2026,
+        "base_fiscal_year": 2025,
+        "scenario": scenario,
+        "scenario_order": order,
+        "is_baseline": scenario == "baseline",
+        "base_volume": 200.0,
+        "forecast_volume": 200.0,
+        "base_digital_take_up": 0.5,
+        "plan_digital_take_up": take_up,
+        "cost_online": 0.0,
+        "cost_mobile": 0.0,
+        "cost_phone": 0.0,
+        "cost_in_person": total,
+        "cost_other": 0.0,
+        "unpriced_cost": 0.0,
+        "cost_other_channels": 0.0,
+        "total_cost": total,
+        "cost_per_transaction": total / 200,
+        "baseline_total_cost": baseline,
+        "savings_vs_baseline": baseline - total,
+        "savings_vs_baseline_pct": 100 * (baseline - total) / baseline,
+        "wait_target_cost": None,
     }
 
 
@@ -169,7 +225,7 @@ def test_render_plan_shows_each_scenario_against_baseline_with_totals():
     assert "no online transactions" in text
     everything = render_plan(PLAN, None, totals=TOTALS)
     assert everything.index("Scenario baseline") < everything.index("Scenario online_plus_25")
-    totals = everything[everything.index("FY2026 totals"):]
+    totals = everything[everything.index("FY2026 totals") :]
     assert "baseline" in totals and "online_plus_25" in totals
 
 
@@ -181,14 +237,20 @@ def test_render_plan_refuses_an_unknown_scenario():
 def test_planted_shift_savings_caps_at_the_non_digital_share():
     measures = {
         # non-digital CPT (300 + 900) / 40 = 30, online CPT 5: 0.25 x 100 x 25 = 625
-        "A": {"transactions": {"online": 60, "phone": 20, "in_person": 20, "all": 100},
-              "cost": {"online": 300.0, "phone": 300.0, "in_person": 900.0}},
+        "A": {
+            "transactions": {"online": 60, "phone": 20, "in_person": 20, "all": 100},
+            "cost": {"online": 300.0, "phone": 300.0, "in_person": 900.0},
+        },
         # 10 % non-digital only: capped at 0.10 x 100 x (20 - 2) = 180
-        "B": {"transactions": {"online": 90, "phone": 10, "in_person": 0, "all": 100},
-              "cost": {"online": 180.0, "phone": 200.0, "in_person": 0.0}},
+        "B": {
+            "transactions": {"online": 90, "phone": 10, "in_person": 0, "all": 100},
+            "cost": {"online": 180.0, "phone": 200.0, "in_person": 0.0},
+        },
         # no online channel: nothing to move
-        "C": {"transactions": {"phone": 50, "in_person": 50, "all": 100},
-              "cost": {"phone": 500.0, "in_person": 2000.0}},
+        "C": {
+            "transactions": {"phone": 50, "in_person": 50, "all": 100},
+            "cost": {"phone": 500.0, "in_person": 2000.0},
+        },
     }
     assert planted_shift_savings(measures, 25) == pytest.approx(625 + 180)
 

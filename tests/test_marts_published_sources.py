@@ -27,9 +27,12 @@ from orchestration.load.flow import ingest_source
 REPO = Path(__file__).resolve().parents[1]
 GC = REALDATA / "canada_gc_service_inventory"
 CHANNEL_COLUMNS = {
-    "online": "num_applications_online", "phone": "num_applications_by_phone",
-    "in_person": "num_applications_in_person", "mail": "num_applications_by_mail",
-    "email": "num_applications_by_email", "fax": "num_applications_by_fax",
+    "online": "num_applications_online",
+    "phone": "num_applications_by_phone",
+    "in_person": "num_applications_in_person",
+    "mail": "num_applications_by_mail",
+    "email": "num_applications_by_email",
+    "fax": "num_applications_by_fax",
     "other": "num_applications_by_other",
 }
 
@@ -49,13 +52,28 @@ def built_lake(tmp_path_factory):
             records = ingest_source(settings, catalog, kind, str(location))
             assert all(r.received == r.loaded + r.quarantined for r in records)
         env = {k: v for k, v in os.environ.items() if not k.startswith("DBT_")}
-        env.update(DBT_TARGET_PATH=str(home.parent / "target"), DBT_LOG_PATH=str(home.parent / "logs"),
-                   DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+        env.update(
+            DBT_TARGET_PATH=str(home.parent / "target"),
+            DBT_LOG_PATH=str(home.parent / "logs"),
+            DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        )
         dbt = Path(sys.executable).with_name("dbt")
         done = subprocess.run(
-            [str(dbt), "build", "--project-dir", str(REPO / "dbt_project"), "--profiles-dir",
-             str(REPO / "dbt_project"), "--exclude-resource-type", "unit_test"],
-            cwd=REPO, env=env, capture_output=True, text=True, timeout=900,
+            [
+                str(dbt),
+                "build",
+                "--project-dir",
+                str(REPO / "dbt_project"),
+                "--profiles-dir",
+                str(REPO / "dbt_project"),
+                "--exclude-resource-type",
+                "unit_test",
+            ],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
         )
         assert done.returncode == 0, done.stdout[-5000:]
         yield settings
@@ -82,8 +100,10 @@ def _programmes(row: dict) -> list[str]:
 
 
 def test_inventory_volumes_are_the_transactions_per_channel_and_give_take_up(built_lake):
-    kpis = {(r["service_id"], r["channel"]): r for r in query(
-        built_lake, "select * from marts.service_channel_kpis where fiscal_year = 2024")}
+    kpis = {
+        (r["service_id"], r["channel"]): r
+        for r in query(built_lake, "select * from marts.service_channel_kpis where fiscal_year = 2024")
+    }
     services = _si_2024()
     checked = 0
     for row in services:
@@ -114,12 +134,19 @@ def test_standard_performance_is_recomputed_by_the_rule(built_lake):
             if target and met is not None and total:
                 expected[row["service_id"]][0] += 1
                 expected[row["service_id"]][1] += met / total >= target
-    rows = {r["service_id"]: r for r in query(
-        built_lake, "select service_id, standards_applicable, standards_met from marts.service_channel_kpis "
-              "where fiscal_year = 2024 and channel = 'all' and standards_applicable is not null")}
+    rows = {
+        r["service_id"]: r
+        for r in query(
+            built_lake,
+            "select service_id, standards_applicable, standards_met from marts.service_channel_kpis "
+            "where fiscal_year = 2024 and channel = 'all' and standards_applicable is not null",
+        )
+    }
     assert len(expected) > 300
     for service_id, (applicable, met) in expected.items():
-        assert (rows[service_id]["standards_applicable"], rows[service_id]["standards_met"]) == (applicable, met), service_id
+        assert (rows[service_id]["standards_applicable"], rows[service_id]["standards_met"]) == (applicable, met), (
+            service_id
+        )
 
 
 def test_programme_spending_gives_the_cost_per_transaction_of_the_services_it_funds(built_lake):
@@ -137,8 +164,12 @@ def test_programme_spending_gives_the_cost_per_transaction_of_the_services_it_fu
         for p in _programmes(row):
             funded[p].append(row)
             all_programmes[row["service_id"]].add(p)
-    kpis = {r["service_id"]: r for r in query(
-        built_lake, "select * from marts.service_channel_kpis where fiscal_year = 2024 and channel = 'all'")}
+    kpis = {
+        r["service_id"]: r
+        for r in query(
+            built_lake, "select * from marts.service_channel_kpis where fiscal_year = 2024 and channel = 'all'"
+        )
+    }
     checked = 0
     for programme, rows in sorted(funded.items()):
         if len(actual.get(programme, [])) != 1 or any(len(all_programmes[r["service_id"]]) != 1 for r in rows):
@@ -157,7 +188,9 @@ def test_programme_spending_gives_the_cost_per_transaction_of_the_services_it_fu
 
 
 def test_published_satisfaction_is_set_beside_the_one_recomputed_from_its_counts(built_lake):
-    records = json.loads((REALDATA / "uk_opg_service_kpis" / "use_a_lasting_power_of_attorney_service.json").read_text())
+    records = json.loads(
+        (REALDATA / "uk_opg_service_kpis" / "use_a_lasting_power_of_attorney_service.json").read_text()
+    )
     month = [r for r in records if r["_timestamp"].startswith("2026-03")]
     levels = ["very-dissatisfied", "dissatisfied", "neither", "satisfied", "very-satisfied"]
     counts = {r["dataType"]: r["count"] for r in month if r["dataType"] in levels}
@@ -167,8 +200,10 @@ def test_published_satisfaction_is_set_beside_the_one_recomputed_from_its_counts
     weighted = sum(25 * i * counts[level] for i, level in enumerate(levels)) / total
     assert round(top2, 2) == 87.81 and round(weighted, 2) == 84.97 and published == 85  # PROVENANCE.md
     [row] = query(
-        built_lake, "select * from marts.published_kpis where publisher = 'uk_opg' and service_id = 'use-an-lpa' "
-                        "and kpi = 'user_satisfaction' and period_start = date '2026-03-01'")
+        built_lake,
+        "select * from marts.published_kpis where publisher = 'uk_opg' and service_id = 'use-an-lpa' "
+        "and kpi = 'user_satisfaction' and period_start = date '2026-03-01'",
+    )
     assert row["published_value"] == published
     assert row["computed_value"] == pytest.approx(top2)
     assert row["computed_weighted_mean_pct"] == pytest.approx(weighted)
@@ -182,8 +217,10 @@ def test_waits_per_office_come_from_the_time_series(built_lake):
     with (REALDATA / "ca_dmv_queue_feed" / "cadmv_wait_times.csv").open(newline="") as f:
         for row in csv.DictReader(f):
             waits[row["branch_id"]].append(float(row["non_appt"]))
-    rows = {r["site_id"]: r for r in query(
-        built_lake, "select * from marts.wait_times_observed where wait_kind = 'walk_in'")}
+    rows = {
+        r["site_id"]: r
+        for r in query(built_lake, "select * from marts.wait_times_observed where wait_kind = 'walk_in'")
+    }
     assert set(rows) == set(waits)
     for site, values in waits.items():
         assert rows[site]["observations"] == len(values)

@@ -81,7 +81,10 @@ class GeoReport:
         routes = {
             "/bloomington/v2/services.json": lambda: ((BLOOMINGTON / "bloomington_services.json").read_bytes(), None),
             "/bloomington/v2/requests.json": lambda: self._json_requests(query),
-            "/sanfrancisco/v2/services.xml": lambda: ((SAN_FRANCISCO / "san_francisco_services.xml").read_bytes(), None),
+            "/sanfrancisco/v2/services.xml": lambda: (
+                (SAN_FRANCISCO / "san_francisco_services.xml").read_bytes(),
+                None,
+            ),
             "/sanfrancisco/v2/requests.xml": lambda: self._xml_requests(query),
         }
         if parts.path not in routes:
@@ -110,8 +113,10 @@ class GeoReport:
         end = _utc(query["end_date"]) if "end_date" in query else None
         after = _utc(query["updated_after"]) if "updated_after" in query else None
         chosen = [
-            r for r in items
-            if (start is None or _utc(requested(r)) >= start) and (end is None or _utc(requested(r)) <= end)
+            r
+            for r in items
+            if (start is None or _utc(requested(r)) >= start)
+            and (end is None or _utc(requested(r)) <= end)
             and (after is None or (updated(r) and _utc(updated(r)) > after))
         ]
         chosen.sort(key=lambda r: _utc(requested(r)), reverse=True)
@@ -125,7 +130,10 @@ class GeoReport:
 
     def _xml_requests(self, query):
         rows = self._select(
-            self.sf_requests, query, lambda e: e.findtext("requested_datetime"), lambda e: e.findtext("updated_datetime")
+            self.sf_requests,
+            query,
+            lambda e: e.findtext("requested_datetime"),
+            lambda e: e.findtext("updated_datetime"),
         )
         root = ET.Element("service_requests")
         root.extend(rows)
@@ -160,7 +168,9 @@ def test_bloomington_json_paged_retried_and_incremental(lake, server, civic_home
     settings, catalog = lake
     requests = json.loads((BLOOMINGTON / "bloomington_requests.json").read_text())
     services = json.loads((BLOOMINGTON / "bloomington_services.json").read_text())
-    location = f"{server.url('bloomington')}#since=2012-05-01&page_size={SERVER_CAP}&paging=true&updated_after=true&{FAST}"
+    location = (
+        f"{server.url('bloomington')}#since=2012-05-01&page_size={SERVER_CAP}&paging=true&updated_after=true&{FAST}"
+    )
     # the catalogue call fails twice with 503, then answers too slowly; the first
     # requests call fails once: all of it must be retried within 4 attempts
     server.faults = {"/bloomington/v2/services.json": ["503", "503", "slow"], "/bloomington/v2/requests.json": ["503"]}
@@ -195,7 +205,9 @@ def test_bloomington_json_paged_retried_and_incremental(lake, server, civic_home
     server.log.clear()
     records = ingest_source(settings, catalog, "open311", location, name="bloomington")
     asked = server.calls("requests.json")
-    assert asked and all(c["query"]["updated_after"] == cursor.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") for c in asked)
+    assert asked and all(
+        c["query"]["updated_after"] == cursor.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") for c in asked
+    )
     assert sum(c["rows"] for c in asked) == 0
     assert _state(civic_home)["last_run"]["changed"] == 0
     assert _totals(records, "raw.service_requests") == (21, 21, 0)
@@ -248,7 +260,9 @@ def test_san_francisco_xml_windows_split_and_start_date_cursor(lake, server, civ
     server.log.clear()
     records = ingest_source(settings, catalog, "open311", location, name="sf")
     first_call = server.calls("requests.xml")[0]
-    assert first_call["query"]["start_date"] == (cursor - dt.timedelta(days=1)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert first_call["query"]["start_date"] == (cursor - dt.timedelta(days=1)).astimezone(UTC).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
     assert _state(civic_home)["last_run"]["changed"] == 0
     assert _totals(records, "raw.service_requests") == (56, 56, 0)
     assert set(_rows(catalog, "sf")) == ids
@@ -260,7 +274,9 @@ def test_an_endpoint_that_stays_down_fails_naming_the_url_and_loads_nothing(lake
     with pytest.raises(EndpointError, match=re.escape(f"{root}/services.json") + ".*503.*after 3 attempts"):
         ingest_source(settings, catalog, "open311", f"{root}#attempts=3&backoff=0.01", name="down")
     assert len(server.calls("services.json")) == 3
-    assert not (civic_home / "state" / "open311").exists() or not any((civic_home / "state" / "open311").rglob("*.json"))
+    assert not (civic_home / "state" / "open311").exists() or not any(
+        (civic_home / "state" / "open311").rglob("*.json")
+    )
     tables = {t for ns in catalog.list_namespaces() for t in catalog.list_tables(ns)}
     assert ("raw", "service_requests") not in tables and ("raw", "services") not in tables
     if ("raw", "loads") in tables:
@@ -281,7 +297,7 @@ def test_an_endpoint_in_feeds_yml_feeds_the_refreshed_year(lake, server, civic_h
 sources:
   - name: sf
     kind: open311
-    location: {server.url('sanfrancisco')}
+    location: {server.url("sanfrancisco")}
     options: {{format: xml, since: 2012-05-01, page_size: {SERVER_CAP}, timeout: {TIMEOUT}, backoff: 0.01}}
 """)
     settings, catalog = load_settings(), lake[1]
@@ -293,8 +309,14 @@ sources:
     services = load_feeds(settings, catalog, "services", [2012, 2013])
     requests = load_feeds(settings, catalog, "service_requests", [2012, 2013])
 
-    assert [(r.fiscal_year, r.source, r.loaded) for r in services] == [(2012, "sf", n_services), (2013, "sf", n_services)]
-    assert [(r.fiscal_year, r.received, r.loaded, r.quarantined) for r in requests] == [(2012, 56, 56, 0), (2013, 0, 0, 0)]
+    assert [(r.fiscal_year, r.source, r.loaded) for r in services] == [
+        (2012, "sf", n_services),
+        (2013, "sf", n_services),
+    ]
+    assert [(r.fiscal_year, r.received, r.loaded, r.quarantined) for r in requests] == [
+        (2012, 56, 56, 0),
+        (2013, 0, 0, 0),
+    ]
     assert {r["fiscal_year"] for r in _rows(catalog, "sf").values()} == {2012}
     assert all(c["query"]["start_date"] for c in server.calls("requests.xml"))
     assert (settings.state_dir / "open311").is_dir()

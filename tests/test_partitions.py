@@ -13,7 +13,10 @@ from orchestration.defs.schedules import refresh_cron
 
 def test_dbt_vars_from_partition_years():
     assert dbt_vars([2024], FiscalCalendar()) == {"fiscal_years": [2024], "fy_start_month": 1}
-    assert dbt_vars([2025, 2021, 2023, 2021], FiscalCalendar(4)) == {"fiscal_years": [2021, 2023, 2025], "fy_start_month": 4}
+    assert dbt_vars([2025, 2021, 2023, 2021], FiscalCalendar(4)) == {
+        "fiscal_years": [2021, 2023, 2025],
+        "fy_start_month": 4,
+    }
     with pytest.raises(ValueError):
         dbt_vars([], FiscalCalendar())
 

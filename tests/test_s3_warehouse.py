@@ -6,11 +6,11 @@ import os
 
 import pytest
 
-from orchestration.services import seaweed
 from lake.catalog import open_catalog
 from lake.marts_query import run_query
 from lake.settings import load_settings
 from orchestration.cli import main
+from orchestration.services import seaweed
 
 ACCESS_KEY = "civic-test"
 SECRET_KEY = "civic-test-secret-key"
@@ -46,10 +46,7 @@ def test_refresh_with_the_warehouse_on_s3(s3_server, civic_home, monkeypatch):
     assert raw.scan().to_arrow().num_rows == truths["rows_written"]["queue_events"]["2024"]["good"]
 
     # the data files really are objects in the bucket, written over HTTP
-    keys = [
-        o["Key"]
-        for o in s3_server.client().list_objects_v2(Bucket=BUCKET, Prefix="warehouse/")["Contents"]
-    ]
+    keys = [o["Key"] for o in s3_server.client().list_objects_v2(Bucket=BUCKET, Prefix="warehouse/")["Contents"]]
     assert any(k.startswith("warehouse/raw/queue_events/data/fiscal_year=2024/") for k in keys)
     assert any(k.startswith("warehouse/marts/service_channel_kpis/") for k in keys)
 
@@ -61,11 +58,8 @@ def test_refresh_with_the_warehouse_on_s3(s3_server, civic_home, monkeypatch):
     )
     got = {sid: (tx, round(up, 4)) for sid, tx, up in res.rows}
     want = {
-        sid: (m["transactions"]["all"], round(m["digital_take_up"], 4))
-        for sid, m in truths["measures"]["2024"].items()
+        sid: (m["transactions"]["all"], round(m["digital_take_up"], 4)) for sid, m in truths["measures"]["2024"].items()
     }
     assert got == want
     published = catalog.load_table("marts.service_channel_kpis").scan().to_arrow()
-    assert published.num_rows == len(
-        run_query(settings.duckdb_path, "select * from marts.service_channel_kpis").rows
-    )
+    assert published.num_rows == len(run_query(settings.duckdb_path, "select * from marts.service_channel_kpis").rows)

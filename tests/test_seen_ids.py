@@ -21,13 +21,15 @@ from contracts.validate import BatchValidator
 
 def _batch(ids: list[str | None], service: str = "S1") -> pl.DataFrame:
     n = len(ids)
-    return pl.DataFrame({
-        "ticket_id": pl.Series(ids, dtype=pl.String),
-        "service_id": [service] * n,
-        "issued_at": ["2024-03-01T09:00:00"] * n,
-        "called_at": ["2024-03-01T09:10:00"] * n,
-        "outcome": ["served"] * n,
-    })
+    return pl.DataFrame(
+        {
+            "ticket_id": pl.Series(ids, dtype=pl.String),
+            "service_id": [service] * n,
+            "issued_at": ["2024-03-01T09:00:00"] * n,
+            "called_at": ["2024-03-01T09:10:00"] * n,
+            "outcome": ["served"] * n,
+        }
+    )
 
 
 def _load(batches: list[pl.DataFrame]) -> tuple[list[list[str]], list[pl.DataFrame]]:

@@ -73,6 +73,7 @@ def _rejected(lake, source):
 
 # --- Australia: wide fiscal-year measures -> long rows ----------------------------------------
 
+
 def test_au_counts_per_year_and_accounting(lake, au):
     descriptor, rows = au
     assert list(descriptor["mapping"]["measures"]) == AU_YEARS  # the year is the measure's name
@@ -87,7 +88,9 @@ def test_au_counts_per_year_and_accounting(lake, au):
     blank = sum(1 for r in rows for y in AU_YEARS if not r[y].strip())
     assert blank == 33 and sum(cells.values()) + blank == 5 * len(rows)
     # every source row is in the ledger, loaded or quarantined
-    seen = {int(r["source_row"]) for r in _loaded(lake, AU_SOURCE)} | {int(row["source_row"]) for _, row in _rejected(lake, AU_SOURCE)}
+    seen = {int(r["source_row"]) for r in _loaded(lake, AU_SOURCE)} | {
+        int(row["source_row"]) for _, row in _rejected(lake, AU_SOURCE)
+    }
     assert seen == set(range(1, len(rows) + 1))
 
 
@@ -108,7 +111,10 @@ def test_au_amounts_times_factor(lake, au):
             assert entry["amount"] == expected and entry["amount_published"] == src[year]
             assert entry["fiscal_year"] == int(year[:4]) + 1 and entry["currency"] == "AUD"
             # codes and names are trimmed (some cells end in a space)
-            assert entry["programme_id"] == src["Program"].strip() and entry["cost_centre"] == src["Department/Agency"].strip()
+            assert (
+                entry["programme_id"] == src["Program"].strip()
+                and entry["cost_centre"] == src["Department/Agency"].strip()
+            )
             assert entry["department_agency"] == src["Department/Agency"] and entry["v_2014_15"] == src["2014-15"]
             negatives += expected < 0
     assert negatives > 0  # adjustments below zero are amounts too
@@ -122,7 +128,13 @@ def test_au_amounts_times_factor(lake, au):
 def test_au_phases_and_withheld_figures(lake, au):
     _, rows = au
     phases = {r["measure"]: r["phase"] for r in _loaded(lake, AU_SOURCE)}
-    assert phases == {"2014-15": "adjusted", "2015-16": "proposed", "2016-17": "proposed", "2017-18": "proposed", "2018-19": "proposed"}
+    assert phases == {
+        "2014-15": "adjusted",
+        "2015-16": "proposed",
+        "2016-17": "proposed",
+        "2017-18": "proposed",
+        "2018-19": "proposed",
+    }
     assert {r["phase_basis"] for r in _loaded(lake, AU_SOURCE)} == {"mappings/fdp_measures.csv"}
     rejects = _rejected(lake, AU_SOURCE)
     assert len(rejects) == sum(1 for r in rows for y in AU_YEARS if r[y].strip() == "nfp")
@@ -135,6 +147,7 @@ def test_au_phases_and_withheld_figures(lake, au):
 
 
 # --- Madrid: programme x economic x organisation, one measure ---------------------------------
+
 
 def test_madrid_counts_amounts_and_classifications(lake, madrid):
     descriptor, rows = madrid
@@ -171,7 +184,9 @@ def test_madrid_economic_mapping_matches_the_file_labels(madrid):
 def test_madrid_cofog_coverage(lake, madrid):
     _, rows = madrid
     with open(MAPPINGS / "fdp_cofog.csv", newline="", encoding="utf-8") as fh:
-        table = {r["programme"]: r["cofog_division"] for r in csv.DictReader(fh) if r["source"] == "madrid-municipal-gastos"}
+        table = {
+            r["programme"]: r["cofog_division"] for r in csv.DictReader(fh) if r["source"] == "madrid-municipal-gastos"
+        }
 
     def division(code: str) -> str | None:
         for end in range(len(code), 0, -1):
@@ -189,12 +204,15 @@ def test_madrid_cofog_coverage(lake, madrid):
 
 
 def test_two_packages_keep_their_own_rows(lake, au, madrid):
-    assert len(_loaded(lake, AU_SOURCE)) + len(_rejected(lake, AU_SOURCE)) == sum(1 for r in au[1] for y in AU_YEARS if r[y].strip())
+    assert len(_loaded(lake, AU_SOURCE)) + len(_rejected(lake, AU_SOURCE)) == sum(
+        1 for r in au[1] for y in AU_YEARS if r[y].strip()
+    )
     assert len(_loaded(lake, MADRID_SOURCE)) == len(madrid[1])
     assert all(r["service_id"] is None and r["channel"] is None for r in lake[1])
 
 
 # --- unreadable packages -----------------------------------------------------------------------
+
 
 def test_unreadable_packages_fail_by_name(tmp_path):
     source = feed_kind("fiscal_data_package")
@@ -204,8 +222,12 @@ def test_unreadable_packages_fail_by_name(tmp_path):
     with pytest.raises(SourceFileError, match="no `model`"):
         list(source.extract(str(tmp_path), "ledger_entries"))
     descriptor = {
-        "name": "x", "resources": [{"name": "d", "path": "d.csv"}],
-        "model": {"measures": {"amount": {"source": "AMOUNT", "currency": "EUR", "phase": "approved"}}, "dimensions": {}},
+        "name": "x",
+        "resources": [{"name": "d", "path": "d.csv"}],
+        "model": {
+            "measures": {"amount": {"source": "AMOUNT", "currency": "EUR", "phase": "approved"}},
+            "dimensions": {},
+        },
     }
     (tmp_path / "datapackage.json").write_text(json.dumps(descriptor))
     (tmp_path / "d.csv").write_text("YEAR,TOTAL\n2020,5\n")
@@ -221,8 +243,21 @@ ARRAY_FORM = {  # 0.3 drafts: `mapping` with arrays, dimension `fields`
     "mapping": {
         "measures": [{"name": "amount", "source": "amt", "currency": "USD", "factor": 1000, "phase": "executed"}],
         "dimensions": [
-            {"name": "program", "dimensionType": "project", "fields": [{"name": "id", "source": "prog"}, {"name": "title", "source": "prog_name", "labelfor": "id"}], "primaryKey": "id"},
-            {"name": "date", "dimensionType": "datetime", "fields": [{"name": "year", "source": "fy"}], "primaryKey": ["year"]},
+            {
+                "name": "program",
+                "dimensionType": "project",
+                "fields": [
+                    {"name": "id", "source": "prog"},
+                    {"name": "title", "source": "prog_name", "labelfor": "id"},
+                ],
+                "primaryKey": "id",
+            },
+            {
+                "name": "date",
+                "dimensionType": "datetime",
+                "fields": [{"name": "year", "source": "fy"}],
+                "primaryKey": ["year"],
+            },
         ],
     },
 }
@@ -232,7 +267,11 @@ OBJECT_FORM = {  # 1.0 and the openspending demos: `model` with objects keyed by
     "model": {
         "measures": {"amount": {"source": "amt", "currency": "USD", "factor": 1000, "phase": "executed"}},
         "dimensions": {
-            "program": {"dimensionType": "project", "attributes": {"id": {"source": "prog"}, "title": {"source": "prog_name", "labelfor": "id"}}, "primaryKey": "id"},
+            "program": {
+                "dimensionType": "project",
+                "attributes": {"id": {"source": "prog"}, "title": {"source": "prog_name", "labelfor": "id"}},
+                "primaryKey": "id",
+            },
             "date": {"dimensionType": "datetime", "attributes": {"year": {"source": "fy"}}, "primaryKey": ["year"]},
         },
     },
@@ -243,7 +282,14 @@ def test_parse_array_and_object_forms_alike():
     a, b = parse_package(ARRAY_FORM), parse_package(OBJECT_FORM)
     assert a.measures == b.measures and a.dimensions == b.dimensions
     m = a.measures[0]
-    assert (m.name, m.source, m.currency, m.factor, m.phase, m.year) == ("amount", "amt", "USD", "1000", "executed", None)
+    assert (m.name, m.source, m.currency, m.factor, m.phase, m.year) == (
+        "amount",
+        "amt",
+        "USD",
+        "1000",
+        "executed",
+        None,
+    )
     programme = find_dimension(a, "programme")
     assert programme.key_sources() == ["prog"] and programme.label_source() == "prog_name"
     assert find_dimension(b, "date").key_sources() == ["fy"]
@@ -267,10 +313,14 @@ def test_parse_real_descriptors(au, madrid):
 
 
 def test_parse_measure_year_and_single_year_period():
-    package = parse_package({
-        "name": "p", "fiscalPeriod": "2015-07-01/2016-06-30", "resources": [{"path": "a.csv"}],
-        "model": {"measures": {"m": {"source": "x", "currency": "AUD", "fiscalYear": "2019-20"}}},
-    })
+    package = parse_package(
+        {
+            "name": "p",
+            "fiscalPeriod": "2015-07-01/2016-06-30",
+            "resources": [{"path": "a.csv"}],
+            "model": {"measures": {"m": {"source": "x", "currency": "AUD", "fiscalYear": "2019-20"}}},
+        }
+    )
     assert package.fiscal_year == 2016 and package.measures[0].year == 2020
     with pytest.raises(ValueError, match="no measures"):
         parse_package({"name": "p", "resources": [{"path": "a.csv"}], "model": {"measures": []}})

@@ -25,13 +25,24 @@ REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 FOLDER = REALDATA / "canada_gc_service_inventory"
 SOURCE = "gc_service_inventory:canada_gc_service_inventory"
 APPLICATIONS = {
-    "num_applications_online": "online", "num_applications_by_phone": "phone",
-    "num_applications_in_person": "in_person", "num_applications_by_mail": "mail",
-    "num_applications_by_email": "email", "num_applications_by_fax": "fax",
+    "num_applications_online": "online",
+    "num_applications_by_phone": "phone",
+    "num_applications_in_person": "in_person",
+    "num_applications_by_mail": "mail",
+    "num_applications_by_email": "email",
+    "num_applications_by_fax": "fax",
     "num_applications_by_other": "other",
 }
 INTERACTIONS = {"num_phone_enquiries": ("phone", "phone_enquiry"), "num_website_visits": ("online", "website_visit")}
-CODES = {"ONL": "online", "TEL": "phone", "PERSON": "in_person", "POST": "mail", "EML": "email", "FAX": "fax", "OTH": "other"}
+CODES = {
+    "ONL": "online",
+    "TEL": "phone",
+    "PERSON": "in_person",
+    "POST": "mail",
+    "EML": "email",
+    "FAX": "fax",
+    "OTH": "other",
+}
 
 
 def _csv(name: str) -> list[dict]:
@@ -68,7 +79,11 @@ def lake(tmp_path_factory):
         for name in ("services", "service_transactions", "service_standard_results", "ledger_entries"):
             rows = catalog.load_table(f"raw.{name}").scan().to_arrow().to_pylist()
             tables[name] = [r for r in rows if r["_source"] == SOURCE]
-        quarantine = [q for q in catalog.load_table("quarantine.rejected_rows").scan().to_arrow().to_pylist() if q["source"] == SOURCE]
+        quarantine = [
+            q
+            for q in catalog.load_table("quarantine.rejected_rows").scan().to_arrow().to_pylist()
+            if q["source"] == SOURCE
+        ]
         yield records, tables, quarantine
 
 
@@ -92,6 +107,7 @@ def _quarantined(quarantine, name):
 
 
 # --- row accounting and counts ------------------------------------------------------
+
 
 def test_every_load_balances_and_counts_per_year(lake, si, ss):
     records, tables, quarantine = lake
@@ -130,6 +146,7 @@ def test_services_catalogue_keeps_newest_copy_of_a_repeated_service(lake, si):
 
 # --- services -------------------------------------------------------------------------
 
+
 def test_services_mapping_and_oddities(lake, si):
     _, tables, _ = lake
     raw = (FOLDER / "si_2024.csv").read_bytes()
@@ -167,7 +184,8 @@ def test_services_mapping_and_oddities(lake, si):
 def test_applications_total_against_channel_sum(lake, si):
     _, tables, _ = lake
     disagree = {
-        r["service_id"] for r in si
+        r["service_id"]
+        for r in si
         if sum(_number(r[c]) or 0 for c in APPLICATIONS) != float(r["num_applications_total"])
     }
     checks = Counter(r["applications_total_check"] for r in tables["services"] if r["fiscal_year"] == 2024)
@@ -176,6 +194,7 @@ def test_applications_total_against_channel_sum(lake, si):
 
 
 # --- service_transactions -----------------------------------------------------------------
+
 
 def test_every_volume_cell_as_published(lake, si):
     _, tables, _ = lake
@@ -187,7 +206,12 @@ def test_every_volume_cell_as_published(lake, si):
         year = _end_year(src["fiscal_yr"])
         for column, (channel, kind) in cells.items():
             row = got[f"{year}-{src['service_id']}-{channel}-{kind}"]
-            assert (row["fiscal_year"], row["service_id"], row["channel"], row["kind"]) == (year, src["service_id"], channel, kind)
+            assert (row["fiscal_year"], row["service_id"], row["channel"], row["kind"]) == (
+                year,
+                src["service_id"],
+                channel,
+                kind,
+            )
             assert row["volume_published"] == src[column] and row["volume_column"] == column
             assert row["volume"] == _number(src[column])  # NA / ND -> null, not zero
             assert row["num_applications_total"] == src["num_applications_total"]
@@ -200,7 +224,11 @@ def test_every_volume_cell_as_published(lake, si):
 def test_one_service_channel_volumes(lake, si):
     _, tables, _ = lake
     src = si[0]  # ATSSC Law Library Services: numbers, NA and ND in one row
-    rows = {(r["channel"], r["kind"]): r["volume"] for r in tables["service_transactions"] if r["service_id"] == src["service_id"]}
+    rows = {
+        (r["channel"], r["kind"]): r["volume"]
+        for r in tables["service_transactions"]
+        if r["service_id"] == src["service_id"]
+    }
     assert rows[("email", "application")] == float(src["num_applications_by_email"])
     assert rows[("in_person", "application")] == float(src["num_applications_in_person"])
     assert rows[("phone", "application")] == float(src["num_applications_by_phone"])
@@ -210,10 +238,13 @@ def test_one_service_channel_volumes(lake, si):
 
 # --- service_standard_results -----------------------------------------------------------
 
+
 def test_standard_results_as_published(lake, ss):
     _, tables, quarantine = lake
     got = {r["result_id"]: r for r in tables["service_standard_results"]}
-    placeholders = [r for r in ss if " " in r["service_standard_id"] or not any(ch.isdigit() for ch in r["service_standard_id"])]
+    placeholders = [
+        r for r in ss if " " in r["service_standard_id"] or not any(ch.isdigit() for ch in r["service_standard_id"])
+    ]
     assert {r["service_standard_id"] for r in placeholders} == {"NA", "Not Available", "No service standard ID"}
     assert len(got) == len(ss) - len(placeholders)
     assert all(float(r["target"]) <= 1 for r in ss if r["target"])  # shares, never percentages, in this file
@@ -229,7 +260,9 @@ def test_standard_results_as_published(lake, ss):
         assert row["performance"] == src["performance"] and row["target_met"] == src["target_met"]
         assert row["standard_name"] == src["service_standard_en"]
     rejects = _quarantined(quarantine, "service_standard_results")
-    assert sorted(row["service_standard_id"] for _, row in rejects) == sorted(r["service_standard_id"] for r in placeholders)
+    assert sorted(row["service_standard_id"] for _, row in rejects) == sorted(
+        r["service_standard_id"] for r in placeholders
+    )
     assert {q["message"] for q, row in rejects} == {
         f"service_standard_id {row['service_standard_id']!r} is a placeholder, not a standard id" for _, row in rejects
     }
@@ -243,17 +276,23 @@ def test_one_standard(lake, ss):
     src = next(r for r in ss if r["service_standard_id"] == "3261")
     row = next(r for r in tables["service_standard_results"] if r["standard_id"] == "3261")
     assert (row["target"], row["volume_meeting_target"], row["total_volume"]) == (
-        float(src["target"]), float(src["volume_meeting_target"]), float(src["total_volume"]))
+        float(src["target"]),
+        float(src["volume_meeting_target"]),
+        float(src["total_volume"]),
+    )
     assert row["channel"] == "phone" and row["standard_type"] == "timeliness" and row["type"] == src["type"] == "TML"
 
 
 # --- ledger_entries from rbpo -------------------------------------------------------------
 
+
 def _expected_entries(rbpo: list[dict]) -> dict[str, float | None]:
     """The documented rule, written out here: approved and executed in the report year,
     proposed next year from planned_spending_2, proposed in two years from
     planned_spending_3 unless next year's report plans that year."""
-    ahead = {(_end_year(r["fy_ef"]) + 1, r["organization_id"], r["program_id"]) for r in rbpo if r["planned_spending_2"]}
+    ahead = {
+        (_end_year(r["fy_ef"]) + 1, r["organization_id"], r["program_id"]) for r in rbpo if r["planned_spending_2"]
+    }
     expected = {}
     for r in rbpo:
         year, org, prog = _end_year(r["fy_ef"]), r["organization_id"], r["program_id"]
@@ -290,13 +329,19 @@ def test_ledger_every_rbpo_row_accounted(lake, rbpo):
     received = sum(rec.received for rec in records if rec.table_name == "raw.ledger_entries")
     assert received == len(expected)
     per_year = Counter(int(k.split("-")[0]) for k in expected)
-    assert {rec.fiscal_year: rec.received for rec in records if rec.table_name == "raw.ledger_entries"} == dict(per_year)
+    assert {rec.fiscal_year: rec.received for rec in records if rec.table_name == "raw.ledger_entries"} == dict(
+        per_year
+    )
 
 
 def test_one_programme_planned_actual_and_forecasts(lake, rbpo):
     _, tables, _ = lake
     mine = {r["fy_ef"]: r for r in rbpo if r["organization_id"] == "1" and r["program_id"] == "BWN01"}
-    entries = {(r["fiscal_year"], r["phase"]): r for r in tables["ledger_entries"] if r["cost_centre"] == "1" and r["programme_id"] == "BWN01"}
+    entries = {
+        (r["fiscal_year"], r["phase"]): r
+        for r in tables["ledger_entries"]
+        if r["cost_centre"] == "1" and r["programme_id"] == "BWN01"
+    }
     first = mine["2019-2020"]
     approved, executed = entries[(2020, "approved")], entries[(2020, "executed")]
     assert approved["amount"] == float(first["planned_spending_1"]) and approved["ftes"] == first["planned_ftes_1"]
@@ -314,13 +359,17 @@ def test_one_programme_planned_actual_and_forecasts(lake, rbpo):
 
 def test_negative_spending_is_kept(lake, rbpo):
     _, tables, _ = lake
-    negative = {f"{_end_year(r['fy_ef'])}-{r['organization_id']}-{r['program_id']}-executed"
-                for r in rbpo if r["actual_spending"] and float(r["actual_spending"]) < 0}
+    negative = {
+        f"{_end_year(r['fy_ef'])}-{r['organization_id']}-{r['program_id']}-executed"
+        for r in rbpo
+        if r["actual_spending"] and float(r["actual_spending"]) < 0
+    }
     assert negative  # (the file also holds "-0.00", which is zero)
     assert {r["entry_id"] for r in tables["ledger_entries"] if r["phase"] == "executed" and r["amount"] < 0} == negative
 
 
 # --- the contract on cells the real files do not hold -----------------------------------
+
 
 def test_unknown_volume_text_is_quarantined_and_percent_targets_are_shares(tmp_path, si, ss):
     header = list(si[0])
@@ -341,7 +390,9 @@ def test_unknown_volume_text_is_quarantined_and_percent_targets_are_shares(tmp_p
     mail = valid.filter(pl.col("volume_column") == "num_applications_by_mail")
     assert mail["volume"][0] is None and mail["volume_status"][0] == "blank"  # blank: reported as nothing
     batch = next(source.extract(str(tmp_path), "service_standard_results"))[1]
-    valid, rejects = BatchValidator(entity("service_standard_results"), LoadContext(None)).validate(pl.from_arrow(batch))
+    valid, rejects = BatchValidator(entity("service_standard_results"), LoadContext(None)).validate(
+        pl.from_arrow(batch)
+    )
     assert rejects.height == 0 and valid["target"][0] == 0.9 and valid["target_scale"][0] == "percent"
 
 
@@ -356,10 +407,23 @@ def test_unreadable_locations_fail_by_name(tmp_path):
 
 # --- pure helpers --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("label, year", [
-    ("2023-2024", 2024), ("2015-16", 2016), ("2015/16", 2016), ("1999-00", 2000), ("FY2024", 2024),
-    ("2024", 2024), (" 2019-2020 ", 2020), ("2023-2025", None), ("", None), (None, None), ("ND", None),
-])
+
+@pytest.mark.parametrize(
+    "label, year",
+    [
+        ("2023-2024", 2024),
+        ("2015-16", 2016),
+        ("2015/16", 2016),
+        ("1999-00", 2000),
+        ("FY2024", 2024),
+        ("2024", 2024),
+        (" 2019-2020 ", 2020),
+        ("2023-2025", None),
+        ("", None),
+        (None, None),
+        ("ND", None),
+    ],
+)
 def test_fiscal_year_end(label, year):
     assert fiscal_year_end(label) == year
 

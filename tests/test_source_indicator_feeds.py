@@ -73,14 +73,22 @@ def test_boston_cityscore_scores_per_window_and_the_repeated_metric(lake):
     loaded = datetime_of_micros(ems["etl_load_date"])
     scored = loaded.date() - dt.timedelta(days=1)
     assert scored.strftime("%A") == ems["cty_scr_day_name"]
-    [day] = [r for r in rows if r["dimension"] == "EMS RESPONSE TIME" and r["period"] == "day" and r["period_start"].year == 2016]
+    [day] = [
+        r
+        for r in rows
+        if r["dimension"] == "EMS RESPONSE TIME" and r["period"] == "day" and r["period_start"].year == 2016
+    ]
     assert day["period_start"].date() == scored and day["unit"] == "score"
     assert day["value"] == float(ems["cty_scr_day"]) and day["target"] == ems["cty_scr_tgt_01"]
     # lower is better: score = target / value (PROVENANCE: 6.0 / 5.83 = 1.0286)
     assert round(float(day["target"]) / float(day["metric_value"]), 4) == round(day["value"], 4) == 1.0286
     # a window without a score is loaded with a null value
     blank = next(s for s in summary if not s["previous_day_score"])
-    [na] = [r for r in rows if r["dimension"] == blank["metric_name"] and r["period"] == "day" and r["period_start"].year == 2026]
+    [na] = [
+        r
+        for r in rows
+        if r["dimension"] == blank["metric_name"] and r["period"] == "day" and r["period_start"].year == 2026
+    ]
     assert na["value"] is None
 
 

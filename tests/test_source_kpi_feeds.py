@@ -28,7 +28,8 @@ def _loaded(catalog, source: str) -> list[dict]:
 def _month(rows, service: str, kpi: str, month: str, dimension=None) -> list[dict]:
     start = dt.datetime.strptime(month, "%Y-%m")
     return [
-        r for r in rows
+        r
+        for r in rows
         if r["service_id"] == service and r["kpi"] == kpi and r["period_start"] == start and r["dimension"] == dimension
     ]
 
@@ -154,4 +155,3 @@ def test_au_dta_data_file_without_its_definition_fails(lake, tmp_path):
     (tmp_path / "imports-data.json").write_bytes((DTA / "imports-data.json").read_bytes())
     with pytest.raises(SourceFileError, match="imports-definition.json is missing"):
         ingest_source(settings, catalog, "au_dta", str(tmp_path), name="dta_alone")
-

@@ -47,7 +47,10 @@ def _expected_rows(path: Path) -> int:
 
 
 def test_names_and_snake_case():
-    assert names(Path("veterans-affairs_top-landing-pages-30-days.csv")) == ("veterans-affairs", "top-landing-pages-30-days")
+    assert names(Path("veterans-affairs_top-landing-pages-30-days.csv")) == (
+        "veterans-affairs",
+        "top-landing-pages-30-days",
+    )
     assert names(Path("ga4-data/veterans-affairs/users.csv")) == ("veterans-affairs", "users")
     assert names(Path("analytics.usa.gov_was-this-page-helpful-30-days.json"))[0] == "analytics.usa.gov"
     assert snake("customEvent:event_label") == "custom_event_event_label"
@@ -90,7 +93,9 @@ def test_every_dap_file_loaded_with_row_accounting(lake):
     # 30-day landing pages: dated by the last day of the same run's daily reports
     last_day = max(r["date"] for r in _csv("social-security-administration_users.csv"))
     for src in _csv("social-security-administration_top-landing-pages-30-days.csv"):
-        row = by_id[f"social-security-administration:top-landing-pages-30-days:{last_day}:domain={src['domain']}|landing_page={src['landing_page']}"]
+        row = by_id[
+            f"social-security-administration:top-landing-pages-30-days:{last_day}:domain={src['domain']}|landing_page={src['landing_page']}"
+        ]
         assert row["dimension"] == "landing_page"
         assert row["dimension_value"] == src["domain"] + src["landing_page"]
         assert row["bounce_rate"] == float(src["bounce_rate"]) <= 1  # a share, not a percent
@@ -98,7 +103,11 @@ def test_every_dap_file_loaded_with_row_accounting(lake):
         assert row["visits"] == int(src["visits"]) and row["users"] == int(src["active_visitors"])
         assert row["period_days"] == 30 and row["day"] == _day(last_day)
     myaccount = next(r for r in rows if r["dimension_value"] == "www.ssa.gov/myaccount/")
-    src = next(s for s in _csv("social-security-administration_top-landing-pages-30-days.csv") if s["landing_page"] == "/myaccount/")
+    src = next(
+        s
+        for s in _csv("social-security-administration_top-landing-pages-30-days.csv")
+        if s["landing_page"] == "/myaccount/"
+    )
     assert myaccount["bounce_rate"] == float(src["bounce_rate"])
 
     # devices per day; traffic sources keep their channel group
@@ -108,7 +117,8 @@ def test_every_dap_file_loaded_with_row_accounting(lake):
     }
     sources = [r for r in rows if r["report"] == "top-traffic-sources-30-days"]
     assert sorted((r["dimension_value"], r["session_default_channel_group"], r["visits"]) for r in sources) == sorted(
-        (s["source"], s["session_default_channel_group"], int(s["visits"])) for s in _csv("veterans-affairs_top-traffic-sources-30-days.csv")
+        (s["source"], s["session_default_channel_group"], int(s["visits"]))
+        for s in _csv("veterans-affairs_top-traffic-sources-30-days.csv")
     )
 
 
@@ -119,7 +129,9 @@ def test_dap_json_reports(lake):
 
     # was this page helpful: answers counted as events; the window is the query's (60 days)
     helpful = _json("analytics.usa.gov_was-this-page-helpful-30-days.json")
-    taken = dt.datetime.fromisoformat(helpful["taken_at"].replace("Z", "+00:00")).astimezone(ZoneInfo("America/New_York"))
+    taken = dt.datetime.fromisoformat(helpful["taken_at"].replace("Z", "+00:00")).astimezone(
+        ZoneInfo("America/New_York")
+    )
     answers = [r for r in rows if r["property"] == "analytics.usa.gov"]
     assert len(answers) == len(helpful["data"])
     assert {r["day"] for r in answers} == {dt.datetime.combine(taken.date() - dt.timedelta(days=1), dt.time())}
@@ -168,11 +180,7 @@ def test_an_undated_report_alone_needs_a_date(lake, tmp_path):
 def test_a_percent_bounce_rate_is_quarantined(lake, tmp_path):
     settings, catalog = lake
     bad = tmp_path / "agency_top-landing-pages-30-days_2024-01-04.csv"
-    bad.write_text(
-        "domain,landing_page,visits,bounce_rate\n"
-        "www.agency.gov,/,100,0.45\n"
-        "www.agency.gov,/apply,80,45\n"
-    )
+    bad.write_text("domain,landing_page,visits,bounce_rate\nwww.agency.gov,/,100,0.45\nwww.agency.gov,/apply,80,45\n")
     records = ingest_source(settings, catalog, "us_dap", str(bad))
     assert [(r.received, r.loaded, r.quarantined) for r in records] == [(2, 1, 1)]
     [q] = catalog.load_table("quarantine.rejected_rows").scan().to_arrow().to_pylist()

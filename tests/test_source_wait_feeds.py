@@ -26,6 +26,7 @@ MA = REALDATA / "ma_rmv_queue_feed"
 
 # --- pure parsers -----------------------------------------------------------------------
 
+
 def test_hh_mm_as_minutes():
     assert hh_mm_minutes("01:27") == 87.0
     assert hh_mm_minutes("00:31") == 31.0
@@ -68,6 +69,7 @@ def test_time_in_file_name():
 
 
 # --- CA DMV XML ---------------------------------------------------------------------------
+
 
 def _first_document(data: bytes) -> tuple[bytes, int]:
     end = data.index(b"</branches>") + len(b"</branches>")
@@ -131,7 +133,7 @@ def test_ca_dmv_xml_times_are_hours_and_minutes(lake, tmp_path):
     shutil.copy(CA / "ca_dmv_waittimes_feed_response.xml", feed)
     ingest_source(settings, catalog, "ca_dmv_xml", str(feed))
     data = feed.read_bytes()
-    tail = data[data.rindex(b"</branches>") + len(b"</branches>"):].decode()
+    tail = data[data.rindex(b"</branches>") + len(b"</branches>") :].decode()
     walk_in = {parts[0]: int(parts[2]) for parts in (line.split(",") for line in tail.split() if line)}
     with open(CA / "cadmv_branches.csv", newline="") as fh:
         number = {r["name"].upper(): r["number"] for r in csv.DictReader(fh)}
@@ -148,7 +150,10 @@ def test_ca_dmv_xml_times_are_hours_and_minutes(lake, tmp_path):
 
 def test_a_feed_without_a_time_fails_naming_the_file(lake, tmp_path):
     settings, catalog = lake
-    for kind, original in (("ca_dmv_xml", CA / "ca_dmv_waittimes_feed_response.xml"), ("ma_rmv_xml", MA / "rmv_waittime.xml")):
+    for kind, original in (
+        ("ca_dmv_xml", CA / "ca_dmv_waittimes_feed_response.xml"),
+        ("ma_rmv_xml", MA / "rmv_waittime.xml"),
+    ):
         with pytest.raises(SourceFileError, match=f"{original.name}.*no observation time"):
             ingest_source(settings, catalog, kind, str(original))
     assert not catalog.table_exists("raw.wait_observations")
@@ -165,8 +170,16 @@ def test_the_real_files_as_they_are_with_the_time_stated_on_the_command_line(lak
     rows = catalog.load_table("raw.wait_observations").scan().to_arrow().to_pylist()
     assert {r["observed_at"] for r in rows} == {dt.datetime(2017, 3, 1, 10, 15)}
     with pytest.raises(SystemExit):  # argparse refuses it with a message
-        main(["ingest", "--source", "ca_dmv_xml", str(CA / "ca_dmv_waittimes_feed_response.xml"),
-              "--observed-at", "not a time"])
+        main(
+            [
+                "ingest",
+                "--source",
+                "ca_dmv_xml",
+                str(CA / "ca_dmv_waittimes_feed_response.xml"),
+                "--observed-at",
+                "not a time",
+            ]
+        )
     assert "not a date and time" in capsys.readouterr().err
 
 
@@ -180,6 +193,7 @@ def test_a_broken_first_document_fails_the_file(lake, tmp_path):
 
 
 # --- MA RMV XML ---------------------------------------------------------------------------
+
 
 def test_ma_rmv_xml(lake, tmp_path):
     settings, catalog = lake
@@ -223,6 +237,7 @@ def test_ma_rmv_closed_and_unreadable_values(lake, tmp_path):
 
 # --- CA DMV CSV time series -----------------------------------------------------------------
 
+
 def test_ca_dmv_csv_time_series(lake):
     settings, catalog = lake
     with open(CA / "cadmv_wait_times.csv", newline="") as fh:
@@ -235,9 +250,22 @@ def test_ca_dmv_csv_time_series(lake):
     _balanced(records)
     assert sum(r.received for r in records) == sum(r.loaded for r in records) == 2 * len(waits)
 
-    table = catalog.load_table("raw.wait_observations").scan(
-        selected_fields=("observation_id", "site_id", "site_name", "region", "observed_at", "wait_kind", "wait_minutes", "_source"),
-    ).to_arrow()
+    table = (
+        catalog.load_table("raw.wait_observations")
+        .scan(
+            selected_fields=(
+                "observation_id",
+                "site_id",
+                "site_name",
+                "region",
+                "observed_at",
+                "wait_kind",
+                "wait_minutes",
+                "_source",
+            ),
+        )
+        .to_arrow()
+    )
     rows = [r for r in table.to_pylist() if r["_source"] == "ca_dmv_csv:ca_dmv_queue_feed"]
     walk_in = [r["wait_minutes"] for r in rows if r["wait_kind"] == "walk_in"]
     appointment = [r["wait_minutes"] for r in rows if r["wait_kind"] == "appointment"]

@@ -31,7 +31,9 @@ def _write(path: Path, text: str) -> Path:
 
 def test_entries_resolve_relative_paths_and_carry_endpoint_options(tmp_path):
     rel = os.path.relpath(BLOOMINGTON, tmp_path / "conf")
-    path = _write(tmp_path / "conf" / "feeds.yml", f"""
+    path = _write(
+        tmp_path / "conf" / "feeds.yml",
+        f"""
 sources:
   - name: bloomington
     kind: open311
@@ -44,7 +46,8 @@ sources:
     location: https://city.example/open311/v2?jurisdiction_id=city.example
     entities: [service_requests]
     options: {{format: xml, since: 2023-01-01, paging: true, page_size: 200}}
-""")
+""",
+    )
     bloomington, nyc, api = read_feeds(path)
     assert (bloomington.name, bloomington.kind, bloomington.location) == ("bloomington", "open311", str(BLOOMINGTON))
     assert bloomington.entities == ("service_requests", "services")
@@ -70,16 +73,43 @@ def test_no_file_or_an_empty_list_means_no_sources(tmp_path):
         ("sources:\n  - just a string", r"sources\[0\]", "expected a mapping"),
         ("sources:\n  - {name: a, kind: open311}", r"sources\[0\] \(a\)", "`location` is missing"),
         ("sources:\n  - {name: a, kind: socrata, location: /tmp}", r"sources\[0\] \(a\)", "unknown kind 'socrata'"),
-        ("sources:\n  - {name: a, kind: open311, location: /tmp, colour: red}", r"sources\[0\] \(a\)", "unknown key.*colour"),
+        (
+            "sources:\n  - {name: a, kind: open311, location: /tmp, colour: red}",
+            r"sources\[0\] \(a\)",
+            "unknown key.*colour",
+        ),
         ("sources:\n  - {name: a, kind: open311, location: ./nowhere}", r"sources\[0\] \(a\)", "does not exist"),
         ("sources:\n  - {name: 'a b', kind: open311, location: /tmp}", r"sources\[0\] \(a b\)", "letters, digits"),
-        ("sources:\n  - {name: a, kind: nyc311, location: /tmp, entities: [services]}", r"sources\[0\] \(a\)", "`entities` must"),
-        ("sources:\n  - {name: a, kind: open311, location: /tmp, options: {format: xml}}", r"sources\[0\] \(a\)", "http"),
-        ("sources:\n  - {name: a, kind: nyc311, location: 'http://x/v2'}", r"sources\[0\] \(a\)", "endpoints are read by open311"),
-        ("sources:\n  - {name: a, kind: open311, location: 'http://x/v2', options: {format: csv}}", r"sources\[0\] \(a\)", "format='csv'"),
-        ("sources:\n  - {name: a, kind: open311, location: 'http://x/v2', options: {pages: 3}}", r"sources\[0\] \(a\)", "unknown option 'pages'"),
-        ("sources:\n  - {name: a, kind: open311, location: /tmp}\n  - {name: a, kind: nyc311, location: /tmp}",
-         r"sources\[1\] \(a\)", "used twice"),
+        (
+            "sources:\n  - {name: a, kind: nyc311, location: /tmp, entities: [services]}",
+            r"sources\[0\] \(a\)",
+            "`entities` must",
+        ),
+        (
+            "sources:\n  - {name: a, kind: open311, location: /tmp, options: {format: xml}}",
+            r"sources\[0\] \(a\)",
+            "http",
+        ),
+        (
+            "sources:\n  - {name: a, kind: nyc311, location: 'http://x/v2'}",
+            r"sources\[0\] \(a\)",
+            "endpoints are read by open311",
+        ),
+        (
+            "sources:\n  - {name: a, kind: open311, location: 'http://x/v2', options: {format: csv}}",
+            r"sources\[0\] \(a\)",
+            "format='csv'",
+        ),
+        (
+            "sources:\n  - {name: a, kind: open311, location: 'http://x/v2', options: {pages: 3}}",
+            r"sources\[0\] \(a\)",
+            "unknown option 'pages'",
+        ),
+        (
+            "sources:\n  - {name: a, kind: open311, location: /tmp}\n  - {name: a, kind: nyc311, location: /tmp}",
+            r"sources\[1\] \(a\)",
+            "used twice",
+        ),
         ("sources:\n  - {name: a, kind: open311, location: /tmp\n", "", "not readable YAML"),
     ],
 )
@@ -135,7 +165,9 @@ def test_a_refresh_loads_the_configured_sources_for_its_year_only(civic_home, mo
     monkeypatch.delenv("CIVIC_FY_START_MONTH", raising=False)
     settings = load_settings()
     assert settings.calendar.start_month == 1
-    _write(civic_home / "feeds.yml", f"""
+    _write(
+        civic_home / "feeds.yml",
+        f"""
 sources:
   - name: bloomington
     kind: open311
@@ -143,16 +175,21 @@ sources:
   - name: nyc
     kind: nyc311
     location: {NYC}
-""")
+""",
+    )
     api = json.loads(NYC_API.read_text())
     api_2024 = [r for r in api if _nyc_fy(r) == 2024]
     backwards = {  # closed before it was opened: the contract quarantines these
-        r["unique_key"] for r in api_2024
-        if r.get("closed_date") and dt.datetime.fromisoformat(r["closed_date"]) < dt.datetime.fromisoformat(r["created_date"])
+        r["unique_key"]
+        for r in api_2024
+        if r.get("closed_date")
+        and dt.datetime.fromisoformat(r["closed_date"]) < dt.datetime.fromisoformat(r["created_date"])
     }
     services = json.loads((BLOOMINGTON / "bloomington_services.json").read_text())
-    bloomington_years = {dt.datetime.fromisoformat(r["requested_datetime"]).year
-                         for r in json.loads((BLOOMINGTON / "bloomington_requests.json").read_text())}
+    bloomington_years = {
+        dt.datetime.fromisoformat(r["requested_datetime"]).year
+        for r in json.loads((BLOOMINGTON / "bloomington_requests.json").read_text())
+    }
     assert 2024 not in bloomington_years  # Bloomington's requests are of 2012: none belong to FY2024
 
     from orchestration.cli.refresh import run_refresh
@@ -167,14 +204,22 @@ sources:
     assert not [r for r in requests if r["_source"] == "bloomington"]
     # the CSV export's rows (2014-2019) are of other fiscal years: not committed by this run
     assert {r["fiscal_year"] for r in requests} == {2024}
-    listed = [r for r in catalog.load_table("raw.services").scan().to_arrow().to_pylist() if r["_source"] == "bloomington"]
+    listed = [
+        r for r in catalog.load_table("raw.services").scan().to_arrow().to_pylist() if r["_source"] == "bloomington"
+    ]
     assert sorted(r["service_id"] for r in listed) == sorted(s["service_code"] for s in services)
     assert {r["fiscal_year"] for r in listed} == {2024}
 
-    ledger = {(r["table_name"], r["fiscal_year"], r["source"]): r
-              for r in catalog.load_table("raw.loads").scan().to_arrow().to_pylist()}
+    ledger = {
+        (r["table_name"], r["fiscal_year"], r["source"]): r
+        for r in catalog.load_table("raw.loads").scan().to_arrow().to_pylist()
+    }
     nyc_load = ledger[("raw.service_requests", 2024, "nyc")]
-    assert (nyc_load["received"], nyc_load["loaded"], nyc_load["quarantined"]) == (len(api_2024), len(nyc), len(backwards))
+    assert (nyc_load["received"], nyc_load["loaded"], nyc_load["quarantined"]) == (
+        len(api_2024),
+        len(nyc),
+        len(backwards),
+    )
     assert ledger[("raw.services", 2024, "bloomington")]["loaded"] == len(services)
     empty = ledger[("raw.service_requests", 2024, "bloomington")]
     assert (empty["received"], empty["loaded"], empty["quarantined"]) == (0, 0, 0)
@@ -183,7 +228,8 @@ sources:
     # the asset's blocking row accounting covered the sources' loads, with their counts
     key = dg.AssetKey(["raw", "service_requests"])
     check = instance.event_log_storage.get_latest_asset_check_execution_by_key(
-        [dg.AssetCheckKey(key, "row_accounting")])[dg.AssetCheckKey(key, "row_accounting")]
+        [dg.AssetCheckKey(key, "row_accounting")]
+    )[dg.AssetCheckKey(key, "row_accounting")]
     assert check.event.dagster_event.event_specific_data.passed is True
     materialization = instance.get_latest_materialization_event(key).asset_materialization
     loads = materialization.metadata["loads"].value

@@ -96,7 +96,8 @@ def test_nyc311_csv_and_api_json(lake):
     assert sum(r.received for r in records) == len(csv_rows) + len(api) == 2000
     # rows closed before they were opened are the ones quarantined
     backwards = {
-        r["Unique Key"] for r in csv_rows
+        r["Unique Key"]
+        for r in csv_rows
         if r["Closed Date"] and _parse_nyc(r["Closed Date"]) < _parse_nyc(r["Created Date"])
     }
     quarantine = catalog.load_table("quarantine.rejected_rows").scan().to_arrow().to_pylist()

@@ -16,14 +16,19 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.services.seaweed import stop_pid
 from lake.settings import load_settings
 from orchestration.services.instance import prepare_dagster_home
+from orchestration.services.seaweed import stop_pid
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "ui"
 LOCATION = "orchestration.definitions"
@@ -58,7 +63,10 @@ def dagster_dev(civic_home):
     log = open(civic_home / "dagster-dev.log", "wb")
     proc = subprocess.Popen(
         [str(Path(sys.executable).with_name("dagster")), "dev", "-m", LOCATION, "-h", "127.0.0.1", "-p", str(port)],
-        env={**os.environ}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     dagster = Dagster(port)
     try:
@@ -123,7 +131,13 @@ def test_the_ui_shows_the_assets_and_backfills_fiscal_years(dagster_dev):
         launched = dagster_dev.gql(
             """mutation($p: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $p) {
                  __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }""",
-            {"p": {"partitionNames": ["2023", "2024"], "assetSelection": [{"path": k} for k in keys], "fromFailure": False}},
+            {
+                "p": {
+                    "partitionNames": ["2023", "2024"],
+                    "assetSelection": [{"path": k} for k in keys],
+                    "fromFailure": False,
+                }
+            },
         )["data"]["launchPartitionBackfill"]
         assert launched["__typename"] == "LaunchBackfillSuccess", launched
         backfill_id = launched["backfillId"]

@@ -29,8 +29,16 @@ def plan_bad_rows(layout: Layout, kinds: tuple[str, ...], key: int) -> pl.DataFr
     n_good = layout.total
     k = len(kinds)
     if not k or n_good == 0:
-        return pl.DataFrame(schema={"bad": pl.Int64, "kind": pl.String, "insert_at": pl.Int64,
-                                    "base_logical": pl.Int64, "rng": pl.Int64, "id_number": pl.Int64})
+        return pl.DataFrame(
+            schema={
+                "bad": pl.Int64,
+                "kind": pl.String,
+                "insert_at": pl.Int64,
+                "base_logical": pl.Int64,
+                "rng": pl.Int64,
+                "id_number": pl.Int64,
+            }
+        )
     n_bad = max(k, round(BAD_RATE * n_good))
     df = pl.DataFrame({"bad": pl.int_range(0, n_bad, dtype=pl.Int64, eager=True)})
     df = df.with_columns(kind=pl.lit(pl.Series(kinds, dtype=pl.String)).gather(pl.col("bad") % k))
@@ -52,9 +60,7 @@ def plan_bad_rows(layout: Layout, kinds: tuple[str, ...], key: int) -> pl.DataFr
         .then(layout.logical(pl.col("orig_pos")))
         .otherwise((pl.col("u_base") * n_good).cast(pl.Int64)),
         rng=n_good + pl.col("bad"),
-    ).with_columns(
-        id_number=pl.when(dup).then(pl.col("base_logical") + 1).otherwise(n_good + pl.col("bad") + 1)
-    )
+    ).with_columns(id_number=pl.when(dup).then(pl.col("base_logical") + 1).otherwise(n_good + pl.col("bad") + 1))
 
 
 def spoil_common(df: pl.DataFrame, year: int, id_column: str, time_columns: tuple[str, ...]) -> pl.DataFrame:
@@ -64,8 +70,10 @@ def spoil_common(df: pl.DataFrame, year: int, id_column: str, time_columns: tupl
     shift = far - year_start(year)
     exprs = [
         pl.when(kind == "missing_id").then(None).otherwise(pl.col(id_column)).alias(id_column),
-        pl.when(kind == "unknown_service").then(pl.lit(UNKNOWN_SERVICE_ID))
-        .otherwise(pl.col("service_id")).alias("service_id"),
+        pl.when(kind == "unknown_service")
+        .then(pl.lit(UNKNOWN_SERVICE_ID))
+        .otherwise(pl.col("service_id"))
+        .alias("service_id"),
     ]
     exprs += [
         pl.when(kind == "outside_fiscal_year").then(pl.col(c) + shift).otherwise(pl.col(c)).alias(c)

@@ -39,16 +39,29 @@ def _bad_row_entries(entity: str, year: int, bad: pl.DataFrame) -> list[dict]:
     ]
     missing = bad.filter(pl.col("kind") == "missing_id")["row"].to_list()
     if missing:
-        entries.append({"entity": entity, "fiscal_year": year, "kind": "missing_id", "id": None,
-                        "count": len(missing), "rows": missing})
+        entries.append(
+            {
+                "entity": entity,
+                "fiscal_year": year,
+                "kind": "missing_id",
+                "id": None,
+                "count": len(missing),
+                "rows": missing,
+            }
+        )
     return entries
 
 
 SIZED_ENTITIES = (*(spec.name for spec in ROW_ENTITIES), "ledger_entries")
 
 
-def generate_demo(landing_dir: str | Path, years=range(2021, 2026), size: float = 1.0,
-                  seed: int = 20240401, sizes: dict[str, float] | None = None) -> dict:
+def generate_demo(
+    landing_dir: str | Path,
+    years=range(2021, 2026),
+    size: float = 1.0,
+    seed: int = 20240401,
+    sizes: dict[str, float] | None = None,
+) -> dict:
     """Write the demo landing files for `years` and return the truths (also written to
     <landing_dir>/demo_truths.json). Same seed and sizes give byte-identical files.
 
@@ -62,7 +75,9 @@ def generate_demo(landing_dir: str | Path, years=range(2021, 2026), size: float 
     sizes = dict(sizes or {})
     unknown = set(sizes) - set(SIZED_ENTITIES)
     if unknown:
-        raise ValueError(f"no size factor for {', '.join(sorted(unknown))}: sized entities are {', '.join(SIZED_ENTITIES)}")
+        raise ValueError(
+            f"no size factor for {', '.join(sorted(unknown))}: sized entities are {', '.join(SIZED_ENTITIES)}"
+        )
     plan = build_plan(seed, size, years)
     plans = {name: build_plan(seed, factor, years) for name, factor in sizes.items() if name != "ledger_entries"}
     written: dict[str, dict[int, tuple[int, int]]] = {}
@@ -86,8 +101,16 @@ def generate_demo(landing_dir: str | Path, years=range(2021, 2026), size: float 
         ledger.write_csv(folder / "ledger.csv")
         record("ledger_entries", year, good, bad, ["ledger.csv"])
         missing = ledger.with_row_index("row").filter(pl.col("entry_id").is_null())["row"].to_list()
-        bad_rows.append({"entity": "ledger_entries", "fiscal_year": year, "kind": "missing_id", "id": None,
-                         "count": bad, "rows": missing})
+        bad_rows.append(
+            {
+                "entity": "ledger_entries",
+                "fiscal_year": year,
+                "kind": "missing_id",
+                "id": None,
+                "count": bad,
+                "rows": missing,
+            }
+        )
 
         for spec in ROW_ENTITIES:
             _clear(landing / spec.name / f"fy={year}", spec.file_name.replace("{part:04d}", "*"))

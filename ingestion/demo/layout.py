@@ -23,7 +23,7 @@ class Layout:
     offset: int
 
     @classmethod
-    def of(cls, segments: pl.DataFrame, key: int) -> "Layout":
+    def of(cls, segments: pl.DataFrame, key: int) -> Layout:
         segments = segments.filter(pl.col("n") > 0).with_columns(
             start=(pl.col("n").cum_sum() - pl.col("n")).cast(pl.Int64)
         )

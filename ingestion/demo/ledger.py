@@ -100,8 +100,9 @@ def _split_entries(lines: pl.DataFrame, k: int, key: int) -> pl.DataFrame:
 
 def _money_expr(cents: pl.Expr) -> pl.Expr:
     sign = pl.when(cents < 0).then(pl.lit("-")).otherwise(pl.lit(""))
-    return pl.concat_str([sign, (cents.abs() // 100).cast(pl.String), pl.lit("."),
-                          (cents.abs() % 100).cast(pl.String).str.zfill(2)])
+    return pl.concat_str(
+        [sign, (cents.abs() // 100).cast(pl.String), pl.lit("."), (cents.abs() % 100).cast(pl.String).str.zfill(2)]
+    )
 
 
 def ledger_frame(plan: DemoPlan, year: int, size: float | None = None) -> tuple[pl.DataFrame, int, int]:
@@ -115,8 +116,9 @@ def ledger_frame(plan: DemoPlan, year: int, size: float | None = None) -> tuple[
     entries = _split_entries(lines, k, stream_key(plan.seed, "ledger_entries", year, "split"))
     good = entries.height
     entries = entries.select(
-        pl.concat_str([pl.lit(f"LE-{year}-"), pl.int_range(1, good + 1, dtype=pl.Int64).cast(pl.String).str.zfill(5)])
-        .alias("entry_id"),
+        pl.concat_str(
+            [pl.lit(f"LE-{year}-"), pl.int_range(1, good + 1, dtype=pl.Int64).cast(pl.String).str.zfill(5)]
+        ).alias("entry_id"),
         *COLUMNS[1:8],
         _money_expr(pl.col("cents")).alias("amount"),
         pl.lit(CURRENCY).alias("currency"),

@@ -98,8 +98,9 @@ def _clamp(x: int, lo: int, hi: int) -> int:
     return max(lo, min(hi, x))
 
 
-def _year_plan(svc: ServiceDef, yr: random.Random, year: int, size: float,
-               in_person: int, phone: int, shape: dict) -> YearPlan:
+def _year_plan(
+    svc: ServiceDef, yr: random.Random, year: int, size: float, in_person: int, phone: int, shape: dict
+) -> YearPlan:
     k = year - ANCHOR_YEAR
     if svc.online:
         t = TAKE_UP_LEVELS[_clamp(shape["take_up_start"] + math.floor(shape["take_up_pace"] * k), 0, 4)]
@@ -113,8 +114,9 @@ def _year_plan(svc: ServiceDef, yr: random.Random, year: int, size: float,
     bounces = round(started * yr.uniform(0.10, 0.20))
     wait = max(F(WAIT_FLOOR_MINUTES), shape["wait_anchor"] - shape["wait_step"] * max(0, k))
     answered = max(20, round(svc.base_survey * shape["survey_jitter"] * yr.uniform(0.9, 1.1) * size))
-    weights = [max(0.2, 1 + 0.06 * max(0, k) * (level - 3)) * w
-               for level, w in zip(range(1, 6), shape["satisfaction_weights"])]
+    weights = [
+        max(0.2, 1 + 0.06 * max(0, k) * (level - 3)) * w for level, w in zip(range(1, 6), shape["satisfaction_weights"])
+    ]
     return YearPlan(
         in_person=in_person,
         transferred=round(in_person * yr.uniform(0.02, 0.04)),

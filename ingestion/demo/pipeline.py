@@ -38,8 +38,7 @@ def _finish(spec: EntitySpec, year: int, rows: pl.DataFrame, plan: DemoPlan) -> 
     )
 
 
-def write_entity_year(spec: EntitySpec, plan: DemoPlan, year: int, landing: Path,
-                      chunk_rows: int = CHUNK_ROWS) -> dict:
+def write_entity_year(spec: EntitySpec, plan: DemoPlan, year: int, landing: Path, chunk_rows: int = CHUNK_ROWS) -> dict:
     """Write the files; return rows written and the planted bad rows (kind, id, row = 0-based
     position in the entity-year's file order, parts concatenated)."""
     layout = Layout.of(spec.segments(plan, year), stream_key(plan.seed, spec.name, year, "layout"))
@@ -62,9 +61,7 @@ def write_entity_year(spec: EntitySpec, plan: DemoPlan, year: int, landing: Path
                 sort_key=pos * 2,
             )
             parts = [_finish(spec, year, good, plan)] if n_good else []
-            here = bad.filter(
-                (pl.col("insert_at") >= start) & ((pl.col("insert_at") < end) | pl.lit(last))
-            )
+            here = bad.filter((pl.col("insert_at") >= start) & ((pl.col("insert_at") < end) | pl.lit(last)))
             if here.height:
                 rows = layout.rows(here["base_logical"], here["rng"]).with_columns(
                     id_number=here["id_number"],
@@ -81,8 +78,11 @@ def write_entity_year(spec: EntitySpec, plan: DemoPlan, year: int, landing: Path
             chunk = pl.concat(parts, how="vertical").sort("sort_key", maintain_order=True)
             chunk = chunk.with_row_index("row", offset=rows_written)
             rows_written += chunk.height
-            bad_ids.append(chunk.filter(pl.col("kind").is_not_null()).select(
-                "bad", "kind", pl.col(spec.id_column).alias("id"), pl.col("row").cast(pl.Int64)))
+            bad_ids.append(
+                chunk.filter(pl.col("kind").is_not_null()).select(
+                    "bad", "kind", pl.col(spec.id_column).alias("id"), pl.col("row").cast(pl.Int64)
+                )
+            )
             writer.write(chunk)
     bad_rows = (
         pl.concat(bad_ids).sort("bad")

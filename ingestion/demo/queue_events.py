@@ -30,11 +30,24 @@ def segments(plan: DemoPlan, year: int) -> pl.DataFrame:
         assert wait_s.denominator == 1
         called = yp.in_person + yp.transferred
         base = start
-        for role, n, offset in (("served", yp.in_person, 0), ("transferred", yp.transferred, yp.in_person),
-                                ("no_show", yp.no_show, -1)):
-            rows.append({"service_id": sp.svc.service_id, "role": role, "n": n, "wait_s": int(wait_s),
-                         "called_n": called, "called_base": base, "called_offset": offset,
-                         "site_a": i % N_SITES + 1, "site_b": (i + 4) % N_SITES + 1})
+        for role, n, offset in (
+            ("served", yp.in_person, 0),
+            ("transferred", yp.transferred, yp.in_person),
+            ("no_show", yp.no_show, -1),
+        ):
+            rows.append(
+                {
+                    "service_id": sp.svc.service_id,
+                    "role": role,
+                    "n": n,
+                    "wait_s": int(wait_s),
+                    "called_n": called,
+                    "called_base": base,
+                    "called_offset": offset,
+                    "site_a": i % N_SITES + 1,
+                    "site_b": (i + 4) % N_SITES + 1,
+                }
+            )
             start += n
     return pl.DataFrame(rows, schema_overrides={"n": pl.Int64, "called_base": pl.Int64})
 
@@ -49,13 +62,17 @@ def build(rows: pl.DataFrame, year: int, plan: DemoPlan) -> pl.DataFrame:
     delta = (pl.col("u_wait") * w * 0.95).cast(pl.Int64)
     odd_last = (pl.col("j") == pl.col("called_n") - 1) & (pl.col("called_n") % 2 == 1)
     wait = (
-        pl.when(pl.col("role") == "no_show").then(None)
-        .when(odd_last).then(w)
-        .when(pl.col("j") % 2 == 0).then(w - delta)
+        pl.when(pl.col("role") == "no_show")
+        .then(None)
+        .when(odd_last)
+        .then(w)
+        .when(pl.col("j") % 2 == 0)
+        .then(w - delta)
         .otherwise(w + delta)
     ).cast(pl.Int64)
     service_s = (
-        pl.when(pl.col("role") == "served").then(180 + (pl.col("u_svc") * 900).cast(pl.Int64))
+        pl.when(pl.col("role") == "served")
+        .then(180 + (pl.col("u_svc") * 900).cast(pl.Int64))
         .otherwise(60 + (pl.col("u_svc") * 240).cast(pl.Int64))
     )
     site = pl.when(pl.col("u_site") < 0.6).then(pl.col("site_a")).otherwise(pl.col("site_b"))
@@ -70,10 +87,14 @@ def build(rows: pl.DataFrame, year: int, plan: DemoPlan) -> pl.DataFrame:
         called_at=pl.col("called_at"),
         completed_at=(pl.col("called_at") + service_s).cast(pl.Int64),
         outcome=pl.col("role"),
-        device_id=pl.concat_str([
-            pl.lit("KIOSK-"), pl.col("site").cast(pl.String).str.zfill(2), pl.lit("-"),
-            (1 + (pl.col("u_dev") * 3).cast(pl.Int64)).cast(pl.String),
-        ]),
+        device_id=pl.concat_str(
+            [
+                pl.lit("KIOSK-"),
+                pl.col("site").cast(pl.String).str.zfill(2),
+                pl.lit("-"),
+                (1 + (pl.col("u_dev") * 3).cast(pl.Int64)).cast(pl.String),
+            ]
+        ),
     )
 
 

@@ -26,8 +26,7 @@ def segments(plan: DemoPlan, year: int) -> pl.DataFrame:
         yp = sp.years[year]
         sla = round(sp.svc.target_days_to_complete * DAY)
         for role, n in (("closed", yp.phone), ("open", yp.open_requests)):
-            rows.append({"service_id": sp.svc.service_id, "role": role, "n": n, "agency": sp.svc.agency,
-                         "sla_s": sla})
+            rows.append({"service_id": sp.svc.service_id, "role": role, "n": n, "agency": sp.svc.agency, "sla_s": sla})
     return pl.DataFrame(rows, schema_overrides={"n": pl.Int64, "sla_s": pl.Int64})
 
 
@@ -41,7 +40,9 @@ def build(rows: pl.DataFrame, year: int, plan: DemoPlan) -> pl.DataFrame:
         service_id=pl.col("service_id"),
         channel=pl.lit("phone"),
         requested_at=pl.col("requested_at"),
-        closed_at=pl.when(pl.col("role") == "closed").then(pl.col("requested_at") + took).otherwise(None)
+        closed_at=pl.when(pl.col("role") == "closed")
+        .then(pl.col("requested_at") + took)
+        .otherwise(None)
         .cast(pl.Int64),
         expected_at=pl.col("requested_at") + pl.col("sla_s"),
         status=pl.col("role"),

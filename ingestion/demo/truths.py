@@ -115,9 +115,7 @@ def _service_info(sp: ServicePlan) -> dict:
 
 def build_truths(plan: DemoPlan, written: dict, bad_rows: list[dict], files: dict) -> dict:
     """`written`: {entity: {year: (good, bad)}}; bad_rows and files as they go to the file."""
-    measures = {
-        str(y): {sp.svc.service_id: service_year(plan, sp, y) for sp in plan.services} for y in plan.years
-    }
+    measures = {str(y): {sp.svc.service_id: service_year(plan, sp, y) for sp in plan.services} for y in plan.years}
     executed = {
         str(y): _money(sum(channel_cost_cents(plan, sp, y, ch) for sp in plan.services for ch in CHANNELS))
         for y in plan.years

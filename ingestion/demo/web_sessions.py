@@ -36,19 +36,25 @@ def _pick(u: str, cuts: tuple[tuple[float, str], ...], last: str) -> pl.Expr:
 
 
 def build(rows: pl.DataFrame, year: int, plan: DemoPlan) -> pl.DataFrame:
-    keys = {f"u_{f}": stream_key(plan.seed, "web_sessions", year, f)
-            for f in ("day", "time", "dur", "step", "dev", "grp")}
+    keys = {
+        f"u_{f}": stream_key(plan.seed, "web_sessions", year, f) for f in ("day", "time", "dur", "step", "dev", "grp")
+    }
     df = with_uniforms(rows, "rng", keys)
     role = pl.col("role")
     duration = (
-        pl.when(role == "completed").then(240 + (pl.col("u_dur") * 1200).cast(pl.Int64))
-        .when(role == "abandoned").then(60 + (pl.col("u_dur") * 600).cast(pl.Int64))
+        pl.when(role == "completed")
+        .then(240 + (pl.col("u_dur") * 1200).cast(pl.Int64))
+        .when(role == "abandoned")
+        .then(60 + (pl.col("u_dur") * 600).cast(pl.Int64))
         .otherwise(5 + (pl.col("u_dur") * 90).cast(pl.Int64))
     )
     last_step = (
-        pl.when(role == "completed").then(pl.lit("confirmation"))
-        .when(role == "bounce").then(pl.lit("start"))
-        .when(pl.col("u_step") < 0.55).then(pl.lit("details"))
+        pl.when(role == "completed")
+        .then(pl.lit("confirmation"))
+        .when(role == "bounce")
+        .then(pl.lit("start"))
+        .when(pl.col("u_step") < 0.55)
+        .then(pl.lit("details"))
         .otherwise(pl.lit("payment"))
     )
     df = df.with_columns(started_at=moment(year, "u_day", "u_time", 6, 18, weekdays_only=False))
@@ -60,8 +66,9 @@ def build(rows: pl.DataFrame, year: int, plan: DemoPlan) -> pl.DataFrame:
         last_step=last_step,
         fee_amount=pl.when(role == "completed").then(pl.col("fee")).otherwise(None).cast(pl.Float64),
         device_category=_pick("u_dev", ((0.55, "mobile"), (0.92, "desktop")), "tablet"),
-        channel_group=_pick("u_grp", ((0.30, "direct"), (0.70, "organic_search"), (0.85, "referral"),
-                                      (0.95, "email")), "social"),
+        channel_group=_pick(
+            "u_grp", ((0.30, "direct"), (0.70, "organic_search"), (0.85, "referral"), (0.95, "email")), "social"
+        ),
     )
 
 

@@ -15,8 +15,13 @@ import pyarrow.parquet as pq
 
 from ingestion.demo.clock import ISO, to_timestamp
 
-_ARROW = {pl.String: pa.string(), pl.Float64: pa.float64(), pl.Boolean: pa.bool_(), pl.Int32: pa.int32(),
-          pl.Int64: pa.int64()}
+_ARROW = {
+    pl.String: pa.string(),
+    pl.Float64: pa.float64(),
+    pl.Boolean: pa.bool_(),
+    pl.Int32: pa.int32(),
+    pl.Int64: pa.int64(),
+}
 
 
 def _arrow_type(dtype: pl.DataType) -> pa.DataType:
@@ -35,7 +40,7 @@ class ChunkWriter:
         self._schema = pa.schema([(c, _arrow_type(t)) for c, t in columns.items()])
         folder.mkdir(parents=True, exist_ok=True)
 
-    def __enter__(self) -> "ChunkWriter":
+    def __enter__(self) -> ChunkWriter:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -27,11 +27,18 @@ from ingestion.feeds.uk_opg import UkOpgKind
 from ingestion.feeds.us_dap import UsDapKind
 
 KINDS: tuple[type[FeedKind], ...] = (
-    Open311Kind, Nyc311Kind,  # 3-1-1 requests
-    GcServiceInventoryKind, FiscalDataPackageKind,  # inventories and budgets
-    CaDmvXmlKind, CaDmvCsvKind, MaRmvXmlKind,  # queue and wait-time feeds
+    Open311Kind,
+    Nyc311Kind,  # 3-1-1 requests
+    GcServiceInventoryKind,
+    FiscalDataPackageKind,  # inventories and budgets
+    CaDmvXmlKind,
+    CaDmvCsvKind,
+    MaRmvXmlKind,  # queue and wait-time feeds
     UsDapKind,  # web analytics
-    UkOpgKind, AuDtaKind, NycMmrKind, BostonCityScoreKind,  # published KPIs
+    UkOpgKind,
+    AuDtaKind,
+    NycMmrKind,
+    BostonCityScoreKind,  # published KPIs
     SanDiegoSurveyKind,  # resident surveys
 )
 FEED_KINDS: dict[str, type[FeedKind]] = {cls.kind: cls for cls in KINDS}

@@ -66,8 +66,12 @@ def _widget_units(definition: dict) -> dict[str, str]:
 def _kpi_notes(definition: dict) -> dict[str, str]:
     """kpi -> the definition's note on how this service measures it."""
     by_title = {str(n.get("title", "")).strip().lower(): n.get("body") for n in definition.get("notes") or []}
-    names = {"user_satisfaction": "user satisfaction", "digital_take_up": "digital take-up",
-             "completion_rate": "completion rate", "cost_per_transaction": "cost per transaction"}
+    names = {
+        "user_satisfaction": "user satisfaction",
+        "digital_take_up": "digital take-up",
+        "completion_rate": "completion rate",
+        "cost_per_transaction": "cost per transaction",
+    }
     return {kpi: by_title.get(title) for kpi, title in names.items()}
 
 
@@ -101,9 +105,20 @@ def records_of(path: Path) -> list[dict]:
                 "raw": point.get("raw"),
                 "raw_total": point.get("rawTotal"),
             }
-            record.update(observation(
-                PUBLISHER, service_id, name, kpi, dimension, None, period_start, "month", point.get("value"), unit,
-            ))
+            record.update(
+                observation(
+                    PUBLISHER,
+                    service_id,
+                    name,
+                    kpi,
+                    dimension,
+                    None,
+                    period_start,
+                    "month",
+                    point.get("value"),
+                    unit,
+                )
+            )
             records.append(record)
     return records
 

@@ -89,8 +89,7 @@ def files_in(location: str, suffixes: tuple[str, ...], must_contain: str = "") -
         return [path] if must_contain in path.name.lower() else []
     if path.is_dir():
         return sorted(
-            p for p in path.iterdir()
-            if p.is_file() and p.suffix.lower() in suffixes and must_contain in p.name.lower()
+            p for p in path.iterdir() if p.is_file() and p.suffix.lower() in suffixes and must_contain in p.name.lower()
         )
     raise SourceFileError(location, "no such file or directory")
 

@@ -61,7 +61,9 @@ def _timestamp(value: str | None) -> dt.datetime | None:
 
 def _epoch_micros(value: str | None) -> dt.datetime | None:
     try:
-        return dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=int(float(value))) if value and value.strip() else None
+        return (
+            dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=int(float(value))) if value and value.strip() else None
+        )
     except (ValueError, OverflowError):
         return None
 

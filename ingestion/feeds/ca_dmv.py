@@ -52,6 +52,7 @@ WAIT_ELEMENTS = {"estimated": "estimated-wait-time", "actual": "real-wait-time"}
 
 # --- XML snapshot ---------------------------------------------------------------------
 
+
 def split_documents(data: bytes, path: str) -> tuple[bytes, int | None]:
     """The first XML document and the byte where whatever follows it starts (None if
     only white space does). A file whose first document is itself broken cannot be read."""
@@ -147,13 +148,15 @@ def xml_records(path: Path, stated: dt.datetime | None = None) -> list[dict]:
     ]
     if rest_at is not None:
         head = data[rest_at : rest_at + 200].decode("utf-8", "replace")
-        records.append({
-            "_observation_id": f"{PUBLISHER}:{path.name}:bytes-{rest_at}-{len(data)}",
-            "_observed_at": observed_at,
-            "fragment_bytes": str(len(data) - rest_at),
-            "fragment_head": head,
-            REASON: fragment_reason(data, rest_at),
-        })
+        records.append(
+            {
+                "_observation_id": f"{PUBLISHER}:{path.name}:bytes-{rest_at}-{len(data)}",
+                "_observed_at": observed_at,
+                "fragment_bytes": str(len(data) - rest_at),
+                "fragment_head": head,
+                REASON: fragment_reason(data, rest_at),
+            }
+        )
     return records
 
 
@@ -169,16 +172,14 @@ def read_offices(path: Path) -> pl.DataFrame:
     if not rows or "number" not in rows[0]:
         raise SourceFileError(str(path), "expected an office list with a `number` column")
     keep = ("number", "name", "region", "address", "latitude", "longitude")
-    return pl.DataFrame(
-        {k: [r.get(k) for r in rows] for k in keep}, schema={k: pl.String for k in keep}
-    ).unique("number", keep="first")
+    return pl.DataFrame({k: [r.get(k) for r in rows] for k in keep}, schema={k: pl.String for k in keep}).unique(
+        "number", keep="first"
+    )
 
 
 def local_time_text(utc_text: pl.Expr) -> pl.Expr:
     """UTC text -> Pacific wall-clock time as ISO text; unreadable text passes unchanged."""
-    parsed = utc_text.str.strip_chars().str.to_datetime(
-        "%Y-%m-%d %H:%M:%S%.f", time_zone="UTC", strict=False
-    )
+    parsed = utc_text.str.strip_chars().str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_zone="UTC", strict=False)
     local = parsed.dt.convert_time_zone(OFFICE_ZONE).dt.replace_time_zone(None)
     return pl.when(parsed.is_null()).then(utc_text).otherwise(local.dt.to_string("%Y-%m-%dT%H:%M:%S%.6f"))
 
@@ -188,14 +189,19 @@ def csv_batch(batch: pa.RecordBatch, offices: pl.DataFrame | None, path: Path) -
     assert isinstance(frame, pl.DataFrame)
     missing = [c for c in WAIT_CSV_COLUMNS if c not in frame.columns]
     if missing:
-        raise SourceFileError(str(path), f"expected columns {', '.join(WAIT_CSV_COLUMNS)}; missing {', '.join(missing)}")
+        raise SourceFileError(
+            str(path), f"expected columns {', '.join(WAIT_CSV_COLUMNS)}; missing {', '.join(missing)}"
+        )
     if offices is not None:
         frame = frame.join(
             offices.rename({"number": "branch_id", "name": "_site_name", "region": "_region"}),
-            on="branch_id", how="left",
+            on="branch_id",
+            how="left",
         )
     else:
-        frame = frame.with_columns(pl.lit(None, pl.String).alias("_site_name"), pl.lit(None, pl.String).alias("_region"))
+        frame = frame.with_columns(
+            pl.lit(None, pl.String).alias("_site_name"), pl.lit(None, pl.String).alias("_region")
+        )
     frame = frame.with_columns(local_time_text(pl.col("timestamp")).alias("_observed_at"))
     parts = [
         frame.select(

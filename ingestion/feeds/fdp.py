@@ -29,11 +29,27 @@ from ingestion.feeds.fiscal_labels import fiscal_year_end
 
 LEDGER_COLUMNS = computed_columns("ledger_entries")
 # what each entry adds besides the canonical columns and the row's own columns
-ADDED_COLUMNS = frozenset({
-    "programme_label", "cost_centre_label", "economic_code", "economic_label", "economic_basis",
-    "cofog_division", "cofog_basis", "fdp_package", "fdp_resource", "source_row", "measure",
-    "amount_published", "amount_status", "factor", "direction", "phase_basis", "measure_note",
-})
+ADDED_COLUMNS = frozenset(
+    {
+        "programme_label",
+        "cost_centre_label",
+        "economic_code",
+        "economic_label",
+        "economic_basis",
+        "cofog_division",
+        "cofog_basis",
+        "fdp_package",
+        "fdp_resource",
+        "source_row",
+        "measure",
+        "amount_published",
+        "amount_status",
+        "factor",
+        "direction",
+        "phase_basis",
+        "measure_note",
+    }
+)
 # phase words seen outside the spec's four
 PHASE_SYNONYMS = {"actual": "executed", "actuals": "executed", "revised": "adjusted"}
 # budget tables print a dash for nil, and "nfp" for a figure not for publication
@@ -139,7 +155,9 @@ class _Ledger:
             try:
                 resource = self.package.resource(m.measure.resource)
             except KeyError:
-                raise SourceFileError(str(self.descriptor), f"measure {m.measure.name!r} names an unknown resource {m.measure.resource!r}") from None
+                raise SourceFileError(
+                    str(self.descriptor), f"measure {m.measure.name!r} names an unknown resource {m.measure.resource!r}"
+                ) from None
             groups.setdefault(resource.name, (resource, []))[1].append(m)
         return list(groups.values())
 
@@ -162,8 +180,12 @@ class _Ledger:
                 continue
             entries.append(self._entry(resource, number, m, amount, status, row, context, kept))
         if not entries:  # nothing in any measure: one entry without amount, quarantined
-            entries.append({**self._entry(resource, number, measures[0], None, "blank", row, context, kept),
-                            "_reason": "every measure of this row is blank"})
+            entries.append(
+                {
+                    **self._entry(resource, number, measures[0], None, "blank", row, context, kept),
+                    "_reason": "every measure of this row is blank",
+                }
+            )
         return entries
 
     def _context(self, row: dict) -> dict:
@@ -182,8 +204,13 @@ class _Ledger:
             "economic_label": _label(self.economic, row),
             "economic_basis": f"mappings/fdp_economic.csv {economic.key}: {economic.note}" if economic else None,
             "cofog_division": cofog_from_dim or (cofog.value or None if cofog else None),
-            "cofog_basis": ("package cofog dimension" if cofog_from_dim
-                            else f"mappings/fdp_cofog.csv {cofog.key}: {cofog.note}" if cofog else None),
+            "cofog_basis": (
+                "package cofog dimension"
+                if cofog_from_dim
+                else f"mappings/fdp_cofog.csv {cofog.key}: {cofog.note}"
+                if cofog
+                else None
+            ),
             "row_year": _key(self.date, row),
         }
 
@@ -209,8 +236,11 @@ class _Ledger:
             "direction": m.direction,
             "phase_basis": m.phase_basis,
             "measure_note": "; ".join(m.notes) or None,
-            "_reason": (f"{m.measure.name} is {amount!r}: not for publication, the publisher withholds the figure"
-                        if status == "not_for_publication" else None),
+            "_reason": (
+                f"{m.measure.name} is {amount!r}: not for publication, the publisher withholds the figure"
+                if status == "not_for_publication"
+                else None
+            ),
         }
 
 
@@ -264,7 +294,9 @@ class FiscalDataPackageKind(FeedKind):
         ledger = _Ledger(read_package(descriptor), descriptor)
         for resource, measures in ledger.by_resource():
             if not resource.path or "://" in resource.path:
-                raise SourceFileError(str(descriptor), f"resource {resource.name!r} is not a local file ({resource.path or 'no path'})")
+                raise SourceFileError(
+                    str(descriptor), f"resource {resource.name!r} is not a local file ({resource.path or 'no path'})"
+                )
             path = descriptor.parent / resource.path
             records: list[dict] = []
             for number, row in read_resource(path, resource, ledger.needed_columns(measures)):

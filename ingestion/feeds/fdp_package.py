@@ -101,7 +101,13 @@ def named_items(value, key: str = "name") -> list[dict]:
     if value is None:
         return []
     if isinstance(value, dict):
-        return [{**(v if isinstance(v, dict) else {"source": v}), key: (v.get(key) if isinstance(v, dict) and v.get(key) else k)} for k, v in value.items()]
+        return [
+            {
+                **(v if isinstance(v, dict) else {"source": v}),
+                key: (v.get(key) if isinstance(v, dict) and v.get(key) else k),
+            }
+            for k, v in value.items()
+        ]
     if isinstance(value, list):
         return [v if isinstance(v, dict) else {key: str(v)} for v in value]
     raise ValueError(f"expected an array or an object, got {type(value).__name__}")
@@ -131,7 +137,9 @@ def parse_measure(item: dict) -> Measure:
 def parse_dimension(item: dict) -> Dimension:
     raw = item.get("attributes", item.get("fields"))
     attributes = tuple(
-        Attribute(name=str(a["name"]), source=_text(a.get("source")) or str(a["name"]), labelfor=_text(a.get("labelfor")))
+        Attribute(
+            name=str(a["name"]), source=_text(a.get("source")) or str(a["name"]), labelfor=_text(a.get("labelfor"))
+        )
         for a in named_items(raw)
     )
     key = item.get("primaryKey")
@@ -217,8 +225,18 @@ def read_package(path: Path) -> Package:
 # --- the dimensions a ledger entry needs -------------------------------------------
 
 _PROGRAMME = {"program", "programme", "programa", "programs", "programmes", "activity", "project"}
-_ADMIN = {"administrative", "administrator", "administration", "department/agency", "department", "agency",
-          "organisation", "organization", "entity", "ministry"}
+_ADMIN = {
+    "administrative",
+    "administrator",
+    "administration",
+    "department/agency",
+    "department",
+    "agency",
+    "organisation",
+    "organization",
+    "entity",
+    "ministry",
+}
 _ECONOMIC = {"economic", "economic-classification", "chart-of-accounts", "gfsm", "gsfm"}
 _DATE = {"date", "year", "fiscal-year", "fiscal_year", "fiscalyear", "time", "period"}
 
@@ -229,12 +247,18 @@ def find_dimension(package: Package, role: str) -> Dimension | None:
     dims = package.dimensions
     typed = {
         "programme": [d for d in dims if d.dimension_type in ("activity", "project", "program", "programme")],
-        "administrative": [d for d in dims if d.classification_type == "administrative" or d.dimension_type in ("entity", "administrative")],
+        "administrative": [
+            d
+            for d in dims
+            if d.classification_type == "administrative" or d.dimension_type in ("entity", "administrative")
+        ],
         "economic": [d for d in dims if d.classification_type == "economic"],
         "date": [d for d in dims if d.dimension_type == "datetime"],
         "cofog": [d for d in dims if d.name.lower() == "cofog"],
     }[role]
     if typed:
         return typed[0]
-    names = {"programme": _PROGRAMME, "administrative": _ADMIN, "economic": _ECONOMIC, "date": _DATE, "cofog": set()}[role]
+    names = {"programme": _PROGRAMME, "administrative": _ADMIN, "economic": _ECONOMIC, "date": _DATE, "cofog": set()}[
+        role
+    ]
     return next((d for d in dims if d.name.lower() in names), None)

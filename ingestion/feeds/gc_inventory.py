@@ -78,7 +78,9 @@ class GcServiceInventoryKind(FeedKind):
         ),
         "service_transactions": Reads(
             lambda location: inventory_files(location, "si"),
-            mapped(lambda _, path: [t for r in read_rows(path, "si") for t in transaction_records(r)], TRANSACTION_COLUMNS),
+            mapped(
+                lambda _, path: [t for r in read_rows(path, "si") for t in transaction_records(r)], TRANSACTION_COLUMNS
+            ),
         ),
         "service_standard_results": Reads(
             lambda location: inventory_files(location, "ss"),

@@ -64,12 +64,18 @@ def ledger_records(row: dict, planned_ahead: set[tuple[int, str, str]]) -> list[
             continue  # superseded by the next report's one-year-ahead plan
         records.append(_entry(row, report_year, ahead, phase, amount_col, fte_col))
     if not records:
-        records.append({**_entry(row, report_year, 0, "approved", None, None),
-                        "_reason": "no planned or actual spending in this rbpo row (all four spending cells are blank)"})
+        records.append(
+            {
+                **_entry(row, report_year, 0, "approved", None, None),
+                "_reason": "no planned or actual spending in this rbpo row (all four spending cells are blank)",
+            }
+        )
     return records
 
 
-def _entry(row: dict, report_year: int | None, ahead: int, phase: str, amount_col: str | None, fte_col: str | None) -> dict:
+def _entry(
+    row: dict, report_year: int | None, ahead: int, phase: str, amount_col: str | None, fte_col: str | None
+) -> dict:
     org, programme = _key(row)
     year = None if report_year is None else report_year + ahead
     label = year if year is not None else (row.get("fy_ef") or "").strip()

@@ -39,7 +39,9 @@ _CONTEXT = ("fiscal_yr", "service_name_en", "owner_org", "num_applications_total
 
 def offered_channels(row: dict) -> str | None:
     """`;`-list, in our channel order, of the channels with applications (count > 0)."""
-    used = {channel for col, (channel, kind) in VOLUME_COLUMNS.items() if kind == "application" and positive(row.get(col))}
+    used = {
+        channel for col, (channel, kind) in VOLUME_COLUMNS.items() if kind == "application" and positive(row.get(col))
+    }
     return ";".join(c for c in CHANNELS if c in used) or None
 
 
@@ -89,18 +91,20 @@ def transaction_records(row: dict) -> list[dict]:
     records = []
     for column, (channel, kind) in VOLUME_COLUMNS.items():
         volume, status = volume_cell(row.get(column))
-        records.append({
-            **{k: row.get(k) for k in _CONTEXT},
-            "_entry_id": f"{year if year is not None else label}-{service}-{channel}-{kind}",
-            "_fiscal_year": None if year is None else str(year),
-            "service_id": service or None,
-            "_channel": channel,
-            "_kind": kind,
-            "_volume": volume,
-            "volume_column": column,
-            "volume_published": row.get(column),
-            "volume_status": status,
-        })
+        records.append(
+            {
+                **{k: row.get(k) for k in _CONTEXT},
+                "_entry_id": f"{year if year is not None else label}-{service}-{channel}-{kind}",
+                "_fiscal_year": None if year is None else str(year),
+                "service_id": service or None,
+                "_channel": channel,
+                "_kind": kind,
+                "_volume": volume,
+                "volume_column": column,
+                "volume_published": row.get(column),
+                "volume_status": status,
+            }
+        )
     return records
 
 

@@ -12,10 +12,14 @@ KPI_COLUMNS = computed_columns("kpi_observations")
 def observation_id(publisher, service_id, kpi, dimension, channel, period_start) -> str:
     """publisher/service/kpi/dimension/channel/period_start: one figure per key, so a feed
     that publishes the same figure twice has its second copy quarantined (unique_id)."""
-    return "/".join("" if part is None else str(part) for part in (publisher, service_id, kpi, dimension, channel, period_start))
+    return "/".join(
+        "" if part is None else str(part) for part in (publisher, service_id, kpi, dimension, channel, period_start)
+    )
 
 
-def observation(publisher, service_id, service_name, kpi, dimension, channel, period_start, period, value, unit) -> dict:
+def observation(
+    publisher, service_id, service_name, kpi, dimension, channel, period_start, period, value, unit
+) -> dict:
     """The canonical fields of one observation, under the keys KPI_COLUMNS reads."""
     return {
         "_observation_id": observation_id(publisher, service_id, kpi, dimension, channel, period_start),

@@ -43,19 +43,21 @@ def branch_records(branch: ET.Element, observed_at: str) -> list[dict]:
             minutes = None if value is None else repr(value)
         except ValueError:  # passed on as it came: the contract quarantines the row
             minutes, status = raw, "unreadable"
-        records.append({
-            "town": town,
-            "service": service,
-            "wait_text": raw,
-            "branch_status": status,
-            "_observation_id": f"{PUBLISHER}:{town}:{service}:{observed_at}",
-            "_site_id": town,
-            "_site_name": town,
-            "_service_id": service,
-            "_observed_at": observed_at,
-            "_wait_kind": "estimated",
-            "_wait_minutes": minutes,
-        })
+        records.append(
+            {
+                "town": town,
+                "service": service,
+                "wait_text": raw,
+                "branch_status": status,
+                "_observation_id": f"{PUBLISHER}:{town}:{service}:{observed_at}",
+                "_site_id": town,
+                "_site_name": town,
+                "_service_id": service,
+                "_observed_at": observed_at,
+                "_wait_kind": "estimated",
+                "_wait_minutes": minutes,
+            }
+        )
     return records
 
 

@@ -73,7 +73,9 @@ def _csv_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
         "request_id": table["unique_key"],
         "service_id": table["complaint_type"],
         "channel": pa.array(
-            [CHANNELS.get((v or "UNKNOWN").upper(), "other") for v in channel.to_pylist()] if channel is not None else ["other"] * table.num_rows,
+            [CHANNELS.get((v or "UNKNOWN").upper(), "other") for v in channel.to_pylist()]
+            if channel is not None
+            else ["other"] * table.num_rows,
             pa.string(),
         ),
         "requested_at": table["created_date"],
@@ -81,7 +83,9 @@ def _csv_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
         "expected_at": table["due_date"] if "due_date" in table.column_names else pa.nulls(table.num_rows, pa.string()),
         "status": pc.if_else(pc.is_null(status), pa.scalar(None, pa.string()), pc.if_else(closed, "closed", "open")),
         "agency": table["agency"],
-        "location": table["incident_address"] if "incident_address" in table.column_names else pa.nulls(table.num_rows, pa.string()),
+        "location": table["incident_address"]
+        if "incident_address" in table.column_names
+        else pa.nulls(table.num_rows, pa.string()),
     }
     taken = {"unique_key", "complaint_type", "created_date", "closed_date", "due_date", "agency", "incident_address"}
     for name in table.column_names:

@@ -28,9 +28,17 @@ from ingestion.feeds.kpi_feeds import KPI_COLUMNS, observation
 PUBLISHER = "nyc_mmr"
 # the unit an indicator's name ends with, where it is one
 UNITS = {
-    "%": "percent", "days": "days", "calendar days": "days", "business days": "business days",
-    "hours": "hours", "minutes": "minutes", "minutes:seconds": "minutes:seconds",
-    "000": "thousands", "$000": "USD thousands", "$000,000": "USD millions", "millions": "millions",
+    "%": "percent",
+    "days": "days",
+    "calendar days": "days",
+    "business days": "business days",
+    "hours": "hours",
+    "minutes": "minutes",
+    "minutes:seconds": "minutes:seconds",
+    "000": "thousands",
+    "$000": "USD thousands",
+    "$000,000": "USD millions",
+    "millions": "millions",
 }
 _YEAR = re.compile(r"^(19|20)\d{2}$")
 _UNIT = re.compile(r"\(([^()]*)\)\s*$")
@@ -57,7 +65,10 @@ def records_of(path: Path) -> list[dict]:
     years = sorted(h for h in header if _YEAR.match(h.strip()))
     missing = {"ID", "Indicator", "Service"} - set(header)
     if missing or not years:
-        raise SourceFileError(str(path), f"not the MMR tidy indicator table (needs ID, Indicator, Service and year columns; missing {sorted(missing) or 'years'})")
+        raise SourceFileError(
+            str(path),
+            f"not the MMR tidy indicator table (needs ID, Indicator, Service and year columns; missing {sorted(missing) or 'years'})",
+        )
     records = []
     for row in rows:
         indicator = _text(row.get("Indicator"))
@@ -67,9 +78,20 @@ def records_of(path: Path) -> list[dict]:
         for year in years:
             start = f"{int(year) - 1}-07-01"  # NYC fiscal year `year` starts 1 July of the year before
             record = dict(kept, fiscal_year_label=year)
-            record.update(observation(
-                PUBLISHER, service, service, "indicator", indicator, None, start, "year", _text(row.get(year)), unit_of(indicator or ""),
-            ))
+            record.update(
+                observation(
+                    PUBLISHER,
+                    service,
+                    service,
+                    "indicator",
+                    indicator,
+                    None,
+                    start,
+                    "year",
+                    _text(row.get(year)),
+                    unit_of(indicator or ""),
+                )
+            )
             # indicator names repeat across agencies and services: the MMR ID is the key
             record["_observation_id"] = f"{PUBLISHER}/{kept['indicator_id']}/{year}" if kept["indicator_id"] else None
             records.append(record)
@@ -80,5 +102,7 @@ class NycMmrKind(FeedKind):
     kind = "nyc_mmr"
     entities = ("kpi_observations",)
     reads = {
-        "kpi_observations": Reads(suffixed((".csv",), "indicator"), mapped(lambda _, path: records_of(path), KPI_COLUMNS))
+        "kpi_observations": Reads(
+            suffixed((".csv",), "indicator"), mapped(lambda _, path: records_of(path), KPI_COLUMNS)
+        )
     }

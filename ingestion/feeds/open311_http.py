@@ -49,7 +49,7 @@ log = logging.getLogger("civic.progress")
 SCHEMES = ("http://", "https://")
 OVERLAP = dt.timedelta(days=1)
 SMALLEST_WINDOW = dt.timedelta(seconds=1)
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 class EndpointError(SourceFileError):
@@ -175,10 +175,16 @@ class Open311Endpoint:
             response = self.client.get(url, params=query)
         except HTTPError as err:
             status = err.response.status_code if err.response is not None else "?"
-            tried = f" after {self.options.attempts} attempts" if status == "?" or int(status) >= 500 or status == 429 else ""
+            tried = (
+                f" after {self.options.attempts} attempts"
+                if status == "?" or int(status) >= 500 or status == 429
+                else ""
+            )
             raise EndpointError(url, f"HTTP {status}{tried} ({err})") from err
         except RequestException as err:
-            raise EndpointError(url, f"no answer after {self.options.attempts} attempts ({type(err).__name__}: {err})") from err
+            raise EndpointError(
+                url, f"no answer after {self.options.attempts} attempts ({type(err).__name__}: {err})"
+            ) from err
         return self._records(response.content, url, element)
 
     def _records(self, content: bytes, url: str, element: str) -> list[dict]:
@@ -251,7 +257,9 @@ class Open311Endpoint:
         try:
             return json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as err:
-            raise SourceFileError(str(path), f"the mirror of {self.root} is damaged ({err}); remove the folder to fetch again") from err
+            raise SourceFileError(
+                str(path), f"the mirror of {self.root} is damaged ({err}); remove the folder to fetch again"
+            ) from err
 
     def _write(self, name: str, data) -> None:
         tmp = self.mirror / f".{name}.tmp"
@@ -286,11 +294,18 @@ class Open311Endpoint:
         r = self.report
         r.fetched, r.changed, r.requests, r.services = len(fetched), changed, len(requests), len(services)
         r.cursor = cursor.isoformat() if cursor else None
-        self._write("state.json", {
-            "endpoint": self.root, "format": self.options.format, "cursor": r.cursor,
-            "synced_at": now.isoformat(), "requests": r.requests, "services": r.services,
-            "last_run": {"calls": len(r.calls), "fetched": r.fetched, "changed": r.changed},
-        })
+        self._write(
+            "state.json",
+            {
+                "endpoint": self.root,
+                "format": self.options.format,
+                "cursor": r.cursor,
+                "synced_at": now.isoformat(),
+                "requests": r.requests,
+                "services": r.services,
+                "last_run": {"calls": len(r.calls), "fetched": r.fetched, "changed": r.changed},
+            },
+        )
         log.info(
             f"  open311 {self.root}: {len(r.calls)} calls, {r.fetched} requests fetched "
             f"({r.changed} new or changed), {r.requests} in the mirror, cursor {r.cursor}"

@@ -57,7 +57,7 @@ def survey_of(path: Path) -> tuple[str, str]:
             meta = json.loads(sidecar.read_text(encoding="utf-8"))
             return str(meta["survey_id"]), str(meta["responded_at"])
         except (OSError, ValueError, KeyError, TypeError) as err:
-            raise SourceFileError(str(sidecar), f"expected {{\"survey_id\": ..., \"responded_at\": ...}} ({err})") from err
+            raise SourceFileError(str(sidecar), f'expected {{"survey_id": ..., "responded_at": ...}} ({err})') from err
     with (MAPPINGS / "sandiego_surveys.csv").open(encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f):
             if row["file"] == path.name:
@@ -139,11 +139,27 @@ def answer_batches(path: Path) -> Iterator[pa.RecordBatch]:
     services = question_services()
     per_batch = max(1, BATCH_ROWS // len(asked))
     for start in range(0, len(rows), per_batch):
-        cols: dict[str, list] = {name: [] for name in (
-            "answer_id", "survey_id", "respondent_key", "question_id", "question_text", "service_id",
-            "responded_at", "score", "dont_know", "weight", "area",
-            "question_stem", "scale", "service_name", "zip", "council_district",
-        )}
+        cols: dict[str, list] = {
+            name: []
+            for name in (
+                "answer_id",
+                "survey_id",
+                "respondent_key",
+                "question_id",
+                "question_text",
+                "service_id",
+                "responded_at",
+                "score",
+                "dont_know",
+                "weight",
+                "area",
+                "question_stem",
+                "scale",
+                "service_name",
+                "zip",
+                "council_district",
+            )
+        }
         for row in rows[start : start + per_batch]:
             num = (row.get("Num") or "").strip()
             key = f"{survey_id}/{num}" if num else None

@@ -43,13 +43,25 @@ def normalise(record: dict, name: str) -> dict:
     period_start = _OFFSET.sub("", stamp.strip()) if isinstance(stamp, str) else stamp
     out = {k: v for k, v in record.items() if k != "_timestamp"}
     out["source_timestamp"] = stamp
-    out.update(observation(
-        PUBLISHER, record.get("service"), name, kpi, dimension, channel,
-        period_start, record.get("period"), record.get("count"), unit,
-    ))
+    out.update(
+        observation(
+            PUBLISHER,
+            record.get("service"),
+            name,
+            kpi,
+            dimension,
+            channel,
+            period_start,
+            record.get("period"),
+            record.get("count"),
+            unit,
+        )
+    )
     # a dataType we do not know is quarantined by the contract with this reason
-    out[REASON] = None if data_type in DATA_TYPES else (
-        f"dataType {data_type!r} is not one of the OPG figures we map ({', '.join(DATA_TYPES)})"
+    out[REASON] = (
+        None
+        if data_type in DATA_TYPES
+        else (f"dataType {data_type!r} is not one of the OPG figures we map ({', '.join(DATA_TYPES)})")
     )
     return out
 

@@ -32,12 +32,20 @@ from ingestion.feeds.base import (
 WEB_COLUMNS = computed_columns("web_traffic_daily")
 # source metric -> canonical column (DAP writes `visits` for GA4 sessions)
 MEASURES = {
-    "visits": "visits", "sessions": "visits",
-    "users": "users", "active_visitors": "users", "activeUsers": "users", "totalUsers": "users",
-    "avg_session_duration": "avg_session_seconds", "averageSessionDuration": "avg_session_seconds",
-    "bounce_rate": "bounce_rate", "bounceRate": "bounce_rate",
-    "engagement_rate": "engagement_rate", "engagementRate": "engagement_rate",
-    "total_events": "events", "eventCount": "events",
+    "visits": "visits",
+    "sessions": "visits",
+    "users": "users",
+    "active_visitors": "users",
+    "activeUsers": "users",
+    "totalUsers": "users",
+    "avg_session_duration": "avg_session_seconds",
+    "averageSessionDuration": "avg_session_seconds",
+    "bounce_rate": "bounce_rate",
+    "bounceRate": "bounce_rate",
+    "engagement_rate": "engagement_rate",
+    "engagementRate": "engagement_rate",
+    "total_events": "events",
+    "eventCount": "events",
 }
 OTHER_METRICS = {"pageviews", "pageviews_per_session", "userEngagementDuration", "screenPageViews"}
 # source dimension -> canonical dimension, the first present naming the row
@@ -154,7 +162,8 @@ def json_rows(report: dict) -> list[dict]:
     metric = next((k for k, v in totals.items() if not k.startswith("by_") and not isinstance(v, dict)), "visits")
     return [
         {key[3:]: name, metric: count}
-        for key, breakdown in totals.items() if key.startswith("by_") and isinstance(breakdown, dict)
+        for key, breakdown in totals.items()
+        if key.startswith("by_") and isinstance(breakdown, dict)
         for name, count in breakdown.items()
     ]
 

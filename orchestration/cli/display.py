@@ -29,20 +29,26 @@ def render(columns: list[str], rows: list[tuple], fmt: str = "table") -> str:
         writer.writerows(rows)
         return out.getvalue()
     if fmt == "json":
+
         def default(v):
             if isinstance(v, (dt.date, dt.datetime)):
                 return v.isoformat()
             if isinstance(v, decimal.Decimal):
                 return float(v)
             return str(v)
+
         return json.dumps([dict(zip(columns, r)) for r in rows], default=default, indent=1)
     if fmt != "table":
         raise ValueError(f"unknown format {fmt!r} (table, csv, json)")
     cells = [[_cell(v, c) for v, c in zip(r, columns)] for r in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    numeric = [all(isinstance(r[i], (int, float, decimal.Decimal)) or r[i] is None for r in rows) for i in range(len(columns))]
+    numeric = [
+        all(isinstance(r[i], (int, float, decimal.Decimal)) or r[i] is None for r in rows) for i in range(len(columns))
+    ]
+
     def line(values):
         return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)).rstrip()
+
     out = [line(columns), line(["-" * w for w in widths])]
     out += [line(r) for r in cells]
     out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")

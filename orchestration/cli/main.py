@@ -127,7 +127,9 @@ def cmd_loads(args) -> int:
     from lake.load_ledger import read_loads
     from orchestration.cli.display import render
 
-    table = read_loads(open_catalog(load_settings()), args.table and f"raw.{args.table.removeprefix('raw.')}", args.year)
+    table = read_loads(
+        open_catalog(load_settings()), args.table and f"raw.{args.table.removeprefix('raw.')}", args.year
+    )
     cols = ["load_id", "table_name", "fiscal_year", "received", "loaded", "quarantined", "snapshot_id", "finished_at"]
     rows = list(zip(*(table[c].to_pylist() for c in cols))) if table.num_rows else []
     if args.limit:
@@ -158,8 +160,14 @@ def cmd_ui(args) -> int:
     import subprocess
 
     cmd = [
-        str(Path(sys.executable).with_name("dagster")), "dev", "-m", "orchestration.definitions",
-        "--host", "127.0.0.1", "--port", str(args.port),
+        str(Path(sys.executable).with_name("dagster")),
+        "dev",
+        "-m",
+        "orchestration.definitions",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(args.port),
     ]
     print(f"Dagster UI on http://127.0.0.1:{args.port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
     return subprocess.call(cmd)
@@ -175,7 +183,11 @@ def cmd_ingest(args) -> int:
     settings = load_settings()
     try:
         records = ingest_source(
-            settings, open_catalog(settings), args.source, args.location, name=args.name,
+            settings,
+            open_catalog(settings),
+            args.source,
+            args.location,
+            name=args.name,
             observed_at=args.observed_at,
         )
     except (SourceFileError, ContractError, KeyError) as err:
@@ -229,7 +241,9 @@ def cmd_storage(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="civic", description="civic lakehouse: public-service performance and cost per fiscal year.")
+    p = argparse.ArgumentParser(
+        prog="civic", description="civic lakehouse: public-service performance and cost per fiscal year."
+    )
     p.add_argument("--home", help="state directory (default: $CIVIC_HOME or ./.civic)")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -257,18 +271,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     pl = sub.add_parser("plan", help="next fiscal year's budget plan, scenario against baseline")
     pl.add_argument("--scenario", action="append", help="scenario of plans/scenarios.yml (repeatable; default all)")
-    pl.add_argument("--check", action="store_true", help="only validate the scenarios file ($CIVIC_PLAN_SCENARIOS or plans/scenarios.yml)")
+    pl.add_argument(
+        "--check",
+        action="store_true",
+        help="only validate the scenarios file ($CIVIC_PLAN_SCENARIOS or plans/scenarios.yml)",
+    )
     pl.set_defaults(func=cmd_plan)
 
-    i = sub.add_parser("ingest", help="load a published source (file, directory or open311 http(s) endpoint) into the lake")
-    i.add_argument("--source", required=True, help="source kind, e.g. open311, nyc311, gc_service_inventory, fiscal_data_package (README.md lists all)")
-    i.add_argument("--observed-at", type=_local_time, help="local time a snapshot feed without a time of its own was "
-                   "fetched (ca_dmv_xml, ma_rmv_xml), e.g. 2018-12-11T10:00")
+    i = sub.add_parser(
+        "ingest", help="load a published source (file, directory or open311 http(s) endpoint) into the lake"
+    )
+    i.add_argument(
+        "--source",
+        required=True,
+        help="source kind, e.g. open311, nyc311, gc_service_inventory, fiscal_data_package (README.md lists all)",
+    )
+    i.add_argument(
+        "--observed-at",
+        type=_local_time,
+        help="local time a snapshot feed without a time of its own was "
+        "fetched (ca_dmv_xml, ma_rmv_xml), e.g. 2018-12-11T10:00",
+    )
     i.add_argument("--name", help="name of the feed (default KIND:location name)")
     i.add_argument("location")
     i.set_defaults(func=cmd_ingest)
 
-    fe = sub.add_parser("feeds", aliases=["sources"], help="the feeds a refresh loads ($CIVIC_FEEDS or $CIVIC_HOME/feeds.yml)")
+    fe = sub.add_parser(
+        "feeds", aliases=["sources"], help="the feeds a refresh loads ($CIVIC_FEEDS or $CIVIC_HOME/feeds.yml)"
+    )
     fe.add_argument("--format", choices=["table", "csv", "json"], default="table")
     fe.set_defaults(func=cmd_feeds)
 

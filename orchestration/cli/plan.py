@@ -84,30 +84,78 @@ def _pct(value) -> float | None:
 
 
 def _baseline_table(rows: list[dict], total: dict) -> str:
-    cols = ["service_id", "service_name", "forecast_volume", "digital_take_up_pct", "cost_online",
-            "cost_phone", "cost_in_person", "cost_other_channels", "total_cost", "cost_per_transaction"]
+    cols = [
+        "service_id",
+        "service_name",
+        "forecast_volume",
+        "digital_take_up_pct",
+        "cost_online",
+        "cost_phone",
+        "cost_in_person",
+        "cost_other_channels",
+        "total_cost",
+        "cost_per_transaction",
+    ]
     out = []
     for r in [*rows, {**total, "service_id": "TOTAL", "service_name": ""}]:
-        out.append((r["service_id"], r["service_name"], round(float(r["forecast_volume"] or 0)),
-                    _pct(r["plan_digital_take_up"]), _money(r["cost_online"]), _money(r["cost_phone"]),
-                    _money(r["cost_in_person"]), _money(r["cost_other_channels"]), _money(r["total_cost"]),
-                    _money(r["cost_per_transaction"])))
+        out.append(
+            (
+                r["service_id"],
+                r["service_name"],
+                round(float(r["forecast_volume"] or 0)),
+                _pct(r["plan_digital_take_up"]),
+                _money(r["cost_online"]),
+                _money(r["cost_phone"]),
+                _money(r["cost_in_person"]),
+                _money(r["cost_other_channels"]),
+                _money(r["total_cost"]),
+                _money(r["cost_per_transaction"]),
+            )
+        )
     return render(cols, out)
 
 
 def _scenario_table(rows: list[dict], total: dict) -> str:
-    cols = ["service_id", "service_name", "take_up_pct", "plan_take_up_pct", "baseline_cost", "scenario_cost",
-            "savings", "savings_pct", "cost_per_transaction", "target_cpt_gds", "wait_target_cost", "note"]
+    cols = [
+        "service_id",
+        "service_name",
+        "take_up_pct",
+        "plan_take_up_pct",
+        "baseline_cost",
+        "scenario_cost",
+        "savings",
+        "savings_pct",
+        "cost_per_transaction",
+        "target_cpt_gds",
+        "wait_target_cost",
+        "note",
+    ]
     out = []
-    total = {**total, "service_id": "TOTAL", "service_name": "", "target_cost_per_transaction": None,
-             "scenario_note": None}
+    total = {
+        **total,
+        "service_id": "TOTAL",
+        "service_name": "",
+        "target_cost_per_transaction": None,
+        "scenario_note": None,
+    }
     for r in [*rows, total]:
         pct = r["savings_vs_baseline_pct"]
-        out.append((r["service_id"], r["service_name"], _pct(r["base_digital_take_up"]),
-                    _pct(r["plan_digital_take_up"]), _money(r["baseline_total_cost"] or 0), _money(r["total_cost"]),
-                    _money(r["savings_vs_baseline"]), None if pct is None else round(float(pct), 1),
-                    _money(r["cost_per_transaction"]), _money(r["target_cost_per_transaction"]),
-                    _money(r["wait_target_cost"]), r["scenario_note"] or ""))
+        out.append(
+            (
+                r["service_id"],
+                r["service_name"],
+                _pct(r["base_digital_take_up"]),
+                _pct(r["plan_digital_take_up"]),
+                _money(r["baseline_total_cost"] or 0),
+                _money(r["total_cost"]),
+                _money(r["savings_vs_baseline"]),
+                None if pct is None else round(float(pct), 1),
+                _money(r["cost_per_transaction"]),
+                _money(r["target_cost_per_transaction"]),
+                _money(r["wait_target_cost"]),
+                r["scenario_note"] or "",
+            )
+        )
     return render(cols, out)
 
 
@@ -144,8 +192,15 @@ def render_plan(rows: list[dict], scenarios: list[str] | None = None, *, totals:
         else:
             lines.append(f"Scenario {name} against baseline: {description}".rstrip(": "))
             lines.append(_scenario_table(part, totals[name]))
-    table = [(name, _money(totals[name]["total_cost"]), _money(totals[name]["savings_vs_baseline"]),
-              _money(totals[name]["baseline_total_cost"])) for name in wanted]
+    table = [
+        (
+            name,
+            _money(totals[name]["total_cost"]),
+            _money(totals[name]["savings_vs_baseline"]),
+            _money(totals[name]["baseline_total_cost"]),
+        )
+        for name in wanted
+    ]
     if len(wanted) > 1 or not by_scenario[wanted[0]][0]["is_baseline"]:
         lines.append("")
         lines.append(f"FY{first['plan_year']} totals")

@@ -35,7 +35,9 @@ def run_refresh(years: list[int], instance: dg.DagsterInstance | None = None) ->
     valid = set(fiscal_years.get_partition_keys())
     for y in years:
         if calendar.key_of(y) not in valid:
-            raise ValueError(f"FY{y} is outside the fiscal-year partitions (FY{FIRST_FISCAL_YEAR} onwards, up to the year in progress)")
+            raise ValueError(
+                f"FY{y} is outside the fiscal-year partitions (FY{FIRST_FISCAL_YEAR} onwards, up to the year in progress)"
+            )
     if instance is None:
         # Two processes starting at once on a fresh PostgreSQL storage would both create
         # its schema; the first to take the lock creates it, the other finds it.
@@ -50,7 +52,9 @@ def run_refresh(years: list[int], instance: dg.DagsterInstance | None = None) ->
     for run in _contiguous_runs(years):
         first, last = calendar.key_of(run[0]), calendar.key_of(run[-1])
         if first == last:
-            result = job.execute_in_process(instance=instance, partition_key=first, run_config=quiet, raise_on_error=False)
+            result = job.execute_in_process(
+                instance=instance, partition_key=first, run_config=quiet, raise_on_error=False
+            )
         else:
             result = job.execute_in_process(
                 instance=instance,

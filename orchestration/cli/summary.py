@@ -45,7 +45,9 @@ def print_summary(duckdb_path: Path, fiscal_year: int, landing: Path | None = No
     print(render(result.columns, result.rows))
 
     scorecard = run_query(duckdb_path, SCORECARD_SQL.format(year=year))
-    print(f"\nFY{year}: scorecard status per service (marts.scorecard; not_scored = no target, no actual or channel not offered)")
+    print(
+        f"\nFY{year}: scorecard status per service (marts.scorecard; not_scored = no target, no actual or channel not offered)"
+    )
     print(render(scorecard.columns, scorecard.rows))
 
     try:
@@ -111,33 +113,49 @@ def closing_note(duckdb_path: Path, truths: dict, year: int, plan: Plan) -> str:
             + (f"; not recovered: {', '.join(missing)}" if missing else "")
         )
 
-    wait = run_query(duckdb_path, f"""
+    wait = run_query(
+        duckdb_path,
+        f"""
         select service_id, cost_per_unit_improvement from marts.cost_per_outcome
-        where fiscal_year = {int(year)} and outcome = 'mean_wait_minutes'""")
-    per_service("cost per minute of mean wait reduced",
-                {sid: m["cost_per_minute_wait_reduced"] for sid, m in measures.items()},
-                {sid: v for sid, v in wait.rows if v is not None})
-    adv = run_query(duckdb_path, f"""
+        where fiscal_year = {int(year)} and outcome = 'mean_wait_minutes'""",
+    )
+    per_service(
+        "cost per minute of mean wait reduced",
+        {sid: m["cost_per_minute_wait_reduced"] for sid, m in measures.items()},
+        {sid: v for sid, v in wait.rows if v is not None},
+    )
+    adv = run_query(
+        duckdb_path,
+        f"""
         select service_id, online_cost_advantage_vs_in_person, online_cost_advantage_vs_phone
-        from marts.unit_costs where fiscal_year = {int(year)} and channel = 'all'""")
-    per_service("online cost advantage vs in person",
-                {sid: m["online_cost_advantage_vs_in_person"] for sid, m in measures.items()},
-                {sid: v for sid, v, _ in adv.rows if v is not None})
-    per_service("online cost advantage vs phone",
-                {sid: m["online_cost_advantage_vs_phone"] for sid, m in measures.items()},
-                {sid: v for sid, _, v in adv.rows if v is not None})
+        from marts.unit_costs where fiscal_year = {int(year)} and channel = 'all'""",
+    )
+    per_service(
+        "online cost advantage vs in person",
+        {sid: m["online_cost_advantage_vs_in_person"] for sid, m in measures.items()},
+        {sid: v for sid, v, _ in adv.rows if v is not None},
+    )
+    per_service(
+        "online cost advantage vs phone",
+        {sid: m["online_cost_advantage_vs_phone"] for sid, m in measures.items()},
+        {sid: v for sid, _, v in adv.rows if v is not None},
+    )
 
     plan_year = plan.rows[0]["plan_year"]
     base_year = plan.rows[0]["base_fiscal_year"]
     if base_year == year and str(year) in truths.get("executed_cost_total", {}):
         baseline = sum(float(t["total_cost"]) for t in plan.totals.values() if t["is_baseline"])
         planted = truths["executed_cost_total"][str(year)]
-        lines.append(f"  FY{plan_year} baseline = FY{year} volume x mix x CPT: {baseline:,.2f} "
-                     f"vs planted FY{year} executed cost {planted:,.2f} ({100 * _rel(baseline, planted):.2f} %)")
+        lines.append(
+            f"  FY{plan_year} baseline = FY{year} volume x mix x CPT: {baseline:,.2f} "
+            f"vs planted FY{year} executed cost {planted:,.2f} ({100 * _rel(baseline, planted):.2f} %)"
+        )
         shifted = plan.totals.get("online_plus_25")
         if shifted:
             savings = float(shifted["savings_vs_baseline"])
             implied = planted_shift_savings(measures, 25)
-            lines.append(f"  FY{plan_year} online +25 points saves {savings:,.2f} vs {implied:,.2f} implied by "
-                         f"the planted channel costs ({100 * _rel(savings, implied):.2f} %)")
+            lines.append(
+                f"  FY{plan_year} online +25 points saves {savings:,.2f} vs {implied:,.2f} implied by "
+                f"the planted channel costs ({100 * _rel(savings, implied):.2f} %)"
+            )
     return "\n".join(lines)

@@ -1,6 +1,5 @@
 """The yearly refresh: after a fiscal year closes, refresh it (and so next year's plan)."""
 
-
 import dagster as dg
 
 from contracts.fiscal_year import FiscalCalendar
@@ -15,7 +14,12 @@ def refresh_cron(start_month: int, lag_months: int = REFRESH_LAG_MONTHS) -> str:
 
 
 def build_annual_schedule(job: dg.JobDefinition, calendar: FiscalCalendar) -> dg.ScheduleDefinition:
-    @dg.schedule(job=job, cron_schedule=refresh_cron(calendar.start_month), name="yearly_refresh", default_status=dg.DefaultScheduleStatus.STOPPED)
+    @dg.schedule(
+        job=job,
+        cron_schedule=refresh_cron(calendar.start_month),
+        name="yearly_refresh",
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+    )
     def yearly_refresh(context: dg.ScheduleEvaluationContext):
         fy = calendar.closed_year(context.scheduled_execution_time.replace(tzinfo=None))
         return dg.RunRequest(run_key=f"FY{fy}", partition_key=calendar.key_of(fy))

@@ -57,7 +57,9 @@ def parse_feeds(data: object, path: Path) -> list[Feed]:
         raise FeedsConfigError(f"{path}: expected one key, `sources:`, holding a list of entries")
     parsed: list[Feed] = []
     for i, entry in enumerate(data["sources"] or []):
-        label = f"{path}: sources[{i}]" + (f" ({entry.get('name')})" if isinstance(entry, dict) and entry.get("name") else "")
+        label = f"{path}: sources[{i}]" + (
+            f" ({entry.get('name')})" if isinstance(entry, dict) and entry.get("name") else ""
+        )
         try:
             parsed.append(_entry(entry, path.parent))
         except (ValueError, SourceFileError) as err:
@@ -92,7 +94,10 @@ def _entry(entry: object, base: Path) -> Feed:
         if kind not in HTTP_KINDS:
             raise ValueError(f"{kind} reads files and folders; http(s) endpoints are read by {', '.join(HTTP_KINDS)}")
         url, _, fragment = location.partition("#")
-        text = {**dict(parse_qsl(fragment)), **{str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in options.items()}}
+        text = {
+            **dict(parse_qsl(fragment)),
+            **{str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in options.items()},
+        }
         parse_options(text, url)  # refuse a bad option now, not halfway through a refresh
         location = f"{url}#{urlencode(text)}" if text else url
     else:

@@ -41,9 +41,9 @@ from pyiceberg.catalog import Catalog
 from contracts.entities import Entity
 from contracts.entities import entity as entity_spec
 from contracts.rules import LoadContext
+from ingestion.feeds import feed_kind
 from ingestion.landing import landing_files
 from ingestion.pipeline import discard, file_batches, stage_batches
-from ingestion.feeds import feed_kind
 from lake.load_ledger import LoadRecord
 from lake.raw_commit import commit_staged
 from lake.reference import known_service_ids
@@ -90,9 +90,7 @@ def run_load(
     if spec.is_dated and not year_bound:  # each row takes the fiscal year of its event
         return _stage_and_commit(settings, catalog, spec, extract, source, None, years, run_id, write_lock)
     # undated reference data, or one year's landing files: staged and filed year by year
-    filed_under = years if years is not None else (
-        list(covered) or [settings.calendar.year_of(dt.date.today())]
-    )
+    filed_under = years if years is not None else (list(covered) or [settings.calendar.year_of(dt.date.today())])
     records: list[LoadRecord] = []
     for fy in filed_under:
         records += _stage_and_commit(settings, catalog, spec, extract, source, fy, years, run_id, write_lock)
@@ -123,14 +121,19 @@ def _stage_and_commit(
             return []  # `civic ingest` commits what a feed holds: nothing here
         with write_lock():
             return commit_staged(
-                catalog, staged, started_at=started, run_id=run_id,
+                catalog,
+                staged,
+                started_at=started,
+                run_id=run_id,
                 only_years=years if fiscal_year is None else None,
             )
     finally:
         discard(work)
 
 
-def ingest_year(settings: Settings, catalog: Catalog, entity: str, fiscal_year: int, run_id: str | None = None) -> LoadRecord:
+def ingest_year(
+    settings: Settings, catalog: Catalog, entity: str, fiscal_year: int, run_id: str | None = None
+) -> LoadRecord:
     """Stage, validate and commit one year of one entity's landing files; returns its ledger row."""
 
     def extract(fy: int | None) -> tuple[list[str], Batches]:
@@ -138,7 +141,9 @@ def ingest_year(settings: Settings, catalog: Catalog, entity: str, fiscal_year: 
         files = landing_files(settings.landing, entity, fy)
         return [str(f) for f in files], file_batches(entity_spec(entity), files)
 
-    [record] = run_load(settings, catalog, entity, extract, LANDING_FEED, years=[fiscal_year], year_bound=True, run_id=run_id)
+    [record] = run_load(
+        settings, catalog, entity, extract, LANDING_FEED, years=[fiscal_year], year_bound=True, run_id=run_id
+    )
     return record
 
 
@@ -160,7 +165,12 @@ def default_feed_name(kind: str, location: str) -> str:
 
 
 def ingest_source(
-    settings: Settings, catalog: Catalog, kind: str, location: str, name: str | None = None, run_id: str | None = None,
+    settings: Settings,
+    catalog: Catalog,
+    kind: str,
+    location: str,
+    name: str | None = None,
+    run_id: str | None = None,
     observed_at: dt.datetime | None = None,
 ) -> list[LoadRecord]:
     """`civic ingest --source KIND LOCATION`: every entity of a published feed, all its years."""
@@ -190,9 +200,17 @@ def load_feeds(
     """The feeds of feeds.yml in a refresh: one ledger row per (feed, refreshed year) of this entity."""
     records: list[LoadRecord] = []
     for feed in feeds_for(settings, entity):
-        client = feed_kind(feed.kind, state_dir=settings.state_dir)  # one instance: an endpoint is fetched once per call
+        client = feed_kind(
+            feed.kind, state_dir=settings.state_dir
+        )  # one instance: an endpoint is fetched once per call
         records += run_load(
-            settings, catalog, entity, _feed_extract(client, feed.location, entity), feed.name,
-            years=years, run_id=run_id, write_lock=write_lock,
+            settings,
+            catalog,
+            entity,
+            _feed_extract(client, feed.location, entity),
+            feed.name,
+            years=years,
+            run_id=run_id,
+            write_lock=write_lock,
         )
     return records

@@ -91,7 +91,9 @@ def _s3_config(access_key: str, secret_key: str) -> dict:
     }
 
 
-def start(data_dir: Path, access_key: str, secret_key: str, s3_port: int | None = None, timeout: float = 60) -> SeaweedServer:
+def start(
+    data_dir: Path, access_key: str, secret_key: str, s3_port: int | None = None, timeout: float = 60
+) -> SeaweedServer:
     """Start `weed mini` in the background and wait until S3 answers with these credentials."""
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -99,14 +101,35 @@ def start(data_dir: Path, access_key: str, secret_key: str, s3_port: int | None 
     config.write_text(json.dumps(_s3_config(access_key, secret_key)))
     config.chmod(0o600)
     s3_port = s3_port or _free_port()
-    ports = {name: _free_port() for name in (
-        "master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port",
-        "filer.port.grpc", "s3.port.grpc", "admin.port", "admin.port.grpc", "webdav.port", "debug.port",
-    )}
+    ports = {
+        name: _free_port()
+        for name in (
+            "master.port",
+            "master.port.grpc",
+            "volume.port",
+            "volume.port.grpc",
+            "filer.port",
+            "filer.port.grpc",
+            "s3.port.grpc",
+            "admin.port",
+            "admin.port.grpc",
+            "webdav.port",
+            "debug.port",
+        )
+    }
     args = [
-        weed_binary(), "mini", f"-dir={data_dir / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-        "-master.telemetry=false", "-admin.ui=false", "-webdav=false", f"-s3.port={s3_port}",
-        "-s3.port.iceberg=0", f"-s3.config={config}", "-master.volumeSizeLimitMB=256",
+        weed_binary(),
+        "mini",
+        f"-dir={data_dir / 'data'}",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        "-master.telemetry=false",
+        "-admin.ui=false",
+        "-webdav=false",
+        f"-s3.port={s3_port}",
+        "-s3.port.iceberg=0",
+        f"-s3.config={config}",
+        "-master.volumeSizeLimitMB=256",
         *[f"-{k}={v}" for k, v in ports.items()],
     ]
     (data_dir / "data").mkdir(exist_ok=True)
@@ -122,10 +145,10 @@ def start(data_dir: Path, access_key: str, secret_key: str, s3_port: int | None 
         try:
             client.list_buckets()
             return server
-        except Exception:
+        except Exception as err:
             if time.monotonic() > deadline:
                 server.stop()
-                raise TimeoutError(f"SeaweedFS S3 did not answer on {server.endpoint} within {timeout}s")
+                raise TimeoutError(f"SeaweedFS S3 did not answer on {server.endpoint} within {timeout}s") from err
             time.sleep(0.5)
 
 

@@ -11,8 +11,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration.services import seaweed
 from lake.settings import Settings
+from orchestration.services import seaweed
 
 DEFAULT_S3_PORT = 8333
 DEFAULT_BUCKET = "civic-lake"

@@ -1,6 +1,5 @@
 """dbt models as partitioned assets; the partition's fiscal years go in as dbt --vars."""
 
-
 import json
 from collections.abc import Mapping
 from typing import Any

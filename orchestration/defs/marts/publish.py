@@ -1,6 +1,5 @@
 """The marts, once dbt has built them in DuckDB, published to Iceberg `marts` per fiscal year."""
 
-
 import dagster as dg
 
 from contracts.fiscal_year import FiscalCalendar
@@ -31,7 +30,11 @@ def build_publish_asset(
     def marts_in_iceberg(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
         settings = lakehouse.settings()
         years = fiscal_years_of_keys(context.partition_keys, calendar)
-        props = {"civic.run-id": context.run.run_id, "civic.fiscal-years": ",".join(map(str, years)), "civic.code-version": code_version()}
+        props = {
+            "civic.run-id": context.run.run_id,
+            "civic.fiscal-years": ",".join(map(str, years)),
+            "civic.code-version": code_version(),
+        }
         with marts_lock(settings, progress), catalog_write_lock(settings, progress):
             published = publish_marts(lakehouse.catalog(), settings.duckdb_path, years, props)
         progress(f"  published {len(published)} mart(s) to Iceberg")

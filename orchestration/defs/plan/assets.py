@@ -19,7 +19,9 @@ from orchestration.progress import progress
 PLAN_SCENARIOS_KEY = dg.AssetKey(["reference", "plan_scenarios"])
 
 
-def build_plan_scenarios_asset(partitions_def: dg.PartitionsDefinition, calendar: FiscalCalendar) -> dg.AssetsDefinition:
+def build_plan_scenarios_asset(
+    partitions_def: dg.PartitionsDefinition, calendar: FiscalCalendar
+) -> dg.AssetsDefinition:
     @dg.asset(
         key=PLAN_SCENARIOS_KEY,
         partitions_def=partitions_def,
@@ -38,17 +40,23 @@ def build_plan_scenarios_asset(partitions_def: dg.PartitionsDefinition, calendar
         except ScenarioError as err:  # a mistake in the file: retrying cannot fix it
             raise dg.Failure(description=str(err), allow_retries=False) from err
         years = fiscal_years_of_keys(context.partition_keys, calendar)
-        props = {"civic.run-id": context.run.run_id, "civic.fiscal-years": ",".join(map(str, years)),
-                 "civic.code-version": code_version(), "civic.source": str(path)}
+        props = {
+            "civic.run-id": context.run.run_id,
+            "civic.fiscal-years": ",".join(map(str, years)),
+            "civic.code-version": code_version(),
+            "civic.source": str(path),
+        }
         with catalog_write_lock(settings, progress):
             snapshot = land_plan_scenarios(lakehouse.catalog(), rows, props)
         progress(f"  landed {len(rows)} plan scenario(s) of {path}")
-        return dg.MaterializeResult(metadata={
-            "scenarios": dg.MetadataValue.int(len(rows)),
-            "scenarios_version": rows[0]["scenarios_version"],
-            "scenarios_sha256": rows[0]["scenarios_sha256"],
-            "snapshot_id": dg.MetadataValue.int(snapshot or 0),
-            "path": str(path),
-        })
+        return dg.MaterializeResult(
+            metadata={
+                "scenarios": dg.MetadataValue.int(len(rows)),
+                "scenarios_version": rows[0]["scenarios_version"],
+                "scenarios_sha256": rows[0]["scenarios_sha256"],
+                "snapshot_id": dg.MetadataValue.int(snapshot or 0),
+                "path": str(path),
+            }
+        )
 
     return plan_scenarios

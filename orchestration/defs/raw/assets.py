@@ -30,6 +30,7 @@ def max_quarantine_share() -> float:
     """The largest share of quarantined rows a load may have before the marts stop."""
     return float(os.environ.get("CIVIC_MAX_QUARANTINE_SHARE", DEFAULT_MAX_QUARANTINE_SHARE))
 
+
 # Transient failures (S3 or catalog unavailable for a moment) are retried; data problems
 # are raised as Failure(allow_retries=False): retrying cannot fix a file.
 TRANSIENT_RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL)
@@ -43,7 +44,9 @@ def raw_asset_key(entity: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", entity])
 
 
-def build_raw_asset(entity: str, partitions_def: dg.PartitionsDefinition, calendar: FiscalCalendar) -> dg.AssetsDefinition:
+def build_raw_asset(
+    entity: str, partitions_def: dg.PartitionsDefinition, calendar: FiscalCalendar
+) -> dg.AssetsDefinition:
     key = raw_asset_key(entity)
     deps = [] if entity == "services" else [raw_asset_key("services")]
 
@@ -91,15 +94,20 @@ def build_raw_asset(entity: str, partitions_def: dg.PartitionsDefinition, calend
                 catalog, QUARANTINE_TABLE, partition_filter(fy, entity=entity, source=rec.source)
             )
             if rec.received != rec.loaded + rec.quarantined:
-                problems.append(f"{label}: received {rec.received} != loaded {rec.loaded} + quarantined {rec.quarantined}")
+                problems.append(
+                    f"{label}: received {rec.received} != loaded {rec.loaded} + quarantined {rec.quarantined}"
+                )
             if in_lake != rec.loaded or in_quarantine != rec.quarantined:
                 problems.append(
                     f"{label}: Iceberg holds {in_lake} rows and {in_quarantine} quarantined, "
                     f"the load reported {rec.loaded} and {rec.quarantined}"
                 )
             per_year[str(fy) if rec.source == LANDING_FEED else f"{fy} {rec.source}"] = {
-                "received": rec.received, "loaded": rec.loaded, "quarantined": rec.quarantined,
-                "snapshot_id": rec.snapshot_id, "load_id": rec.load_id,
+                "received": rec.received,
+                "loaded": rec.loaded,
+                "quarantined": rec.quarantined,
+                "snapshot_id": rec.snapshot_id,
+                "load_id": rec.load_id,
             }
             received, loaded, quarantined = received + rec.received, loaded + rec.loaded, quarantined + rec.quarantined
             progress(
