@@ -29,6 +29,7 @@ import math
 import os
 import re
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -167,11 +168,10 @@ def parse_scenarios(text: str) -> list[dict]:
     return rows
 
 
-def scenarios_file(env: dict[str, str] | None = None) -> Path:
+def scenarios_file(env: Mapping[str, str] | None = None) -> Path:
     """The scenarios file: $CIVIC_PLAN_SCENARIOS (relative = from the working directory),
     else the repository's plans/scenarios.yml."""
-    env = os.environ if env is None else env
-    configured = env.get(SCENARIOS_ENV)
+    configured = (os.environ if env is None else env).get(SCENARIOS_ENV)
     if not configured:
         return DEFAULT_SCENARIOS_FILE
     return Path(configured).expanduser().resolve()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 import pyarrow as pa
+from polars._typing import PolarsDataType
 
 from contracts.entities import ENTITIES
 
@@ -22,5 +23,5 @@ def empty_raw_table(table_name: str) -> pa.Table | None:
     namespace, _, entity = table_name.partition(".")
     if namespace != RAW_NAMESPACE or entity not in ENTITIES:
         return None
-    columns: dict[str, pl.DataType] = {**ENTITIES[entity].columns, **INGESTION_COLUMNS}
+    columns: dict[str, PolarsDataType] = {**ENTITIES[entity].columns, **INGESTION_COLUMNS}
     return pl.DataFrame(schema=columns).to_arrow()
