@@ -30,8 +30,8 @@ def profile_entity(landing: Path, entity_name: str, year: int) -> dict:
     from contracts.entities import ENTITIES as CANONICAL
     from contracts.rules import LoadContext
     from ingestion.landing import landing_files
-    from ingestion.pipeline import _text_columns
     from ingestion.readers import iter_batches
+    from ingestion.staging import _text_columns
 
     entity = CANONICAL[entity_name]
     services = landing_files(landing, "services", year)

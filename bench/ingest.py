@@ -35,13 +35,13 @@ BLOCK_BYTES = 16 << 20
 def instrumented(acc: dict[str, float]) -> Iterator[None]:
     """Accumulate seconds spent in reading, contracts, staging and commit into `acc`."""
     import contracts.validate as validate_mod
-    import ingestion.pipeline as pipeline_mod
+    import ingestion.staging as staging_mod
     import orchestration.load.flow as ingest_mod
 
     # If the production code no longer calls one of these, its share reads 0 (the total
     # time per entity stays right).
     orig_validate = validate_mod.BatchValidator.validate
-    orig_iter = getattr(pipeline_mod, "iter_batches", None)
+    orig_iter = getattr(staging_mod, "iter_batches", None)
     orig_stage = ingest_mod.stage_batches
     orig_commit = ingest_mod.commit_staged
 
@@ -60,7 +60,7 @@ def instrumented(acc: dict[str, float]) -> Iterator[None]:
     with patched(
         [
             (validate_mod.BatchValidator, "validate", timed(acc, "contracts", orig_validate)),
-            *([(pipeline_mod, "iter_batches", iter_batches)] if orig_iter else []),
+            *([(staging_mod, "iter_batches", iter_batches)] if orig_iter else []),
             (ingest_mod, "stage_batches", timed(acc, "stage", orig_stage)),
             (ingest_mod, "commit_staged", timed(acc, "commit", orig_commit)),
         ]

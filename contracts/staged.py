@@ -2,7 +2,7 @@
 
 Both sides import this module and neither imports the other (ingestion -> contracts ->
 lake): `StagedLoad` is the one record of a staged load, returned by
-`ingestion.pipeline.stage_batches` and taken by `lake.raw_commit.commit_staged`;
+`ingestion.staging.stage_batches` and taken by `lake.raw_commit.commit_staged`;
 `QUARANTINE_ARROW` is the schema of the quarantine file it stages and of the
 `quarantine.rejected_rows` table that file is committed to.
 """

@@ -185,7 +185,7 @@ def cmd_ingest(args) -> int:
         records = ingest_source(
             settings,
             open_catalog(settings),
-            args.source,
+            args.kind,
             args.location,
             name=args.name,
             observed_at=args.observed_at,
@@ -279,12 +279,14 @@ def build_parser() -> argparse.ArgumentParser:
     pl.set_defaults(func=cmd_plan)
 
     i = sub.add_parser(
-        "ingest", help="load a published source (file, directory or open311 http(s) endpoint) into the lake"
+        "ingest", help="load a published feed (file, directory or open311 http(s) endpoint) into the lake"
     )
     i.add_argument(
-        "--source",
+        "--kind",
+        "--source",  # its former name, still accepted
+        dest="kind",
         required=True,
-        help="source kind, e.g. open311, nyc311, gc_service_inventory, fiscal_data_package (README.md lists all)",
+        help="feed kind, e.g. open311, nyc311, gc_service_inventory, fiscal_data_package (README.md lists all)",
     )
     i.add_argument(
         "--observed-at",

@@ -1,7 +1,7 @@
 """The one load flow: one entity's rows from a landing folder or a published feed into the lake.
 
 Every load runs `run_load`: a new load id and working directory, staging
-(`ingestion.pipeline.stage_batches`: contracts, staged Parquet, quarantine file), the
+(`ingestion.staging.stage_batches`: contracts, staged Parquet, quarantine file), the
 commit (`lake.raw_commit.commit_staged`: quarantine, raw partitions, ledger rows), and
 the working directory discarded. Its callers only say where the rows come from:
 
@@ -43,7 +43,7 @@ from contracts.entities import entity as entity_spec
 from contracts.rules import LoadContext
 from ingestion.feeds import feed_kind
 from ingestion.landing import landing_files
-from ingestion.pipeline import discard, file_batches, stage_batches
+from ingestion.staging import discard, file_batches, stage_batches
 from lake.load_ledger import LoadRecord
 from lake.raw_commit import commit_staged
 from lake.reference import known_service_ids
