@@ -22,7 +22,7 @@ from conftest import REALDATA, use_home
 from lake.catalog import open_catalog
 from lake.marts_query import run_query
 from lake.settings import load_settings
-from orchestration.load.flow import ingest_source
+from orchestration.load.flow import ingest_feed
 
 REPO = Path(__file__).resolve().parents[1]
 GC = REALDATA / "canada_gc_service_inventory"
@@ -49,7 +49,7 @@ def built_lake(tmp_path_factory):
             ("uk_opg", REALDATA / "uk_opg_service_kpis"),
             ("ca_dmv_csv", REALDATA / "ca_dmv_queue_feed"),
         ):
-            records = ingest_source(settings, catalog, kind, str(location))
+            records = ingest_feed(settings, catalog, kind, str(location))
             assert all(r.received == r.loaded + r.quarantined for r in records)
         env = {k: v for k, v in os.environ.items() if not k.startswith("DBT_")}
         env.update(

@@ -22,7 +22,7 @@ from conftest import REALDATA, source_rows
 from ingestion.feeds.open311_http import EndpointError
 from lake.settings import load_settings
 from orchestration.cli import main
-from orchestration.load.flow import ingest_source
+from orchestration.load.flow import ingest_feed
 
 BLOOMINGTON = REALDATA / "open311_bloomington"
 SAN_FRANCISCO = REALDATA / "open311_sanfrancisco"
@@ -175,7 +175,7 @@ def test_bloomington_json_paged_retried_and_incremental(lake, server, civic_home
     # requests call fails once: all of it must be retried within 4 attempts
     server.faults = {"/bloomington/v2/services.json": ["503", "503", "slow"], "/bloomington/v2/requests.json": ["503"]}
 
-    records = ingest_source(settings, catalog, "open311", location, name="bloomington")
+    records = ingest_feed(settings, catalog, "open311", location, name="bloomington")
 
     assert [c["status"] for c in server.calls("services.json")] == [503, 503, 200, 200]  # the 3rd came too late
     assert server.calls("requests.json")[0]["status"] == 503
@@ -203,7 +203,7 @@ def test_bloomington_json_paged_retried_and_incremental(lake, server, civic_home
 
     # second run: asks only for what was updated after the cursor; nothing was
     server.log.clear()
-    records = ingest_source(settings, catalog, "open311", location, name="bloomington")
+    records = ingest_feed(settings, catalog, "open311", location, name="bloomington")
     asked = server.calls("requests.json")
     assert asked and all(
         c["query"]["updated_after"] == cursor.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") for c in asked
@@ -217,7 +217,7 @@ def test_bloomington_json_paged_retried_and_incremental(lake, server, civic_home
     target = next(r for r in server.bloomington if r["status"] == "open")
     target.update(status="closed", updated_datetime="2012-05-24T09:00:00-04:00")
     server.log.clear()
-    ingest_source(settings, catalog, "open311", location, name="bloomington")
+    ingest_feed(settings, catalog, "open311", location, name="bloomington")
     assert sum(c["rows"] for c in server.calls("requests.json")) == 1
     after = _rows(catalog, "bloomington")
     assert len(after) == 21
@@ -234,7 +234,7 @@ def test_san_francisco_xml_windows_split_and_start_date_cursor(lake, server, civ
     n_services = len(ET.parse(SAN_FRANCISCO / "san_francisco_services.xml").getroot().findall("service"))
     location = f"{server.url('sanfrancisco')}#format=xml&since=2012-05-01&page_size={SERVER_CAP}&{FAST}"
 
-    records = ingest_source(settings, catalog, "open311", location, name="sf")
+    records = ingest_feed(settings, catalog, "open311", location, name="sf")
 
     calls = server.calls("requests.xml")
     assert all("page" not in c["query"] for c in calls)  # no paging: full answers split the window
@@ -258,7 +258,7 @@ def test_san_francisco_xml_windows_split_and_start_date_cursor(lake, server, civ
     cursor = max(_utc(r.findtext("updated_datetime") or r.findtext("requested_datetime")) for r in requests)
     assert _utc(_state(civic_home)["cursor"]) == cursor
     server.log.clear()
-    records = ingest_source(settings, catalog, "open311", location, name="sf")
+    records = ingest_feed(settings, catalog, "open311", location, name="sf")
     first_call = server.calls("requests.xml")[0]
     assert first_call["query"]["start_date"] == (cursor - dt.timedelta(days=1)).astimezone(UTC).strftime(
         "%Y-%m-%dT%H:%M:%SZ"
@@ -272,7 +272,7 @@ def test_an_endpoint_that_stays_down_fails_naming_the_url_and_loads_nothing(lake
     settings, catalog = lake
     root = f"http://127.0.0.1:{server.port}/down/v2"
     with pytest.raises(EndpointError, match=re.escape(f"{root}/services.json") + ".*503.*after 3 attempts"):
-        ingest_source(settings, catalog, "open311", f"{root}#attempts=3&backoff=0.01", name="down")
+        ingest_feed(settings, catalog, "open311", f"{root}#attempts=3&backoff=0.01", name="down")
     assert len(server.calls("services.json")) == 3
     assert not (civic_home / "state" / "open311").exists() or not any(
         (civic_home / "state" / "open311").rglob("*.json")

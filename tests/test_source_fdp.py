@@ -18,7 +18,7 @@ from ingestion.feeds.fdp_mappings import MAPPINGS, longest_prefix
 from ingestion.feeds.fdp_package import find_dimension, parse_package
 from lake.catalog import open_catalog
 from lake.settings import load_settings
-from orchestration.load.flow import ingest_source
+from orchestration.load.flow import ingest_feed
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 AU = REALDATA / "fdp_au-budget"
@@ -43,8 +43,8 @@ def lake(tmp_path_factory):
         settings = load_settings()
         catalog = open_catalog(settings)
         records = {
-            AU_SOURCE: ingest_source(settings, catalog, "fiscal_data_package", str(AU)),
-            MADRID_SOURCE: ingest_source(settings, catalog, "fiscal_data_package", str(MADRID)),
+            AU_SOURCE: ingest_feed(settings, catalog, "fiscal_data_package", str(AU)),
+            MADRID_SOURCE: ingest_feed(settings, catalog, "fiscal_data_package", str(MADRID)),
         }
         rows = catalog.load_table("raw.ledger_entries").scan().to_arrow().to_pylist()
         quarantine = catalog.load_table("quarantine.rejected_rows").scan().to_arrow().to_pylist()

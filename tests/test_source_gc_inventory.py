@@ -19,7 +19,7 @@ from ingestion.feeds.fiscal_labels import fiscal_year_end
 from ingestion.feeds.gc_codes import channel_of, id_list, quoted_names, standard_id, target_share, volume_cell
 from lake.catalog import open_catalog
 from lake.settings import load_settings
-from orchestration.load.flow import ingest_source
+from orchestration.load.flow import ingest_feed
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 FOLDER = REALDATA / "canada_gc_service_inventory"
@@ -74,7 +74,7 @@ def lake(tmp_path_factory):
             mp.delenv(var, raising=False)
         settings = load_settings()
         catalog = open_catalog(settings)
-        records = ingest_source(settings, catalog, "gc_service_inventory", str(FOLDER))
+        records = ingest_feed(settings, catalog, "gc_service_inventory", str(FOLDER))
         tables = {}
         for name in ("services", "service_transactions", "service_standard_results", "ledger_entries"):
             rows = catalog.load_table(f"raw.{name}").scan().to_arrow().to_pylist()

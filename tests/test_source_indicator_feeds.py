@@ -12,7 +12,7 @@ from conftest import REALDATA, source_rows
 from conftest import assert_balanced as _balanced
 from conftest import quarantined_rows as _quarantined
 
-from orchestration.load.flow import ingest_source
+from orchestration.load.flow import ingest_feed
 
 
 def _loaded(catalog, source: str) -> list[dict]:
@@ -27,7 +27,7 @@ def _read_csv(path: Path) -> list[dict]:
 def test_nyc_mmr_indicators_one_row_per_indicator_and_fiscal_year(lake):
     settings, catalog = lake
     folder = REALDATA / "nyc_mmr_indicators"
-    records = ingest_source(settings, catalog, "nyc_mmr", str(folder))
+    records = ingest_feed(settings, catalog, "nyc_mmr", str(folder))
     _balanced(records)
     source = "nyc_mmr:nyc_mmr_indicators"
     rows = _loaded(catalog, source)
@@ -55,7 +55,7 @@ def test_nyc_mmr_indicators_one_row_per_indicator_and_fiscal_year(lake):
 def test_boston_cityscore_scores_per_window_and_the_repeated_metric(lake):
     settings, catalog = lake
     folder = REALDATA / "boston_cityscore"
-    records = ingest_source(settings, catalog, "boston_cityscore", str(folder))
+    records = ingest_feed(settings, catalog, "boston_cityscore", str(folder))
     _balanced(records)
     source = "boston_cityscore:boston_cityscore"
     rows = _loaded(catalog, source)

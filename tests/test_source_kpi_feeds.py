@@ -14,7 +14,7 @@ from conftest import assert_balanced as _balanced
 from conftest import quarantined_rows as _quarantined
 
 from ingestion.errors import SourceFileError
-from orchestration.load.flow import ingest_source
+from orchestration.load.flow import ingest_feed
 
 OPG = REALDATA / "uk_opg_service_kpis"
 DTA = REALDATA / "au_dta_performance_dashboard"
@@ -36,7 +36,7 @@ def _month(rows, service: str, kpi: str, month: str, dimension=None) -> list[dic
 
 def test_uk_opg_counts_values_and_published_satisfaction_regression(lake):
     settings, catalog = lake
-    records = ingest_source(settings, catalog, "uk_opg", str(OPG))
+    records = ingest_feed(settings, catalog, "uk_opg", str(OPG))
     _balanced(records)
     source = "uk_opg:uk_opg_service_kpis"
     rows = _loaded(catalog, source)
@@ -93,7 +93,7 @@ def test_uk_opg_repeated_key_and_unknown_data_type_are_quarantined(lake, tmp_pat
     real = json.loads((OPG / "complete_the_deputy_report_service.json").read_text())[:6]
     unknown = {**real[0], "dataType": "calls-answered"}
     (tmp_path / "deputy.json").write_text(json.dumps([*real, dict(real[1]), unknown]))
-    records = ingest_source(settings, catalog, "uk_opg", str(tmp_path), name="opg_test")
+    records = ingest_feed(settings, catalog, "uk_opg", str(tmp_path), name="opg_test")
     _balanced(records)
     assert sum(r.received for r in records) == 8
     assert len(_loaded(catalog, "opg_test")) == 6
@@ -107,13 +107,13 @@ def test_uk_opg_unreadable_file_fails_naming_it(lake, tmp_path):
     settings, catalog = lake
     (tmp_path / "broken.json").write_text('[{"_timestamp": "2026-01-01T00:00:00+00:00",')
     with pytest.raises(SourceFileError, match="broken.json"):
-        ingest_source(settings, catalog, "uk_opg", str(tmp_path), name="opg_broken")
+        ingest_feed(settings, catalog, "uk_opg", str(tmp_path), name="opg_broken")
     assert not catalog.table_exists("raw.kpi_observations") or not _loaded(catalog, "opg_broken")
 
 
 def test_au_dta_kpis_indicators_and_not_available_months(lake):
     settings, catalog = lake
-    records = ingest_source(settings, catalog, "au_dta", str(DTA))
+    records = ingest_feed(settings, catalog, "au_dta", str(DTA))
     _balanced(records)
     source = "au_dta:au_dta_performance_dashboard"
     rows = _loaded(catalog, source)
@@ -154,4 +154,4 @@ def test_au_dta_data_file_without_its_definition_fails(lake, tmp_path):
     settings, catalog = lake
     (tmp_path / "imports-data.json").write_bytes((DTA / "imports-data.json").read_bytes())
     with pytest.raises(SourceFileError, match="imports-definition.json is missing"):
-        ingest_source(settings, catalog, "au_dta", str(tmp_path), name="dta_alone")
+        ingest_feed(settings, catalog, "au_dta", str(tmp_path), name="dta_alone")

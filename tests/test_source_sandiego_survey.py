@@ -15,7 +15,7 @@ from conftest import REALDATA
 from pyiceberg.expressions import EqualTo
 
 from ingestion.errors import SourceFileError
-from orchestration.load.flow import ingest_source
+from orchestration.load.flow import ingest_feed
 
 FOLDER = REALDATA / "sandiego_resident_survey"
 ANSWERS = FOLDER / "resident_survey_weighted_datasd.csv"
@@ -48,7 +48,7 @@ def _loaded(catalog, source: str) -> list[dict]:
 
 def test_every_respondent_gives_one_row_per_rating_question(lake):
     settings, catalog = lake
-    records = ingest_source(settings, catalog, "sandiego_survey", str(FOLDER))
+    records = ingest_feed(settings, catalog, "sandiego_survey", str(FOLDER))
     respondents = _read(ANSWERS)
     questions = {q: t for q, t in _rating_questions().items() if q in respondents[0]}
     assert len(respondents) == 2477 and len(questions) == 94
@@ -103,7 +103,7 @@ def test_blank_bad_code_and_a_stated_survey_date(lake, tmp_path):
     (tmp_path / "resident_survey_2016_datasd.survey.json").write_text(
         json.dumps({"survey_id": "sd_2016", "responded_at": "2016-12-01"})
     )
-    records = ingest_source(settings, catalog, "sandiego_survey", str(tmp_path), name="sd_test")
+    records = ingest_feed(settings, catalog, "sandiego_survey", str(tmp_path), name="sd_test")
     n_questions = sum(q in respondents[0] for q in _rating_questions())
     assert sum(r.received for r in records) == 3 * n_questions
     assert sum(r.quarantined for r in records) == 1
@@ -122,7 +122,7 @@ def test_a_survey_without_a_known_date_fails_naming_the_file(lake, tmp_path):
     (tmp_path / "resident_survey_2019_datasd.csv").write_bytes(ANSWERS.read_bytes())
     (tmp_path / DICTIONARY.name).write_bytes(DICTIONARY.read_bytes())
     with pytest.raises(SourceFileError, match="resident_survey_2019_datasd.csv.*no survey date"):
-        ingest_source(settings, catalog, "sandiego_survey", str(tmp_path), name="sd_undated")
+        ingest_feed(settings, catalog, "sandiego_survey", str(tmp_path), name="sd_undated")
     assert not catalog.table_exists("raw.survey_answers")
 
 
@@ -130,4 +130,4 @@ def test_answers_without_their_dictionary_fail(lake, tmp_path):
     settings, catalog = lake
     (tmp_path / ANSWERS.name).write_bytes(ANSWERS.read_bytes())
     with pytest.raises(SourceFileError, match="no question dictionary"):
-        ingest_source(settings, catalog, "sandiego_survey", str(tmp_path), name="sd_nodict")
+        ingest_feed(settings, catalog, "sandiego_survey", str(tmp_path), name="sd_nodict")

@@ -14,7 +14,7 @@ from conftest import REALDATA, source_rows
 
 from ingestion.errors import SourceFileError
 from ingestion.feeds.us_dap import json_window, names, snake
-from orchestration.load.flow import ingest_source
+from orchestration.load.flow import ingest_feed
 
 DAP = REALDATA / "us_dap_analytics"
 FEED = "us_dap:us_dap_analytics"
@@ -69,7 +69,7 @@ def test_every_dap_file_loaded_with_row_accounting(lake):
     settings, catalog = lake
     files = sorted(p for p in DAP.iterdir() if p.suffix in (".csv", ".json"))
     assert len(files) == 13
-    records = ingest_source(settings, catalog, "us_dap", str(DAP))
+    records = ingest_feed(settings, catalog, "us_dap", str(DAP))
     for rec in records:
         assert rec.received == rec.loaded + rec.quarantined
     expected = {p.name: _expected_rows(p) for p in files}
@@ -124,7 +124,7 @@ def test_every_dap_file_loaded_with_row_accounting(lake):
 
 def test_dap_json_reports(lake):
     settings, catalog = lake
-    ingest_source(settings, catalog, "us_dap", str(DAP))
+    ingest_feed(settings, catalog, "us_dap", str(DAP))
     rows = _rows(catalog)
 
     # was this page helpful: answers counted as events; the window is the query's (60 days)
@@ -166,10 +166,10 @@ def test_an_undated_report_alone_needs_a_date(lake, tmp_path):
     alone = tmp_path / "veterans-affairs_sites.csv"
     shutil.copy(DAP / alone.name, alone)
     with pytest.raises(SourceFileError, match="veterans-affairs_sites.csv.*no date"):
-        ingest_source(settings, catalog, "us_dap", str(alone))
+        ingest_feed(settings, catalog, "us_dap", str(alone))
     dated = tmp_path / "veterans-affairs_sites_2024-01-04.csv"
     shutil.copy(DAP / alone.name, dated)
-    records = ingest_source(settings, catalog, "us_dap", str(dated))
+    records = ingest_feed(settings, catalog, "us_dap", str(dated))
     src = _csv(alone.name)
     assert sum(r.loaded for r in records) == len(src) == 261
     rows = _rows(catalog, "us_dap:veterans-affairs_sites_2024-01-04")
@@ -181,7 +181,7 @@ def test_a_percent_bounce_rate_is_quarantined(lake, tmp_path):
     settings, catalog = lake
     bad = tmp_path / "agency_top-landing-pages-30-days_2024-01-04.csv"
     bad.write_text("domain,landing_page,visits,bounce_rate\nwww.agency.gov,/,100,0.45\nwww.agency.gov,/apply,80,45\n")
-    records = ingest_source(settings, catalog, "us_dap", str(bad))
+    records = ingest_feed(settings, catalog, "us_dap", str(bad))
     assert [(r.received, r.loaded, r.quarantined) for r in records] == [(2, 1, 1)]
     [q] = catalog.load_table("quarantine.rejected_rows").scan().to_arrow().to_pylist()
     assert q["column"] == "bounce_rate" and "'45.0' fails less_than_or_equal_to" in q["message"]

@@ -18,7 +18,7 @@ from conftest import quarantined_rows as _quarantined
 from ingestion.errors import SourceFileError
 from ingestion.feeds.ma_rmv import rmv_wait
 from ingestion.feeds.wait_feeds import hh_mm_minutes, hh_mm_ss_minutes, time_in_name
-from orchestration.load.flow import ingest_source
+from orchestration.load.flow import ingest_feed
 
 CA = REALDATA / "ca_dmv_queue_feed"
 MA = REALDATA / "ma_rmv_queue_feed"
@@ -92,7 +92,7 @@ def test_ca_dmv_xml_first_document_loaded_rest_quarantined_as_one_fragment(lake,
     categories = [(b, c) for b in root.findall("branch") for c in b.iter("category")]
     assert len(root.findall("branch")) == 178 and len(categories) == 2628
 
-    records = ingest_source(settings, catalog, "ca_dmv_xml", str(feed))
+    records = ingest_feed(settings, catalog, "ca_dmv_xml", str(feed))
     _balanced(records)
     assert sum(r.received for r in records) == 2 * len(categories) + 1
     assert sum(r.loaded for r in records) == 2 * len(categories)
@@ -131,7 +131,7 @@ def test_ca_dmv_xml_times_are_hours_and_minutes(lake, tmp_path):
     settings, catalog = lake
     feed = tmp_path / "ca_dmv_2018-12-11T10-00.xml"
     shutil.copy(CA / "ca_dmv_waittimes_feed_response.xml", feed)
-    ingest_source(settings, catalog, "ca_dmv_xml", str(feed))
+    ingest_feed(settings, catalog, "ca_dmv_xml", str(feed))
     data = feed.read_bytes()
     tail = data[data.rindex(b"</branches>") + len(b"</branches>") :].decode()
     walk_in = {parts[0]: int(parts[2]) for parts in (line.split(",") for line in tail.split() if line)}
@@ -155,7 +155,7 @@ def test_a_feed_without_a_time_fails_naming_the_file(lake, tmp_path):
         ("ma_rmv_xml", MA / "rmv_waittime.xml"),
     ):
         with pytest.raises(SourceFileError, match=f"{original.name}.*no observation time"):
-            ingest_source(settings, catalog, kind, str(original))
+            ingest_feed(settings, catalog, kind, str(original))
     assert not catalog.table_exists("raw.wait_observations")
 
 
@@ -188,7 +188,7 @@ def test_a_broken_first_document_fails_the_file(lake, tmp_path):
     feed = tmp_path / "ca_dmv_2018-12-11T10-00.xml"
     feed.write_bytes((CA / "ca_dmv_waittimes_feed_response.xml").read_bytes()[:5000])
     with pytest.raises(SourceFileError, match="ca_dmv_2018-12-11T10-00.xml.*not well-formed"):
-        ingest_source(settings, catalog, "ca_dmv_xml", str(feed))
+        ingest_feed(settings, catalog, "ca_dmv_xml", str(feed))
     assert not catalog.table_exists("raw.wait_observations")
 
 
@@ -201,7 +201,7 @@ def test_ma_rmv_xml(lake, tmp_path):
     shutil.copy(MA / "rmv_waittime.xml", feed)
     branches = ET.parse(feed).getroot().findall("branch")
     assert len(branches) == 29
-    records = ingest_source(settings, catalog, "ma_rmv_xml", str(feed))
+    records = ingest_feed(settings, catalog, "ma_rmv_xml", str(feed))
     _balanced(records)
     assert sum(r.loaded for r in records) == sum(r.received for r in records) == 2 * len(branches)
     got = {(r["site_id"], r["service_id"]): r for r in _rows(catalog, "ma_rmv_xml:rmv_waittime_2017-03-01T10-15")}
@@ -224,7 +224,7 @@ def test_ma_rmv_closed_and_unreadable_values(lake, tmp_path):
         "<branch><town>Lowell</town><licensing></licensing><registration>soon</registration></branch>"
         "</branches>"
     )
-    records = ingest_source(settings, catalog, "ma_rmv_xml", str(feed))
+    records = ingest_feed(settings, catalog, "ma_rmv_xml", str(feed))
     _balanced(records)
     got = {(r["site_id"], r["service_id"]): r for r in _rows(catalog, "ma_rmv_xml:rmv_2017-03-01T10-15")}
     assert got[("Boston", "licensing")]["wait_minutes"] is None
@@ -246,7 +246,7 @@ def test_ca_dmv_csv_time_series(lake):
         offices = {r["number"]: r for r in csv.DictReader(fh)}
     assert len(waits) == 97_881 and len(offices) == 178
 
-    records = ingest_source(settings, catalog, "ca_dmv_csv", str(CA))
+    records = ingest_feed(settings, catalog, "ca_dmv_csv", str(CA))
     _balanced(records)
     assert sum(r.received for r in records) == sum(r.loaded for r in records) == 2 * len(waits)
 

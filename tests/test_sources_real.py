@@ -11,7 +11,7 @@ from conftest import REALDATA, source_rows
 from conftest import assert_balanced as _balanced
 
 from ingestion.errors import SourceFileError
-from orchestration.load.flow import ingest_source
+from orchestration.load.flow import ingest_feed
 
 # shared/ sits beside the repository (../shared/realdata from its root)
 assert REALDATA.is_dir(), f"real public data files expected in {REALDATA}"
@@ -24,7 +24,7 @@ def _rows(catalog, source: str, table: str = "raw.service_requests") -> list[dic
 def test_open311_bloomington_json(lake):
     settings, catalog = lake
     folder = REALDATA / "open311_bloomington"
-    records = ingest_source(settings, catalog, "open311", str(folder))
+    records = ingest_feed(settings, catalog, "open311", str(folder))
     _balanced(records)
     expected = json.loads((folder / "bloomington_requests.json").read_text())
     services = json.loads((folder / "bloomington_services.json").read_text())
@@ -50,7 +50,7 @@ def test_open311_bloomington_json(lake):
 def test_open311_san_francisco_xml_oddities(lake):
     settings, catalog = lake
     folder = REALDATA / "open311_sanfrancisco"
-    records = ingest_source(settings, catalog, "open311", str(folder))
+    records = ingest_feed(settings, catalog, "open311", str(folder))
     _balanced(records)
     root = ET.parse(folder / "san_francisco_requests.xml").getroot()
     requests = root.findall("request")
@@ -71,9 +71,9 @@ def test_open311_san_francisco_xml_oddities(lake):
 
 def test_two_open311_cities_keep_their_own_rows(lake):
     settings, catalog = lake
-    ingest_source(settings, catalog, "open311", str(REALDATA / "open311_bloomington"))
-    ingest_source(settings, catalog, "open311", str(REALDATA / "open311_sanfrancisco"))
-    ingest_source(settings, catalog, "open311", str(REALDATA / "open311_bloomington"))  # again: replaces its own
+    ingest_feed(settings, catalog, "open311", str(REALDATA / "open311_bloomington"))
+    ingest_feed(settings, catalog, "open311", str(REALDATA / "open311_sanfrancisco"))
+    ingest_feed(settings, catalog, "open311", str(REALDATA / "open311_bloomington"))  # again: replaces its own
     rows = catalog.load_table("raw.service_requests").scan().to_arrow().to_pylist()
     by_source = {}
     for r in rows:
@@ -88,7 +88,7 @@ def _parse_nyc(value: str) -> dt.datetime | None:
 def test_nyc311_csv_and_api_json(lake):
     settings, catalog = lake
     folder = REALDATA / "nyc_311"
-    records = ingest_source(settings, catalog, "nyc311", str(folder))
+    records = ingest_feed(settings, catalog, "nyc311", str(folder))
     _balanced(records)
     with open(folder / "311_Service_Requests_sample.csv", newline="") as fh:
         csv_rows = list(csv.DictReader(fh))
@@ -130,4 +130,4 @@ def test_an_unreadable_source_file_fails_naming_it(lake, tmp_path):
     bad = tmp_path / "city_requests.json"
     bad.write_text("{ this is not json")
     with pytest.raises(SourceFileError, match="city_requests.json"):
-        ingest_source(settings, catalog, "open311", str(bad))
+        ingest_feed(settings, catalog, "open311", str(bad))

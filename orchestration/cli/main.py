@@ -178,11 +178,11 @@ def cmd_ingest(args) -> int:
     from ingestion.errors import SourceFileError
     from lake.catalog import open_catalog
     from orchestration.cli.display import render
-    from orchestration.load.flow import ingest_source
+    from orchestration.load.flow import ingest_feed
 
     settings = load_settings()
     try:
-        records = ingest_source(
+        records = ingest_feed(
             settings,
             open_catalog(settings),
             args.kind,

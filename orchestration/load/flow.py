@@ -6,7 +6,7 @@ commit (`lake.raw_commit.commit_staged`: quarantine, raw partitions, ledger rows
 the working directory discarded. Its callers only say where the rows come from:
 
 - `ingest_year`: the landing zone, one entity and fiscal year (the raw Dagster assets);
-- `ingest_source`: `civic ingest --source KIND LOCATION`, a published feed of any years;
+- `ingest_feed`: `civic ingest --kind KIND LOCATION`, a published feed of any years;
 - `load_feeds`: the feeds of feeds.yml in a refresh, their rows of the refreshed years.
 
 Which years, written once (`run_load`): a dated entity read from a feed is staged once,
@@ -164,7 +164,7 @@ def default_feed_name(kind: str, location: str) -> str:
     return f"{kind}:{Path(location.rstrip('/')).stem or kind}"
 
 
-def ingest_source(
+def ingest_feed(
     settings: Settings,
     catalog: Catalog,
     kind: str,
@@ -173,7 +173,7 @@ def ingest_source(
     run_id: str | None = None,
     observed_at: dt.datetime | None = None,
 ) -> list[LoadRecord]:
-    """`civic ingest --source KIND LOCATION`: every entity of a published feed, all its years."""
+    """`civic ingest --kind KIND LOCATION`: every entity of a published feed, all its years."""
     client = feed_kind(kind, observed_at, settings.state_dir)  # one client for all its entities
     name = name or default_feed_name(kind, location)
     records: list[LoadRecord] = []
@@ -200,9 +200,8 @@ def load_feeds(
     """The feeds of feeds.yml in a refresh: one ledger row per (feed, refreshed year) of this entity."""
     records: list[LoadRecord] = []
     for feed in feeds_for(settings, entity):
-        client = feed_kind(
-            feed.kind, state_dir=settings.state_dir
-        )  # one instance: an endpoint is fetched once per call
+        # one instance: an endpoint is fetched once per call
+        client = feed_kind(feed.kind, state_dir=settings.state_dir)
         records += run_load(
             settings,
             catalog,
