@@ -1,4 +1,4 @@
-"""Benchmarks of the civic lakehouse at a fraction of national scale (issue 6).
+"""Benchmarks of the civic lakehouse at a fraction of national scale (bench/README.md).
 
 Not timed tests: `uv run python -m bench --size 0.01` (see bench/README.md) generates the
 workload once, measures each figure against a floor measured in the same run, and writes

@@ -1,4 +1,4 @@
-"""Results: the raw figures as JSON, the targets of issue 6, and a Markdown report."""
+"""Results: the raw figures as JSON, the benchmark's targets, and a Markdown report."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The benchmark workload: demo landing files at a fraction of the national size.
 
-National target (issue 6) for one fiscal year: 20 M queue events, 10 M web sessions,
+National target for one fiscal year: 20 M queue events, 10 M web sessions,
 2 M 3-1-1 requests, 500 k survey responses, 1 M ledger entries.
 
 The demo generator's own mix is not the national one (at size 1, FY2025 holds 38.3 k

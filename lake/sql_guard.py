@@ -1,4 +1,4 @@
-"""Read-only SQL for BI tools: one SELECT over the marts, nothing else (DESIGN.md section 7).
+"""Read-only SQL for BI tools: one SELECT over the marts, nothing else (docs/architecture.md, Pitfalls: a DuckDB SELECT can read files).
 
 sqlglot parses the query; it is refused when it is not exactly one statement, when any
 node of its tree (CTEs and subqueries included) writes, changes settings or schemas,

@@ -1,4 +1,4 @@
-"""Issue 4 end to end: the scorecard, unit-cost marts and the budget plan on demo data.
+"""End to end: the scorecard, unit-cost marts and the budget plan on demo data.
 
 `civic demo` (size 0.3, FY2021-2025) plants known truths (demo_truths.json); the marts must
 recover them: the cost per minute of mean wait reduced within 2 %, the online cost

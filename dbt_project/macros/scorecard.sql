@@ -1,5 +1,5 @@
 {#
-  Scorecard formulas (DESIGN.md section 5), in one place for marts.scorecard.
+  Scorecard formulas (dbt_project/README.md, The marts), in one place for marts.scorecard.
 
   score  = actual / target when higher is better, target / actual when lower is better,
            capped at 1.25 (`scorecard_score_cap`). Lower is better and actual = 0: the cap

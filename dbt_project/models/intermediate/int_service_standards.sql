@@ -1,4 +1,4 @@
--- Service-standard results recomputed from the volumes (the Canadian rule, DESIGN.md):
+-- Service-standard results recomputed from the volumes (the Canadian rule, docs/sources_gc_fdp.md):
 --   performance = volume_meeting_target / total_volume
 --   target met  = performance >= target
 --   not applicable (null performance and met) when the target is blank or 0, a volume is

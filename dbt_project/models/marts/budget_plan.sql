@@ -1,5 +1,5 @@
 {{ config(unique_key='plan_year') }}
--- The budget plan for the next fiscal year (DESIGN.md section 5): per service and scenario
+-- The budget plan for the next fiscal year (dbt_project/README.md, The marts): per service and scenario
 -- (plans/scenarios.yml via int_plan_scenarios), plan_year = the newest fiscal year in
 -- service_channel_kpis (base_fiscal_year) + 1. Every build re-plans from the newest year
 -- and replaces that plan year's rows (delete+insert on plan_year): refreshing the newest

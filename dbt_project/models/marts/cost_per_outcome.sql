@@ -1,4 +1,4 @@
--- Cost per unit of outcome, year over year (DESIGN.md section 5), per fiscal year t,
+-- Cost per unit of outcome, year over year (dbt_project/README.md, The marts), per fiscal year t,
 -- service and outcome:
 --   cost_change         = cost_t - cost_t-1 of the outcome's cost channel
 --   outcome_improvement = the change in the desired direction, in improvement units

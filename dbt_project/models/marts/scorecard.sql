@@ -1,4 +1,4 @@
--- The balanced scorecard (DESIGN.md section 5): per fiscal year, service and measure, the
+-- The balanced scorecard (dbt_project/README.md, The marts): per fiscal year, service and measure, the
 -- measure's perspective, unit and desired direction (seeds/scorecard_measures.csv), its
 -- target, the actual (int_scorecard_actuals), a score and a status, and the change since
 -- the year before. Formulas: macros/scorecard.sql.

@@ -1,6 +1,6 @@
 -- Service performance and unit cost per fiscal year, service and channel; channel
 -- 'all' is the service total. One build replaces exactly the fiscal years it selects
--- (delete+insert on fiscal_year). Formulas: DESIGN.md section 5, docs/raw_tables.md.
+-- (delete+insert on fiscal_year). Formulas: dbt_project/README.md (The marts), docs/raw_tables.md.
 --
 -- Channel rows: every channel the service offers, plus any channel in which it has
 -- transactions, costs or survey responses (is_channel_offered tells them apart).
