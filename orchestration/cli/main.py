@@ -220,7 +220,7 @@ def cmd_plan(args) -> int:
 
 
 def cmd_storage(args) -> int:
-    from orchestration import storage
+    from orchestration.services import storage
 
     settings = load_settings()
     if args.action == "up":
