@@ -63,6 +63,8 @@ def _tree(root: Path) -> list[str]:
     [
         ("2025:2021", "civic refresh: --years 2025:2021: year range '2025:2021' ends before it starts"),
         ("20x5", "civic refresh: --years 20x5: '20x5' is not a year"),
+        ("2021:2022:2023", "civic refresh: --years 2021:2022:2023: '2021:2022:2023' is not a range FIRST:LAST"),
+        ("2021:", "civic refresh: --years 2021:: '' is not a year"),
         ("2031", "civic refresh: --years 2031: FY2031 is outside the fiscal-year partitions (FY2021..FY"),
     ],
 )

@@ -51,8 +51,8 @@ def did_you_mean(word: str, choices: Iterable[str], what: str) -> str:
     return f"unknown {what} {word!r}{hint} ({what}s: {', '.join(choices) or 'none yet'})"
 
 
-def no_lake(home: Path) -> CliFailure:
-    return CliFailure(f"no lake at {home}: run `civic demo` or `civic refresh` first")
+def no_lake(where: Path) -> CliFailure:
+    return CliFailure(f"no lake at {where}: run `civic demo` or `civic refresh` first")
 
 
 def check_years(spec: str, settings: Settings) -> list[int]:
@@ -62,6 +62,8 @@ def check_years(spec: str, settings: Settings) -> list[int]:
     from orchestration.defs.partitions import fiscal_year_partitions
 
     for part in spec.replace(" ", "").split(","):
+        if part.count(":") > 1:
+            raise UsageError(f"--years {spec}: {part!r} is not a range FIRST:LAST ({YEARS_HELP})")
         for year in part.split(":"):
             if part and not re.fullmatch(r"\d{4}", year):
                 raise UsageError(f"--years {spec}: {year!r} is not a year ({YEARS_HELP})")
