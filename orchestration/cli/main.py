@@ -9,9 +9,31 @@ import sys
 import time
 from pathlib import Path
 
-from lake.settings import load_settings
+from lake.settings import Settings, load_settings
+from orchestration.cli.errors import (
+    YEARS_HELP,
+    UsageError,
+    check_fit,
+    check_years,
+    did_you_mean,
+    no_lake,
+    one_line,
+    query_error,
+    report,
+)
 
 DEMO_YEARS = "2021:2025"
+FORMATS = ["table", "csv", "json"]
+FORMAT_HELP = "output format: table (default), csv or json"
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("civic-lakehouse")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
 
 
 def _local_time(text: str):
@@ -26,9 +48,6 @@ def _local_time(text: str):
 def _setup(args) -> None:
     if getattr(args, "home", None):
         os.environ["CIVIC_HOME"] = str(Path(args.home).resolve())
-    from orchestration.services.instance import prepare_dagster_home
-
-    prepare_dagster_home(load_settings())
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter("%(message)s"))
     progress = logging.getLogger("civic.progress")
@@ -37,6 +56,14 @@ def _setup(args) -> None:
     progress.propagate = False
     # pyiceberg notes every all-null column of a registered file; not news for a user
     logging.getLogger("pyiceberg.io.pyarrow").setLevel(logging.ERROR)
+
+
+def _dagster_home() -> None:
+    """Only the commands that run or write the lake make a Dagster home (once their
+    arguments are checked); the read commands leave CIVIC_HOME as they found it."""
+    from orchestration.services.instance import prepare_dagster_home
+
+    prepare_dagster_home(load_settings())
 
 
 def _refresh(years: list[int]) -> bool:
@@ -79,12 +106,12 @@ def _refresh(years: list[int]) -> bool:
 
 
 def cmd_demo(args) -> int:
-    from contracts.fiscal_year import parse_years
     from ingestion.demo import generate_demo
     from orchestration.cli.summary import print_summary
 
     settings = load_settings()
-    years = parse_years(args.years)
+    years = check_years(args.years, settings)
+    _dagster_home()
     landing = Path(settings.landing)
     if not (landing / "demo_truths.json").exists():
         print(f"Generating demo landing data (size {args.size}) in {landing}")
@@ -100,36 +127,63 @@ def cmd_demo(args) -> int:
 
 
 def cmd_refresh(args) -> int:
-    from contracts.fiscal_year import parse_years
-
-    return 0 if _refresh(parse_years(args.years)) else 1
+    years = check_years(args.years, load_settings())
+    _dagster_home()
+    return 0 if _refresh(years) else 1
 
 
 def cmd_query(args) -> int:
-    from lake.marts_query import run_query
+    import duckdb
+
+    from lake.marts_query import connect_read_only, run_query
     from lake.sql_guard import QueryRefused
     from orchestration.cli.display import render
 
+    settings = load_settings()
+    if not settings.duckdb_path.exists():
+        raise no_lake(settings.duckdb_path)
     try:
-        result = run_query(load_settings().duckdb_path, args.sql)
+        result = run_query(settings.duckdb_path, args.sql)
     except QueryRefused as err:
         print(f"query refused: {err}", file=sys.stderr)
         return 2
-    except FileNotFoundError as err:
-        print(str(err), file=sys.stderr)
-        return 1
+    except duckdb.Error as err:  # a misspelled table or column: DuckDB's hint, on one line
+
+        def marts_tables() -> set[str]:
+            with connect_read_only(settings.duckdb_path) as con:
+                sql = "select table_name from information_schema.tables where table_schema = 'marts'"
+                return {name for (name,) in con.execute(sql).fetchall()}
+
+        raise UsageError(query_error(str(err), marts_tables)) from None
     print(render(result.columns, result.rows, args.format))
     return 0
 
 
+def _lake_exists(settings: Settings) -> bool:
+    """Whether there is a catalog to read (an embedded one is a file; a served one is
+    taken to exist)."""
+    if settings.catalog_is_sqlite and settings.catalog_uri.startswith("sqlite:///"):
+        return Path(settings.catalog_uri.removeprefix("sqlite:///")).exists()
+    return True
+
+
 def cmd_loads(args) -> int:
     from lake.catalog import open_catalog
-    from lake.load_ledger import read_loads
+    from lake.load_ledger import LOADS_TABLE, read_loads
     from orchestration.cli.display import render
 
-    table = read_loads(
-        open_catalog(load_settings()), args.table and f"raw.{args.table.removeprefix('raw.')}", args.year
-    )
+    settings = load_settings()
+    if not _lake_exists(settings):
+        raise no_lake(settings.home)
+    catalog = open_catalog(settings)
+    table_name = args.table and f"raw.{args.table.removeprefix('raw.')}"
+    if table_name:
+        from contracts.entities import ENTITIES
+
+        tables = ({".".join(t) for t in catalog.list_tables("raw")} | {f"raw.{e}" for e in ENTITIES}) - {LOADS_TABLE}
+        if table_name not in tables:
+            raise UsageError(did_you_mean(table_name, tables, "table"))
+    table = read_loads(catalog, table_name, args.year)
     cols = ["load_id", "table_name", "fiscal_year", "received", "loaded", "quarantined", "snapshot_id", "finished_at"]
     rows = list(zip(*(table[c].to_pylist() for c in cols))) if table.num_rows else []
     if args.limit:
@@ -159,6 +213,7 @@ def cmd_feeds(args) -> int:
 def cmd_ui(args) -> int:
     import subprocess
 
+    _dagster_home()
     cmd = [
         str(Path(sys.executable).with_name("dagster")),
         "dev",
@@ -176,10 +231,14 @@ def cmd_ui(args) -> int:
 def cmd_ingest(args) -> int:
     from contracts.errors import ContractError
     from ingestion.errors import SourceFileError
+    from ingestion.feeds import FEED_KINDS
     from lake.catalog import open_catalog
     from orchestration.cli.display import render
     from orchestration.load.flow import ingest_feed
 
+    if args.kind not in FEED_KINDS:
+        raise UsageError(did_you_mean(args.kind, FEED_KINDS, "kind"))
+    _dagster_home()
     settings = load_settings()
     try:
         records = ingest_feed(
@@ -190,15 +249,15 @@ def cmd_ingest(args) -> int:
             name=args.name,
             observed_at=args.observed_at,
         )
-    except (SourceFileError, ContractError, KeyError) as err:
-        print(f"ingest failed: {err}", file=sys.stderr)
+    except (SourceFileError, ContractError) as err:
+        print(f"ingest failed: {one_line(err)}", file=sys.stderr)
         return 1
     cols = ["table_name", "fiscal_year", "received", "loaded", "quarantined", "snapshot_id"]
     rows = [tuple(getattr(r, c) for c in cols) for r in records]
     print(render(cols, rows))
-    total = [sum(r[i] for r in rows) for i in (2, 3, 4)]
-    print(f"received {total[0]:,} = loaded {total[1]:,} + quarantined {total[2]:,}")
-    return 0
+    received, loaded, quarantined = (sum(r[i] for r in rows) for i in (2, 3, 4))
+    print(f"received {received:,} = loaded {loaded:,} + quarantined {quarantined:,}")
+    return check_fit(args.kind, args.location, received, loaded, quarantined, FEED_KINDS)
 
 
 def cmd_plan(args) -> int:
@@ -208,8 +267,11 @@ def cmd_plan(args) -> int:
         ok, message = check_scenarios()
         print(message, file=sys.stdout if ok else sys.stderr)
         return 0 if ok else 2
+    settings = load_settings()
+    if not settings.duckdb_path.exists():
+        raise no_lake(settings.duckdb_path)
     try:
-        print(plan_command(load_settings().duckdb_path, args.scenario))
+        print(plan_command(settings.duckdb_path, args.scenario))
     except PlanUnavailable as err:
         print(str(err), file=sys.stderr)
         return 1
@@ -220,7 +282,7 @@ def cmd_plan(args) -> int:
 
 
 def cmd_storage(args) -> int:
-    from orchestration import storage
+    from orchestration.services import storage
 
     settings = load_settings()
     if args.action == "up":
@@ -245,28 +307,29 @@ def build_parser() -> argparse.ArgumentParser:
         prog="civic", description="civic lakehouse: public-service performance and cost per fiscal year."
     )
     p.add_argument("--home", help="state directory (default: $CIVIC_HOME or ./.civic)")
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
 
     d = sub.add_parser("demo", help="generate demo landing data (if absent) and refresh FY2021-2025")
-    d.add_argument("--years", default=DEMO_YEARS)
+    d.add_argument("--years", default=DEMO_YEARS, help=f"{YEARS_HELP} (default {DEMO_YEARS})")
     d.add_argument("--size", type=float, default=1.0, help="size factor of the demo data (default 1)")
-    d.add_argument("--seed", type=int, default=20240401)
+    d.add_argument("--seed", type=int, default=20240401, help="random seed of the demo data (default 20240401)")
     d.set_defaults(func=cmd_demo)
 
     r = sub.add_parser("refresh", help="refresh fiscal years from the landing location and the feeds of feeds.yml")
-    r.add_argument("--years", required=True, help="e.g. 2024, 2021:2025 or 2021,2023")
+    r.add_argument("--years", required=True, help=YEARS_HELP)
     r.set_defaults(func=cmd_refresh)
 
     q = sub.add_parser("query", help="read-only SQL over the marts")
-    q.add_argument("sql")
-    q.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    q.add_argument("sql", help='one SELECT over marts.<table> (e.g. "select * from marts.kpis")')
+    q.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)
     q.set_defaults(func=cmd_query)
 
     lo = sub.add_parser("loads", help="the load ledger")
-    lo.add_argument("--table")
-    lo.add_argument("--year", type=int)
-    lo.add_argument("--limit", type=int, default=0)
-    lo.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    lo.add_argument("--table", help="only the loads of this raw table (e.g. service_requests)")
+    lo.add_argument("--year", type=int, help="only the loads of this fiscal year")
+    lo.add_argument("--limit", type=int, default=0, help="show at most this many loads, newest first (default all)")
+    lo.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)
     lo.set_defaults(func=cmd_loads)
 
     pl = sub.add_parser("plan", help="next fiscal year's budget plan, scenario against baseline")
@@ -295,30 +358,34 @@ def build_parser() -> argparse.ArgumentParser:
         "fetched (ca_dmv_xml, ma_rmv_xml), e.g. 2018-12-11T10:00",
     )
     i.add_argument("--name", help="name of the feed (default KIND:location name)")
-    i.add_argument("location")
+    i.add_argument("location", help="file, directory or http(s) endpoint of the feed")
     i.set_defaults(func=cmd_ingest)
 
     fe = sub.add_parser(
         "feeds", aliases=["sources"], help="the feeds a refresh loads ($CIVIC_FEEDS or $CIVIC_HOME/feeds.yml)"
     )
-    fe.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    fe.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)
     fe.set_defaults(func=cmd_feeds)
 
     s = sub.add_parser("storage", help="start/stop the local S3-compatible server (SeaweedFS)")
-    s.add_argument("action", choices=["up", "down", "status"])
+    s.add_argument("action", choices=["up", "down", "status"], help="start, stop or show the server")
     s.add_argument("--port", type=int, help="S3 port (default $CIVIC_S3_PORT or 8333)")
     s.set_defaults(func=cmd_storage)
 
     u = sub.add_parser("ui", help="start the Dagster UI on 127.0.0.1")
-    u.add_argument("--port", type=int, default=3000)
+    u.add_argument("--port", type=int, default=3000, help="port of the UI (default 3000)")
     u.set_defaults(func=cmd_ui)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _setup(args)
-    return args.func(args)
+
+    def run() -> int:
+        _setup(args)
+        return args.func(args)
+
+    return report(args.command, run)
 
 
 if __name__ == "__main__":  # pragma: no cover
