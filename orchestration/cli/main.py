@@ -100,9 +100,14 @@ def cmd_demo(args) -> int:
 
 
 def cmd_refresh(args) -> int:
-    from contracts.fiscal_year import parse_years
+    from contracts.fiscal_year import check_years, parse_years
 
-    return 0 if _refresh(parse_years(args.years)) else 1
+    try:  # years outside CIVIC_FISCAL_YEARS: one line, before Dagster starts
+        years = check_years(parse_years(args.years), load_settings().fiscal_years)
+    except ValueError as err:
+        print(f"refresh refused: {err}", file=sys.stderr)
+        return 2
+    return 0 if _refresh(years) else 1
 
 
 def cmd_query(args) -> int:
@@ -175,6 +180,7 @@ def cmd_ui(args) -> int:
 
 def cmd_ingest(args) -> int:
     from contracts.errors import ContractError
+    from contracts.fiscal_year import outside_note
     from ingestion.errors import SourceFileError
     from lake.catalog import open_catalog
     from orchestration.cli.display import render
@@ -198,6 +204,8 @@ def cmd_ingest(args) -> int:
     print(render(cols, rows))
     total = [sum(r[i] for r in rows) for i in (2, 3, 4)]
     print(f"received {total[0]:,} = loaded {total[1]:,} + quarantined {total[2]:,}")
+    if note := outside_note((r.fiscal_year for r in records), settings.fiscal_years):
+        print(note)
     return 0
 
 
