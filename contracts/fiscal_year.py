@@ -8,6 +8,7 @@ settings (`Settings.calendar`), answers every fiscal-year question of a run.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -77,3 +78,74 @@ def parse_years(spec: str) -> list[int]:
     if not years:
         raise ValueError(f"no fiscal years in {spec!r}")
     return sorted(set(years))
+
+
+# The fiscal years the lakehouse can refresh (`CIVIC_FISCAL_YEARS`, FIRST:LAST): pinned, never
+# computed from the clock, so a code location's partitions never change with the date. The
+# default covers the real published data (Open311 FY2012, Madrid FY2012-2015, Canadian forward
+# plans FY2027-2028) and the demo (FY2021-2025 and its plan year FY2026).
+DEFAULT_FISCAL_YEARS = (2010, 2030)
+
+
+@dataclass(frozen=True)
+class FiscalYears:
+    """The configured fiscal years, FIRST..LAST inclusive (the Dagster partitions)."""
+
+    first: int = DEFAULT_FISCAL_YEARS[0]
+    last: int = DEFAULT_FISCAL_YEARS[1]
+
+    def __post_init__(self) -> None:
+        if not 1900 <= self.first <= self.last <= 2200:
+            raise ValueError(f"fiscal years must be FIRST:LAST with 1900 <= FIRST <= LAST <= 2200, got {self}")
+
+    def __str__(self) -> str:
+        return f"FY{self.first}..FY{self.last}"
+
+    def __contains__(self, fiscal_year: object) -> bool:
+        return isinstance(fiscal_year, int) and self.first <= fiscal_year <= self.last
+
+    def __iter__(self):
+        return iter(range(self.first, self.last + 1))
+
+    def outside(self, fiscal_years: Iterable[int]) -> list[int]:
+        """The years not covered, sorted and without repeats."""
+        return sorted({y for y in fiscal_years if y not in self})
+
+    @classmethod
+    def parse(cls, spec: str) -> FiscalYears:
+        """'2010:2030' -> FY2010..FY2030 (`CIVIC_FISCAL_YEARS`)."""
+        first, sep, last = spec.replace(" ", "").partition(":")
+        try:
+            if not sep:
+                raise ValueError
+            return cls(int(first), int(last))
+        except ValueError:
+            raise ValueError(
+                f"CIVIC_FISCAL_YEARS must be FIRST:LAST with 1900 <= FIRST <= LAST <= 2200 "
+                f"(e.g. {DEFAULT_FISCAL_YEARS[0]}:{DEFAULT_FISCAL_YEARS[1]}), got {spec!r}"
+            ) from None
+
+
+def check_years(years: Iterable[int], fiscal_years: FiscalYears) -> list[int]:
+    """The years asked for, sorted; a ValueError (one line) naming the valid range if any is outside."""
+    asked = sorted(set(years))
+    if outside := fiscal_years.outside(asked):
+        named = ", ".join(f"FY{y}" for y in outside)
+        raise ValueError(
+            f"{named} {'is' if len(outside) == 1 else 'are'} outside the fiscal years {fiscal_years} "
+            "(set CIVIC_FISCAL_YEARS=FIRST:LAST to widen them)"
+        )
+    return asked
+
+
+def outside_note(loaded: Iterable[int | None], fiscal_years: FiscalYears) -> str | None:
+    """`civic ingest`: one line naming the loaded years no refresh can use, if any."""
+    outside = fiscal_years.outside(y for y in loaded if y is not None)
+    if not outside:
+        return None
+    named = ", ".join(f"FY{y}" for y in outside)
+    first, last = min(fiscal_years.first, outside[0]), max(fiscal_years.last, outside[-1])
+    return (
+        f"note: loaded {named}, outside the fiscal years {fiscal_years} a refresh can build; "
+        f"set CIVIC_FISCAL_YEARS={first}:{last} to widen them"
+    )

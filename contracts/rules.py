@@ -1,6 +1,8 @@
 """The load-dependent rules added to an entity's pandera model.
 
-- `known_service`: the row names a service of the year's catalogue;
+- `known_service`: the row names a service of the year's catalogue (the newest at or
+  before the year, `lake.reference`); `no_services_catalogue` when there is none: a row
+  that names a service is then quarantined, one without a service is not;
 - `in_fiscal_year`: the event happened inside the fiscal year being loaded;
 - `unique_id`: the id has not been seen earlier in this load (the first copy is kept).
 """
@@ -26,6 +28,8 @@ class LoadContext:
     fiscal_year: int | None
     calendar: FiscalCalendar = FiscalCalendar()
     known_services: frozenset[str] | None = None
+    # the fiscal year of the catalogue `known_services` come from (None: the loaded year's)
+    catalogue_year: int | None = None
     # ids accepted by earlier batches of the same load (for unique_id across batches)
     seen_ids: SeenIds = field(default_factory=SeenIds)
 
@@ -55,7 +59,8 @@ def schema_for(entity: Entity, ctx: LoadContext) -> pa.DataFrameSchema:
             return data.lazyframe.select(pl.col(data.key).is_null() | pl.col(data.key).is_in(known.implode()))
 
         col = schema.columns["service_id"]
-        updates["service_id"] = {"checks": [*col.checks, pa.Check(known_service, name="known_service")]}
+        rule = "known_service" if ctx.known_services else "no_services_catalogue"
+        updates["service_id"] = {"checks": [*col.checks, pa.Check(known_service, name=rule)]}
 
     window_col = entity.time_column
     if ctx.fiscal_year is None:

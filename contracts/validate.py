@@ -25,7 +25,15 @@ REJECT_SCHEMA = {
 }
 
 # When a row breaks several rules, the one reported first.
-_RULE_ORDER = ("source_rejected", "not_nullable", "type", "unique_id", "in_fiscal_year", "known_service")
+_RULE_ORDER = (
+    "source_rejected",
+    "not_nullable",
+    "type",
+    "unique_id",
+    "in_fiscal_year",
+    "known_service",
+    "no_services_catalogue",
+)
 
 
 def _rule_name(check: str) -> str:
@@ -52,7 +60,9 @@ def _message(rule: str, column: str, value: str | None, ctx: LoadContext) -> str
     if rule == "unique_id":
         return f"{column} {value!r} repeats an earlier row of this load"
     if rule == "known_service":
-        return f"service_id {value!r} is not in the FY{ctx.fiscal_year} service catalogue"
+        return f"service_id {value!r} is not in the FY{ctx.catalogue_year or ctx.fiscal_year} service catalogue"
+    if rule == "no_services_catalogue":
+        return f"service_id {value!r} names a service, but there is no services catalogue for FY{ctx.fiscal_year} or earlier"
     if rule == "in_fiscal_year":
         return f"{column} {value} is outside FY{ctx.fiscal_year}"
     if rule.startswith("isin"):

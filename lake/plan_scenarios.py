@@ -55,7 +55,9 @@ SCENARIO_KEYS = {
     "volume_growth_pct",
     "services",
 }
-TOP_KEYS = {"version", "volume_growth_pct", "scenarios"}
+TOP_KEYS = {"version", "volume_growth_pct", "base_fiscal_year", "scenarios"}
+# a base year the budget office may name: any year the lakehouse could hold
+BASE_YEAR_RANGE = (1900, 2200)
 COLUMNS = (
     ("scenario", "string"),
     ("scenario_order", "int32"),
@@ -69,6 +71,7 @@ COLUMNS = (
     ("service_ids", "string"),
     ("scenarios_version", "string"),
     ("scenarios_sha256", "string"),
+    ("base_fiscal_year", "int32"),
 )
 
 
@@ -102,6 +105,15 @@ def parse_scenarios(text: str) -> list[dict]:
         raise ScenarioError("scenarios file: `version` is required (bump it on every change)")
     version = str(doc["version"])
     default_growth = _number(doc.get("volume_growth_pct", 0), "volume_growth_pct", low=-100, low_open=True)
+    base_year = doc.get("base_fiscal_year")
+    if base_year is not None and (
+        isinstance(base_year, bool)
+        or not isinstance(base_year, int)
+        or not BASE_YEAR_RANGE[0] <= base_year <= BASE_YEAR_RANGE[1]
+    ):
+        raise ScenarioError(
+            f"base_fiscal_year: expected a fiscal year such as 2024 (the year the plan stands on), got {base_year!r}"
+        )
     items = doc.get("scenarios")
     if not isinstance(items, list) or not items:
         raise ScenarioError("scenarios file: `scenarios` must be a non-empty list")
@@ -161,6 +173,7 @@ def parse_scenarios(text: str) -> list[dict]:
                 "service_ids": None if services is None else ";".join(services),
                 "scenarios_version": version,
                 "scenarios_sha256": digest,
+                "base_fiscal_year": base_year,
             }
         )
     if "baseline" not in seen:

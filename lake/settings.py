@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from contracts.fiscal_year import FiscalCalendar
+from contracts.fiscal_year import DEFAULT_FISCAL_YEARS, FiscalCalendar, FiscalYears
 
 PROFILES = ("embedded", "production")
 
@@ -39,6 +39,8 @@ class Settings:
     s3_secret_access_key: str | None
     # feeds.yml: the published feeds a refresh loads besides the landing zone
     feeds_file: Path | None = None
+    # CIVIC_FISCAL_YEARS: the fiscal years a refresh can load (the Dagster partitions)
+    fiscal_years: FiscalYears = FiscalYears()
 
     @property
     def catalog_is_sqlite(self) -> bool:
@@ -86,6 +88,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         calendar = FiscalCalendar(int(env.get("CIVIC_FY_START_MONTH", "1")))
     except ValueError as err:
         raise ValueError(f"CIVIC_FY_START_MONTH: {err}") from None
+    fiscal_years = FiscalYears.parse(env.get("CIVIC_FISCAL_YEARS", "{}:{}".format(*DEFAULT_FISCAL_YEARS)))
     return Settings(
         profile=profile,
         home=home,
@@ -102,6 +105,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         s3_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
         s3_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
         feeds_file=_feeds_file(env, home),
+        fiscal_years=fiscal_years,
     )
 
 

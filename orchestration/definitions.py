@@ -16,7 +16,7 @@ from orchestration.defs.schedules import build_annual_schedule
 
 settings = load_settings()
 calendar = settings.calendar
-fiscal_years = fiscal_year_partitions(calendar)
+fiscal_years = fiscal_year_partitions(calendar, settings.fiscal_years)
 dbt_models = build_dbt_assets(fiscal_years, calendar)
 annual_refresh = dg.define_asset_job(
     "annual_refresh",
@@ -31,7 +31,7 @@ defs = dg.Definitions(
         build_publish_asset(mart_keys(dbt_models), fiscal_years, calendar),
     ],
     jobs=[annual_refresh],
-    schedules=[build_annual_schedule(annual_refresh, calendar)],
+    schedules=[build_annual_schedule(annual_refresh, calendar, settings.fiscal_years)],
     # One process per run: a step process would re-import the whole stack (~8 s each),
     # far more than the raw loads themselves take.
     executor=dg.in_process_executor,

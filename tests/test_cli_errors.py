@@ -65,7 +65,10 @@ def _tree(root: Path) -> list[str]:
         ("20x5", "civic refresh: --years 20x5: '20x5' is not a year"),
         ("2021:2022:2023", "civic refresh: --years 2021:2022:2023: '2021:2022:2023' is not a range FIRST:LAST"),
         ("2021:", "civic refresh: --years 2021:: '' is not a year"),
-        ("2031", "civic refresh: --years 2031: FY2031 is outside the fiscal-year partitions (FY2021..FY"),
+        (
+            "2031",
+            "civic refresh: --years 2031: FY2031 is outside the fiscal years FY2010..FY2030 (set CIVIC_FISCAL_YEARS",
+        ),
     ],
 )
 def test_years_refused_before_anything_runs(home, capsys, years, says):
@@ -74,7 +77,7 @@ def test_years_refused_before_anything_runs(home, capsys, years, says):
 
 
 def test_demo_years_refused_before_data_is_generated(home, capsys):
-    assert "FY2019 is outside" in _fails(capsys, ["demo", "--years", "2019:2022"], 2)
+    assert "FY2009 is outside" in _fails(capsys, ["demo", "--years", "2009:2022"], 2)
     assert not home.exists()
 
 

@@ -11,6 +11,7 @@ from ingestion.errors import SourceFileError
 from lake.catalog import open_catalog
 from lake.commit import partition_filter
 from lake.load_ledger import read_loads
+from lake.reference import services_catalogue
 from lake.settings import load_settings
 from orchestration.load.flow import ingest_year
 
@@ -116,11 +117,29 @@ def test_an_unreadable_file_fails_naming_the_file(lake):
         ingest_year(settings, catalog, "queue_events", 2024)
 
 
-def test_events_need_the_years_service_catalogue(lake):
+def test_rows_naming_a_service_with_no_catalogue_are_quarantined_not_failed(lake):
     settings, catalog, landing = lake
     _write_queue(landing, 2024, 5)
-    with pytest.raises(LookupError, match="raw.services"):
-        ingest_year(settings, catalog, "queue_events", 2024)
+    rec = ingest_year(settings, catalog, "queue_events", 2024)  # no raw.services at all
+    assert (rec.received, rec.loaded, rec.quarantined) == (5, 0, 5)
+    quarantine = catalog.load_table("quarantine.rejected_rows").scan().to_arrow()
+    assert set(quarantine["rule"].to_pylist()) == {"no_services_catalogue"}
+    assert "no services catalogue for FY2024 or earlier" in quarantine["message"][0].as_py()
+    assert services_catalogue(catalog, 2024).note == (
+        "no services catalogue for FY2024 or earlier: rows naming a service are quarantined (no_services_catalogue)"
+    )
+
+
+def test_a_catalogue_applies_to_later_years_until_a_newer_one(lake):
+    settings, catalog, landing = lake
+    ingest_year(settings, catalog, "services", 2024)
+    empty = ingest_year(settings, catalog, "queue_events", 2026)  # an empty landing folder
+    assert (empty.received, empty.loaded, empty.quarantined) == (0, 0, 0)
+    later = services_catalogue(catalog, 2026)
+    assert later.catalogue_year == 2024 and later.service_ids == services_catalogue(catalog, 2024).service_ids
+    assert later.note == "no services catalogue for FY2026: the FY2024 catalogue applies"
+    assert services_catalogue(catalog, 2024).note is None
+    assert services_catalogue(catalog, 2023).catalogue_year is None  # never backwards
 
 
 def test_two_sources_of_one_entity_and_year_never_overwrite_each_other(lake):

@@ -257,7 +257,7 @@ def test_perceived_vs_measured_and_requests_summary(demo):
 def test_demo_ends_with_scorecard_plan_and_planted_values(demo):
     _, _, output = demo
     assert "scorecard status per service" in output
-    assert "FY2026 budget plan (base FY2025" in output
+    assert "FY2026 budget plan (based on FY2025" in output
     assert "Scenario baseline" in output and "Scenario online_plus_25 against baseline" in output
     note = output[output.index("Planted (demo_truths.json) vs recovered") :]
     assert "cost per minute of mean wait reduced: 12 services" in note

@@ -58,6 +58,14 @@ scenarios:
     assert rows["wait_12"]["wait_target_minutes"] == 12 and rows["wait_12"]["wait_target_is_standard"] is False
 
 
+def test_the_budget_office_may_name_the_plans_base_year(scenarios_model):
+    named = scenarios_model.parse_scenarios("version: 1\nbase_fiscal_year: 2024\nscenarios:\n  - name: baseline\n")
+    assert [r["base_fiscal_year"] for r in named] == [2024]
+    unnamed = scenarios_model.parse_scenarios("version: 1\nscenarios:\n  - name: baseline\n  - name: x\n")
+    assert [r["base_fiscal_year"] for r in unnamed] == [None, None]  # the newest year with volumes and costs
+    assert scenarios_model.scenarios_arrow(named).schema.field("base_fiscal_year").type == "int32"
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -98,6 +106,12 @@ scenarios:
         ("version: 1\nscenarios: []\n", "non-empty list"),
         ("version: 1\nscenario:\n  - name: baseline\n", "unknown top-level key"),
         ("version: 1\nscenarios: [\n", "not valid YAML"),
+        (
+            "version: 1\nbase_fiscal_year: last\nscenarios:\n  - name: baseline\n",
+            "base_fiscal_year: expected a fiscal year",
+        ),
+        ("version: 1\nbase_fiscal_year: 2024.5\nscenarios:\n  - name: baseline\n", "base_fiscal_year"),
+        ("version: 1\nbase_fiscal_year: 24\nscenarios:\n  - name: baseline\n", "base_fiscal_year"),
     ],
 )
 def test_mistakes_in_the_scenarios_file_fail_with_a_clear_message(scenarios_model, text, message):
@@ -218,7 +232,7 @@ TOTALS = {
 
 def test_render_plan_shows_each_scenario_against_baseline_with_totals():
     text = render_plan(PLAN, ["online_plus_25"], totals=TOTALS)
-    assert text.splitlines()[0].startswith("FY2026 budget plan (base FY2025")
+    assert text.splitlines()[0].startswith("FY2026 budget plan (based on FY2025")
     assert "Scenario online_plus_25 against baseline: online_plus_25 text" in text
     total_line = next(line for line in text.splitlines() if line.startswith("TOTAL"))
     assert "1,500.00" in total_line and "1,200.00" in total_line and "300.00" in total_line

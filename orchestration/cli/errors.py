@@ -55,11 +55,11 @@ def no_lake(where: Path) -> CliFailure:
     return CliFailure(f"no lake at {where}: run `civic demo` or `civic refresh` first")
 
 
-def check_years(spec: str, settings: Settings) -> list[int]:
-    """The fiscal years of `--years`, refused before anything runs unless each is a
-    fiscal-year partition (their range is the partitions definition's, not ours)."""
-    from contracts.fiscal_year import parse_years
-    from orchestration.defs.partitions import fiscal_year_partitions
+def years_option(spec: str, settings: Settings) -> list[int]:
+    """The fiscal years of `--years`, refused in one line before anything runs: text that
+    is not a year or a range, or a year outside the configured fiscal years
+    (`CIVIC_FISCAL_YEARS`, the Dagster partitions)."""
+    from contracts.fiscal_year import check_years, parse_years
 
     for part in spec.replace(" ", "").split(","):
         if part.count(":") > 1:
@@ -68,19 +68,9 @@ def check_years(spec: str, settings: Settings) -> list[int]:
             if part and not re.fullmatch(r"\d{4}", year):
                 raise UsageError(f"--years {spec}: {year!r} is not a year ({YEARS_HELP})")
     try:
-        years = parse_years(spec)
+        return check_years(parse_years(spec), settings.fiscal_years)
     except ValueError as err:
         raise UsageError(f"--years {spec}: {err}") from None
-    calendar = settings.calendar
-    keys = fiscal_year_partitions(calendar).get_partition_keys()
-    valid = [calendar.year_of_key(k) for k in keys]
-    outside = [y for y in years if y not in valid]
-    if outside:
-        raise UsageError(
-            f"--years {spec}: FY{outside[0]} is outside the fiscal-year partitions "
-            f"(FY{min(valid)}..FY{max(valid)}, up to the year in progress)"
-        )
-    return years
 
 
 def check_fit(kind: str, location: str, received: int, loaded: int, quarantined: int, kinds) -> int:

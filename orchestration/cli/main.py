@@ -14,12 +14,12 @@ from orchestration.cli.errors import (
     YEARS_HELP,
     UsageError,
     check_fit,
-    check_years,
     did_you_mean,
     no_lake,
     one_line,
     query_error,
     report,
+    years_option,
 )
 
 DEMO_YEARS = "2021:2025"
@@ -110,7 +110,7 @@ def cmd_demo(args) -> int:
     from orchestration.cli.summary import print_summary
 
     settings = load_settings()
-    years = check_years(args.years, settings)
+    years = years_option(args.years, settings)
     _dagster_home()
     landing = Path(settings.landing)
     if not (landing / "demo_truths.json").exists():
@@ -127,7 +127,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_refresh(args) -> int:
-    years = check_years(args.years, load_settings())
+    years = years_option(args.years, load_settings())
     _dagster_home()
     return 0 if _refresh(years) else 1
 
@@ -230,6 +230,7 @@ def cmd_ui(args) -> int:
 
 def cmd_ingest(args) -> int:
     from contracts.errors import ContractError
+    from contracts.fiscal_year import outside_note
     from ingestion.errors import SourceFileError
     from ingestion.feeds import FEED_KINDS
     from lake.catalog import open_catalog
@@ -257,6 +258,8 @@ def cmd_ingest(args) -> int:
     print(render(cols, rows))
     received, loaded, quarantined = (sum(r[i] for r in rows) for i in (2, 3, 4))
     print(f"received {received:,} = loaded {loaded:,} + quarantined {quarantined:,}")
+    if note := outside_note((r.fiscal_year for r in records), settings.fiscal_years):
+        print(note)
     return check_fit(args.kind, args.location, received, loaded, quarantined, FEED_KINDS)
 
 

@@ -179,7 +179,7 @@ def render_plan(rows: list[dict], scenarios: list[str] | None = None, *, totals:
         wanted = available
     first = rows[0]
     lines = [
-        f"FY{first['plan_year']} budget plan (base FY{first['base_fiscal_year']}; marts.budget_plan; "
+        f"FY{first['plan_year']} budget plan (based on FY{first['base_fiscal_year']}; marts.budget_plan; "
         f"plans/scenarios.yml version {first['scenarios_version']}, sha256 {first['scenarios_sha256']})",
     ]
     for name in wanted:

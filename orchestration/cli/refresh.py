@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from orchestration.defs.partitions import FIRST_FISCAL_YEAR
+from contracts.fiscal_year import check_years
 
 
 @dataclass
@@ -32,12 +32,9 @@ def run_refresh(years: list[int], instance: dg.DagsterInstance | None = None) ->
     """One Dagster run per contiguous range of fiscal years (dbt runs once per range)."""
     from orchestration.definitions import calendar, defs, fiscal_years, settings
 
+    check_years(years, settings.fiscal_years)  # the CLI checks first, before importing Dagster's definitions
     valid = set(fiscal_years.get_partition_keys())
-    for y in years:
-        if calendar.key_of(y) not in valid:
-            raise ValueError(
-                f"FY{y} is outside the fiscal-year partitions (FY{FIRST_FISCAL_YEAR} onwards, up to the year in progress)"
-            )
+    assert all(calendar.key_of(y) in valid for y in years), "the partitions are the configured fiscal years"
     if instance is None:
         # Two processes starting at once on a fresh PostgreSQL storage would both create
         # its schema; the first to take the lock creates it, the other finds it.

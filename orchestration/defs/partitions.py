@@ -1,10 +1,13 @@
 """Fiscal-year partitions and the pure helpers that turn a partition into fiscal years.
 
-Dagster has no yearly partitions class: a TimeWindowPartitionsDefinition with a yearly
-cron at the fiscal year's start month does it. The first year is pinned (never computed
-from now()); `end_offset=1` also offers the fiscal year in progress.
+The partitions are the configured fiscal years (`CIVIC_FISCAL_YEARS`, `Settings.fiscal_years`),
+first and last pinned: a StaticPartitionsDefinition of year keys, never computed from now(),
+so a code location's partitions do not change with the clock (a time-window definition
+stops at the current time, and its future plan years would come and go with the date).
+Ranges of them still run as one run (single-run backfill policy, partition range tags).
 
-A window's key is the calendar year in which it starts (`FiscalCalendar.key_of`). With the
+A year's key is the calendar year in which it starts (`FiscalCalendar.key_of`), as it was
+when the partitions were yearly time windows, so earlier Dagster history stays valid. With the
 default start month (January) that is the fiscal year; for other start months the fiscal
 year, labelled by the year in which it ends, is the key + 1 (`FiscalCalendar.year_of_key`).
 The years of a partition (range) travel as one sorted list of ints, down to dbt's --vars.
@@ -16,20 +19,16 @@ from collections.abc import Iterable
 
 import dagster as dg
 
-from contracts.fiscal_year import FiscalCalendar
+from contracts.fiscal_year import FiscalCalendar, FiscalYears
 
-FIRST_FISCAL_YEAR = 2021
+DEFAULT_YEARS = FiscalYears()
 
 
 def fiscal_year_partitions(
-    calendar: FiscalCalendar, first_fiscal_year: int = FIRST_FISCAL_YEAR
-) -> dg.TimeWindowPartitionsDefinition:
-    return dg.TimeWindowPartitionsDefinition(
-        cron_schedule=f"0 0 1 {calendar.start_month} *",
-        fmt="%Y",
-        start=calendar.window(first_fiscal_year)[0],
-        end_offset=1,
-    )
+    calendar: FiscalCalendar, fiscal_years: FiscalYears = DEFAULT_YEARS
+) -> dg.StaticPartitionsDefinition:
+    """One partition per configured fiscal year, keyed by `calendar.key_of`, in year order."""
+    return dg.StaticPartitionsDefinition([calendar.key_of(y) for y in fiscal_years])
 
 
 def fiscal_years_of_keys(keys: Iterable[str], calendar: FiscalCalendar) -> list[int]:

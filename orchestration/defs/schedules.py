@@ -2,7 +2,9 @@
 
 import dagster as dg
 
-from contracts.fiscal_year import FiscalCalendar
+from contracts.fiscal_year import FiscalCalendar, FiscalYears
+
+DEFAULT_YEARS = FiscalYears()
 
 # Months after the fiscal year's end before the books are closed and the feeds are in.
 REFRESH_LAG_MONTHS = 2
@@ -13,7 +15,9 @@ def refresh_cron(start_month: int, lag_months: int = REFRESH_LAG_MONTHS) -> str:
     return f"0 2 1 {month} *"
 
 
-def build_annual_schedule(job: dg.JobDefinition, calendar: FiscalCalendar) -> dg.ScheduleDefinition:
+def build_annual_schedule(
+    job: dg.JobDefinition, calendar: FiscalCalendar, fiscal_years: FiscalYears = DEFAULT_YEARS
+) -> dg.ScheduleDefinition:
     @dg.schedule(
         job=job,
         cron_schedule=refresh_cron(calendar.start_month),
@@ -22,6 +26,10 @@ def build_annual_schedule(job: dg.JobDefinition, calendar: FiscalCalendar) -> dg
     )
     def yearly_refresh(context: dg.ScheduleEvaluationContext):
         fy = calendar.closed_year(context.scheduled_execution_time.replace(tzinfo=None))
+        if fy not in fiscal_years:
+            return dg.SkipReason(
+                f"FY{fy} closed, but it is outside the fiscal years {fiscal_years} (CIVIC_FISCAL_YEARS)"
+            )
         return dg.RunRequest(run_key=f"FY{fy}", partition_key=calendar.key_of(fy))
 
     return yearly_refresh

@@ -46,7 +46,7 @@ from ingestion.landing import landing_files
 from ingestion.staging import discard, file_batches, stage_batches
 from lake.load_ledger import LoadRecord
 from lake.raw_commit import commit_staged
-from lake.reference import known_service_ids
+from lake.reference import services_catalogue
 from lake.settings import Settings
 from orchestration.load.feeds import Feed, read_feeds
 
@@ -113,9 +113,15 @@ def _stage_and_commit(
     work = settings.work_dir / load_id
     try:
         files, batches = extract(fiscal_year)
-        # rows staged for one fiscal year name services of that year's catalogue
-        known = known_service_ids(catalog, fiscal_year) if spec.checks_service and fiscal_year is not None else None
-        ctx = LoadContext(fiscal_year, settings.calendar, known)
+        # rows staged for one fiscal year name services of the newest catalogue at or
+        # before it (lake.reference: none at all quarantines the rows that name one)
+        services = services_catalogue(catalog, fiscal_year) if spec.checks_service and fiscal_year is not None else None
+        ctx = LoadContext(
+            fiscal_year,
+            settings.calendar,
+            services.service_ids if services else None,
+            catalogue_year=services.catalogue_year if services else None,
+        )
         staged = stage_batches(spec, batches, ctx, load_id, work, source, files=files)
         if years is None and staged.received == 0:
             return []  # `civic ingest` commits what a feed holds: nothing here

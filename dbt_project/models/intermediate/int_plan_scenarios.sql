@@ -14,5 +14,8 @@ select
     cast(volume_growth_pct as double) as volume_growth_pct,
     cast(service_ids as varchar) as service_ids,
     cast(scenarios_version as varchar) as scenarios_version,
-    cast(scenarios_sha256 as varchar) as scenarios_sha256
+    cast(scenarios_sha256 as varchar) as scenarios_sha256,
+    -- the base year the budget office names (top-level base_fiscal_year), null: the newest
+    -- year with both volumes and costs (marts.budget_plan)
+    cast(base_fiscal_year as integer) as base_fiscal_year
 from {{ source('reference', 'plan_scenarios') }}

@@ -1,9 +1,11 @@
 {{ config(unique_key='plan_year') }}
 -- The budget plan for the next fiscal year (dbt_project/README.md, The marts): per service and scenario
--- (plans/scenarios.yml via int_plan_scenarios), plan_year = the newest fiscal year in
--- service_channel_kpis (base_fiscal_year) + 1. Every build re-plans from the newest year
--- and replaces that plan year's rows (delete+insert on plan_year): refreshing the newest
--- year changes its plan; plans made earlier for other plan years are kept.
+-- (plans/scenarios.yml via int_plan_scenarios), plan_year = base_fiscal_year + 1, the base
+-- year being the one plans/scenarios.yml names (top-level base_fiscal_year), else the
+-- newest fiscal year of service_channel_kpis with both volumes (transactions > 0) and
+-- costs (cost > 0): a newer year with only one of them is skipped. Every build re-plans
+-- from that year and replaces that plan year's rows (delete+insert on plan_year):
+-- refreshing the base year changes its plan; plans made earlier for other plan years are kept.
 --
 -- Per service, from the base year (channel groups online, mobile, phone, in_person, other):
 --   forecast_volume = base transactions x (1 + volume_growth_pct / 100)
@@ -37,9 +39,26 @@
 -- savings_vs_baseline_pct = 100 x savings_vs_baseline / the baseline's total_cost.
 -- cost_other_channels = cost_mobile + cost_other + unpriced_cost (what `civic plan` shows
 -- beside online, phone and in person). The sums over services: budget_plan_totals.
-with base_year as (
-    select max(fiscal_year) as base_fiscal_year
+with named_base_year as (
+    -- the base year the budget office names (plans/scenarios.yml base_fiscal_year), if any
+    select max(base_fiscal_year) as base_fiscal_year
+    from {{ ref('int_plan_scenarios') }}
+),
+
+planable_years as (
+    -- a year can carry a plan when it has both volumes and costs (a year whose volumes
+    -- were published before its costs, or the reverse, cannot)
+    select fiscal_year
     from {{ ref('service_channel_kpis') }}
+    where channel = 'all'
+    group by fiscal_year
+    having coalesce(sum(transactions), 0) > 0 and coalesce(sum(cost), 0) > 0
+),
+
+base_year as (
+    select coalesce(any_value(n.base_fiscal_year), max(p.fiscal_year)) as base_fiscal_year
+    from named_base_year as n
+    left join planable_years as p on true
 ),
 
 kpis as (

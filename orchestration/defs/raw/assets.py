@@ -10,6 +10,7 @@ import os
 import dagster as dg
 
 from contracts.entities import ENTITIES
+from contracts.entities import entity as entity_spec
 from contracts.errors import ContractError
 from contracts.fiscal_year import FiscalCalendar
 from ingestion.errors import SourceFileError
@@ -17,6 +18,7 @@ from lake.commit import partition_filter
 from lake.counts import partition_rows
 from lake.locks import catalog_write_lock
 from lake.quarantine import QUARANTINE_TABLE
+from lake.reference import services_catalogue
 from orchestration.defs.partitions import fiscal_years_of_keys
 from orchestration.defs.resources import LakehouseResource
 from orchestration.load.feeds import FeedsConfigError
@@ -132,6 +134,14 @@ def build_raw_asset(
             raise data_failure(err) from err
         for rec in from_feeds:
             account(rec)
+        # which services catalogue each year stood on, when not its own (lake.reference)
+        notes: dict[str, str] = {}
+        if entity == "services" or entity_spec(entity).checks_service:
+            for fy in years:
+                if note := services_catalogue(catalog, fy).note:
+                    notes[str(fy)] = note
+                    if entity == "services":  # said once per year, by the catalogue's own asset
+                        progress(f"  raw.{entity}: {note}")
         share = quarantined / received if received else 0.0
         limit = max_quarantine_share()
         counts = {"received": received, "loaded": loaded, "quarantined": quarantined}
@@ -140,6 +150,7 @@ def build_raw_asset(
                 **{k: dg.MetadataValue.int(v) for k, v in counts.items()},
                 "fiscal_years": dg.MetadataValue.text(", ".join(map(str, years))),
                 "loads": dg.MetadataValue.json(per_year),
+                **({"services_catalogue": dg.MetadataValue.json(notes)} if notes else {}),
             },
             check_results=[
                 dg.AssetCheckResult(
