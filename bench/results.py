@@ -21,7 +21,7 @@ def _target(name: str, wanted: str, value, met, note: str = "") -> dict:
 
 
 def evaluate_targets(results: dict) -> list[dict]:
-    """Each target of the issue with the figure it is judged on; met is None when not measured."""
+    """Each target of the benchmark with the figure it is judged on; met is None when not measured."""
     m = results.get("measurements", {})
     national = results["meta"]["workload"]["fraction"] >= 1.0
     scale_note = "" if national else f"measured at {results['meta']['workload']['label']}, not national"

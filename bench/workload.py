@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-# Rows per fiscal year the issue asks for at national scale.
+# Rows per fiscal year at national scale (the workload bench/README.md describes).
 NATIONAL_ROWS = {
     "queue_events": 20_000_000,
     "web_sessions": 10_000_000,

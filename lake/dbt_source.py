@@ -13,7 +13,7 @@ Configure it in ``profiles.yml``::
       - module: lake.dbt_source
         alias: iceberg_raw
 
-and on each source (``models/sources.yml``)::
+and on each source (``models/lake_tables.yml``)::
 
     config:
       meta:
@@ -225,7 +225,7 @@ class Plugin(BasePlugin):
     plain DuckDB views over those registered names; this makes them readable in any dbt
     command (``dbt show``, ``dbt test``, ``dbt build -s marts``), not only in a process
     that happened to resolve the source. It assumes each source's identifier and schema
-    equal its Iceberg table name and namespace (true for models/sources.yml).
+    equal its Iceberg table name and namespace (true for models/lake_tables.yml).
     """
 
     def initialize(self, plugin_config: dict[str, Any]):

@@ -4,7 +4,7 @@ reference table `reference.plan_scenarios` that dbt reads (model int_plan_scenar
 The budget office edits the file; a new scenario is a new entry in it and nothing else.
 The file is validated in Python before dbt runs, three times over the same code:
 `civic plan --check`, `civic refresh` (a broken file is refused before anything runs, like
-sources.yml) and the Dagster asset reference/plan_scenarios, which lands the validated rows,
+feeds.yml) and the Dagster asset reference/plan_scenarios, which lands the validated rows,
 replacing the table as a whole, upstream of the dbt models. dbt never reads the file.
 
 Where the file is: `CIVIC_PLAN_SCENARIOS` (a relative path is taken from the working

@@ -74,7 +74,7 @@ class HttpOptions:
 
 
 def parse_options(raw: dict[str, str], location: str) -> HttpOptions:
-    """Options from text (a URL fragment or sources.yml), each checked, unknown ones refused."""
+    """Options from text (a URL fragment or feeds.yml), each checked, unknown ones refused."""
     fields = {f.name: f for f in dataclasses.fields(HttpOptions)}
     values: dict = {}
     for key, text in raw.items():

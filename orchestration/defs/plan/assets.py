@@ -1,6 +1,6 @@
 """reference/plan_scenarios: plans/scenarios.yml, validated, landed as reference.plan_scenarios.
 
-The dbt source `reference.plan_scenarios` (models/sources.yml) maps onto this asset's key,
+The dbt source `reference.plan_scenarios` (models/lake_tables.yml) maps onto this asset's key,
 so every dbt model that reads it (int_plan_scenarios, hence marts.budget_plan) runs after
 it. Partitioned like the rest of the refresh so it joins the same runs; the table has no
 fiscal year and is replaced as a whole whatever the partitions.
