@@ -10,7 +10,6 @@ import os
 import dagster as dg
 
 from contracts.entities import ENTITIES
-from contracts.entities import entity as entity_spec
 from contracts.errors import ContractError
 from contracts.fiscal_year import FiscalCalendar
 from ingestion.errors import SourceFileError
@@ -134,14 +133,15 @@ def build_raw_asset(
             raise data_failure(err) from err
         for rec in from_feeds:
             account(rec)
-        # which services catalogue each year stood on, when not its own (lake.reference)
+        # which services catalogue each year stood on, when not its own (lake.reference);
+        # said once per year, by the catalogue's own asset (the loads of the other entities
+        # already read it, and their rows carry the reason when there is none)
         notes: dict[str, str] = {}
-        if entity == "services" or entity_spec(entity).checks_service:
+        if entity == "services":
             for fy in years:
                 if note := services_catalogue(catalog, fy).note:
                     notes[str(fy)] = note
-                    if entity == "services":  # said once per year, by the catalogue's own asset
-                        progress(f"  raw.{entity}: {note}")
+                    progress(f"  raw.{entity}: {note}")
         share = quarantined / received if received else 0.0
         limit = max_quarantine_share()
         counts = {"received": received, "loaded": loaded, "quarantined": quarantined}
