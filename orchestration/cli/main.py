@@ -75,13 +75,13 @@ def _refresh(years: list[int]) -> bool:
     try:  # a broken feeds.yml is refused before anything runs
         configured = read_feeds(settings.feeds_file)
     except FeedsConfigError as err:
-        print(f"refresh refused: {err}", file=sys.stderr)
+        print(f"refresh refused: {one_line(err)}", file=sys.stderr)
         return False
     from orchestration.cli.plan import check_scenarios
 
     ok, message = check_scenarios()  # and so is a broken plans/scenarios.yml
     if not ok:
-        print(f"refresh refused: {message}", file=sys.stderr)
+        print(f"refresh refused: {one_line(message)}", file=sys.stderr)
         return False
     print(f"Refreshing FY{years[0]}" + (f"..FY{years[-1]}" if len(years) > 1 else "") + " through Dagster")
     if configured:
@@ -145,7 +145,7 @@ def cmd_query(args) -> int:
     try:
         result = run_query(settings.duckdb_path, args.sql)
     except QueryRefused as err:
-        print(f"query refused: {err}", file=sys.stderr)
+        print(f"query refused: {one_line(err)}", file=sys.stderr)
         return 2
     except duckdb.Error as err:  # a misspelled table or column: DuckDB's hint, on one line
 
@@ -200,7 +200,7 @@ def cmd_feeds(args) -> int:
     try:
         configured = read_feeds(path)
     except FeedsConfigError as err:
-        print(str(err), file=sys.stderr)
+        print(one_line(err), file=sys.stderr)
         return 1
     if not configured:
         print(f"no feeds configured ({path} {'lists none' if path and path.exists() else 'does not exist'})")
@@ -276,10 +276,10 @@ def cmd_plan(args) -> int:
     try:
         print(plan_command(settings.duckdb_path, args.scenario))
     except PlanUnavailable as err:
-        print(str(err), file=sys.stderr)
+        print(one_line(err), file=sys.stderr)
         return 1
     except ValueError as err:  # an unknown scenario
-        print(str(err), file=sys.stderr)
+        print(one_line(err), file=sys.stderr)
         return 2
     return 0
 
@@ -292,7 +292,7 @@ def cmd_storage(args) -> int:
         try:
             state = storage.up(settings, args.port)
         except RuntimeError as err:
-            print(str(err), file=sys.stderr)
+            print(one_line(err), file=sys.stderr)
             return 1
         print(f"SeaweedFS S3 on {state.endpoint} (pid {state.pid}, data in {state.data_dir})")
         print("Point the lake at it with:")
