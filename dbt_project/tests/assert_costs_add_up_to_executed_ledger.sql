@@ -8,8 +8,12 @@ with ledger as (
 ),
 
 apportioned as (
-    select fiscal_year, sum(cost) as amount
-    from {{ ref('int_costs') }}
+    select fiscal_year, sum(amount) as amount
+    from (
+        select fiscal_year, cost as amount from {{ ref('int_costs') }}
+        union all
+        select fiscal_year, programme_spending from {{ ref('int_programme_spending') }}
+    ) as parts
     group by fiscal_year
 )
 

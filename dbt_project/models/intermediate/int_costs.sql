@@ -1,4 +1,4 @@
--- Executed costs per fiscal year, service and channel, apportioned by the rules of
+-- Executed delivery costs per fiscal year, service and channel, apportioned by the rules of
 -- docs/raw_tables.md. Only the `executed` phase counts (actual spending).
 --
 --   direct_cost : a service's entries with a channel, kept on that channel.
@@ -11,14 +11,8 @@
 --                 by the service's transaction volume share. Shared entries with no
 --                 channel at all are first apportioned to services by their share of all
 --                 transactions, then treated as common costs of each service.
---   programme_cost: entries booked to a programme (programme_id set, no service, no
---                 channel), e.g. departmental spending by programme, go to the services
---                 that programme funds (services.programme_id lists them; a service may
---                 list several programmes) by each service's share of the programme's
---                 transactions in the year, then are common costs of each service. A
---                 programme that funds no service of the year, or whose services have no
---                 transactions, keeps its cost unapportioned: it is never spread over
---                 services it does not fund.
+--   Entries booked to a programme (programme_id set, no service, no channel) are
+--   programme spending, not delivery cost: int_programme_spending holds them.
 --
 -- Costs that cannot be apportioned are kept, so that the costs of a year add up to its
 -- executed ledger total:
@@ -65,58 +59,6 @@ year_totals as (
     select fiscal_year, sum(transactions) as year_transactions
     from tx
     group by fiscal_year
-),
-
--- services funded by each programme (services.programme_id is a `;`-separated list)
-programme_services as (
-    select distinct p.fiscal_year, trim(p.programme_id) as programme_id, p.service_id
-    from (
-        select fiscal_year, service_id, unnest(string_split(programme_ids, ';')) as programme_id
-        from {{ ref('stg_services') }}
-        where programme_ids is not null
-    ) as p
-    where trim(p.programme_id) <> ''
-),
-
-programme_pool as (
-    select fiscal_year, programme_id, sum(amount) as amount
-    from entries
-    where service_id is null and channel is null and programme_id is not null
-    group by fiscal_year, programme_id
-),
-
-programme_volumes as (
-    select ps.fiscal_year, ps.programme_id, ps.service_id, coalesce(st.service_transactions, 0) as transactions
-    from programme_services as ps
-    left join service_totals as st
-        on st.fiscal_year = ps.fiscal_year and st.service_id = ps.service_id
-),
-
-programme_totals as (
-    select fiscal_year, programme_id, sum(transactions) as transactions
-    from programme_volumes
-    group by fiscal_year, programme_id
-),
-
-programme_to_services as (
-    select
-        p.fiscal_year,
-        pv.service_id,
-        p.amount * pv.transactions / pt.transactions as amount
-    from programme_pool as p
-    inner join programme_totals as pt
-        on pt.fiscal_year = p.fiscal_year and pt.programme_id = p.programme_id
-    inner join programme_volumes as pv
-        on pv.fiscal_year = p.fiscal_year and pv.programme_id = p.programme_id
-    where pt.transactions > 0 and pv.transactions > 0
-),
-
-programme_unapportioned as (
-    select p.fiscal_year, cast(null as varchar) as service_id, cast(null as varchar) as channel, p.amount
-    from programme_pool as p
-    left join programme_totals as pt
-        on pt.fiscal_year = p.fiscal_year and pt.programme_id = p.programme_id
-    where coalesce(pt.transactions, 0) = 0
 ),
 
 -- a service's own entries in one channel
@@ -193,9 +135,6 @@ common_pool as (
         union all
         select fiscal_year, service_id, amount
         from shared_any_to_services
-        union all
-        select fiscal_year, service_id, amount
-        from programme_to_services
     ) as c
     group by fiscal_year, service_id
 ),
@@ -231,8 +170,6 @@ parts as (
     select fiscal_year, service_id, channel, 0.0, amount, 0.0 from shared_unapportioned
     union all
     select fiscal_year, service_id, channel, 0.0, amount, 0.0 from shared_any_unapportioned
-    union all
-    select fiscal_year, service_id, channel, 0.0, 0.0, amount from programme_unapportioned
     union all
     select fiscal_year, service_id, channel, 0.0, 0.0, amount from common_apportioned
     union all

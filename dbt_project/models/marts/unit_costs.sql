@@ -6,7 +6,8 @@
 --                  that channel's transactions across all services (share of use);
 --   common_cost  : the service's channel-null costs apportioned to its channels by its
 --                  transaction volume share.
--- cost_per_transaction = cost / transactions (null without transactions).
+-- cost_per_transaction = cost / transactions (null without transactions). Delivery costs only
+-- (service_channel_kpis.cost_basis): a service without any has cost and its parts null.
 --
 -- Service-level columns, on the `all` row only (null on channel rows, so sums stay right):
 --   online_cost_advantage_vs_in_person = in-person CPT - online CPT (likewise _vs_phone);
@@ -86,9 +87,9 @@ select
     cast(k.transactions as bigint) as transactions,
     cast(case when sm.all_transactions > 0 then k.transactions / sm.all_transactions end as double)
         as share_of_transactions,
-    cast(coalesce(c.direct_cost, 0) as double) as direct_cost,
-    cast(coalesce(c.shared_cost, 0) as double) as shared_cost,
-    cast(coalesce(c.common_cost, 0) as double) as common_cost,
+    cast(case when k.cost is not null then coalesce(c.direct_cost, 0) end as double) as direct_cost,
+    cast(case when k.cost is not null then coalesce(c.shared_cost, 0) end as double) as shared_cost,
+    cast(case when k.cost is not null then coalesce(c.common_cost, 0) end as double) as common_cost,
     cast(k.cost as double) as cost,
     cast(k.cost_per_transaction as double) as cost_per_transaction,
     cast(case when k.channel = 'all' then sm.advantage_vs_in_person end as double)
