@@ -169,6 +169,10 @@ ENTITIES: dict[str, Entity] = {
 # A feed kind that cannot map a row (a fragment of a broken file) gives the reason in this
 # column; the contract quarantines the row with that reason as its message.
 FEED_REJECTED = "_rejected"
+# A dated row's fiscal year as its publisher labels it (NYC MMR's "2023" is NYC's FY2023):
+# a figure labelled with a fiscal year is filed under the year the label ends in, whatever
+# the lake's fiscal calendar; any other dated row by its own date (docs/raw_tables.md).
+STATED_FISCAL_YEAR = "_stated_fiscal_year"
 
 
 def entity(name: str) -> Entity:

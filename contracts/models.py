@@ -19,6 +19,7 @@ import pandera.polars as pa
 import polars as pl
 
 TRANSACTION_KINDS = ("application", "phone_enquiry", "website_visit")
+VOLUME_STATUSES = ("reported", "not_applicable", "not_collected", "blank", "unreadable")
 WAIT_KINDS = ("estimated", "actual", "appointment", "walk_in")
 KPIS = (
     "user_satisfaction",
@@ -158,6 +159,8 @@ class LedgerEntryModel(_Lenient):
     service_id: Optional[str] = pa.Field(nullable=True)  # null = shared cost centre
     cost_centre: str = required(nullable=False)
     economic_class: Optional[str] = pa.Field(nullable=True)
+    # the function of government (COFOG division '01'..'10'), where the source gives one
+    cofog_division: Optional[str] = pa.Field(nullable=True)
     channel: Optional[str] = pa.Field(nullable=True, isin=list(CHANNELS))
     phase: str = required(nullable=False, isin=list(PHASES))
     amount: float = required(nullable=False)
@@ -173,6 +176,9 @@ class ServiceTransactionModel(_Lenient):
     # phone_enquiry, website_visit
     kind: str = required(nullable=False, isin=list(TRANSACTION_KINDS))
     volume: Optional[float] = pa.Field(nullable=True, ge=0)  # null = not reported
+    # why a volume is null, as the source says: not_applicable (the channel cannot be
+    # used: none is the true figure), not_collected (no data: unknown), blank; or reported
+    volume_status: Optional[str] = pa.Field(nullable=True, isin=list(VOLUME_STATUSES))
 
 
 class ServiceStandardResultModel(_Lenient):
@@ -220,6 +226,9 @@ class WebTrafficDailyModel(_Lenient):
     # device, channel_group, landing_page, domain, answer
     dimension: Optional[str] = pa.Field(nullable=True)
     dimension_value: Optional[str] = pa.Field(nullable=True)
+    # the channel group of a row broken down by something else as well (a traffic
+    # source within a channel group: google is Organic Search and Paid Search)
+    channel_group: Optional[str] = pa.Field(nullable=True)
     service_id: Optional[str] = pa.Field(nullable=True)
     visits: Optional[pl.Int64] = pa.Field(nullable=True, ge=0)
     users: Optional[pl.Int64] = pa.Field(nullable=True, ge=0)

@@ -12,7 +12,7 @@ import polars as pl
 from pandera.errors import SchemaError, SchemaErrors
 
 from contracts.coerce import coerce
-from contracts.entities import FEED_REJECTED, Entity
+from contracts.entities import FEED_REJECTED, STATED_FISCAL_YEAR, Entity
 from contracts.errors import ContractError
 from contracts.rules import LoadContext, schema_for
 
@@ -89,7 +89,10 @@ class BatchValidator:
         if absent:
             typed = typed.with_columns([pl.lit(None, dtype=ent.columns[c]).alias(c) for c in absent])
         if ent.time_column is not None:
-            typed = typed.with_columns(ctx.calendar.year_expr(ent.time_column).alias("fiscal_year"))
+            year = ctx.calendar.year_expr(ent.time_column)
+            if STATED_FISCAL_YEAR in typed.columns:  # the publisher's own label wins
+                year = pl.coalesce(pl.col(STATED_FISCAL_YEAR).cast(pl.Int32, strict=False), year)
+            typed = typed.with_columns(year.alias("fiscal_year")).drop(STATED_FISCAL_YEAR, strict=False)
         elif "fiscal_year" not in typed.columns:
             if ctx.fiscal_year is None:
                 raise ContractError(f"{ent.name}: rows carry no date and no fiscal_year, and no fiscal year was given")

@@ -1,6 +1,7 @@
 """Each entity's columns are declared once (its pandera model); the Entity derives its
 columns, dtypes and required columns from it. This pins what they were when they were
-declared twice, so the derivation provably changed nothing."""
+declared twice, so the derivation provably changed nothing; columns added since
+(volume_status, channel_group, the ledger's cofog_division) are added here too."""
 
 from __future__ import annotations
 
@@ -107,6 +108,7 @@ EXPECTED = {
             "service_id": pl.String,
             "cost_centre": pl.String,
             "economic_class": pl.String,
+            "cofog_division": pl.String,
             "channel": pl.String,
             "phase": pl.String,
             "amount": pl.Float64,
@@ -125,6 +127,7 @@ EXPECTED = {
             "channel": pl.String,
             "kind": pl.String,
             "volume": pl.Float64,
+            "volume_status": pl.String,
         },
     ),
     "service_standard_results": (
@@ -178,6 +181,7 @@ EXPECTED = {
             "period_days": pl.Int32,
             "dimension": pl.String,
             "dimension_value": pl.String,
+            "channel_group": pl.String,
             "service_id": pl.String,
             "visits": pl.Int64,
             "users": pl.Int64,

@@ -105,21 +105,32 @@ def test_inventory_volumes_are_the_transactions_per_channel_and_give_take_up(bui
         for r in query(built_lake, "select * from marts.service_channel_kpis where fiscal_year = 2024")
     }
     services = _si_2024()
-    checked = 0
+    checked = unknown_take_up = 0
     for row in services:
         volumes = {ch: _number(row[col]) for ch, col in CHANNEL_COLUMNS.items()}
         total = sum(v for v in volumes.values() if v is not None)
+        # ND (not collected) and blank cells are unknown volumes; NA (the channel cannot
+        # be used) is a known none
+        unknown = sorted(ch for ch, col in CHANNEL_COLUMNS.items() if row[col].strip().upper() in ("ND", ""))
         if row["service_id"] == "SRV02975":  # listed twice in the file
             continue
         for channel, volume in volumes.items():
             if volume:
                 assert kpis[(row["service_id"], channel)]["transactions"] == round(volume)
+        for channel in unknown:
+            assert kpis[(row["service_id"], channel)]["transactions"] is None  # never 0
         everything = kpis[(row["service_id"], "all")]
         assert everything["transactions"] == round(total)
-        if total > 0:
+        assert everything["volumes_not_reported"] == (";".join(unknown) or None)
+        if unknown:
+            assert everything["digital_take_up"] is None
+            unknown_take_up += 1
+        elif total > 0:
             assert everything["digital_take_up"] == pytest.approx((volumes["online"] or 0) / total)
         checked += 1
     assert checked > 1700
+    # the 94 services whose online cell is ND, among others, have no take-up rather than 0
+    assert unknown_take_up >= sum(r["num_applications_online"].strip() == "ND" for r in services) - 1 > 90
 
 
 def test_standard_performance_is_recomputed_by_the_rule(built_lake):
@@ -149,10 +160,11 @@ def test_standard_performance_is_recomputed_by_the_rule(built_lake):
         )
 
 
-def test_programme_spending_gives_the_cost_per_transaction_of_the_services_it_funds(built_lake):
-    """For programmes whose services list no other programme: each service's cost is the
-    programme's FY2024 actual spending apportioned by application volume, so every one of
-    those services has the programme's cost per transaction."""
+def test_programme_spending_is_apportioned_to_the_services_it_funds_apart_from_cost(built_lake):
+    """For programmes whose services list no other programme: each service's programme
+    spending is the programme's FY2024 actual spending apportioned by application volume,
+    so every one of those services has the programme's spending per transaction; it is
+    not a delivery cost: `cost` stays null (the inventory has no delivery costs)."""
     actual: dict[str, list[float]] = defaultdict(list)
     with (GC / "rbpo.csv").open(encoding="utf-8-sig", newline="") as f:
         for row in csv.DictReader(f):
@@ -180,11 +192,56 @@ def test_programme_spending_gives_the_cost_per_transaction_of_the_services_it_fu
         for r in rows:
             own = _number(r["num_applications_total"]) or 0
             mart = kpis[r["service_id"]]
-            assert mart["cost"] == pytest.approx(actual[programme][0] * own / volume, rel=1e-9, abs=1e-6)
+            expected = actual[programme][0] * own / volume
             if own > 0:
-                assert mart["cost_per_transaction"] == pytest.approx(actual[programme][0] / volume, rel=1e-9)
+                assert mart["programme_spending"] == pytest.approx(expected, rel=1e-9, abs=1e-6)
+                assert mart["programme_spending_per_transaction"] == pytest.approx(
+                    actual[programme][0] / volume, rel=1e-9
+                )
+                assert mart["cost_basis"] == "programme_spending"
+            assert mart["cost"] is None and mart["cost_per_transaction"] is None
         checked += 1
     assert checked > 50
+
+
+def test_internal_services_codes_are_never_pooled_across_departments(built_lake):
+    """ISS01.. are the same codes in every department: a code used by several
+    organisations in FY2024 reaches no service (the inventory's owner_org slugs cannot be
+    matched to rbpo's organisation ids), so a service that lists only such codes carries
+    no programme spending; and the programme spending the services carry is exactly the
+    FY2024 actual spending of the single-organisation codes that a service with
+    applications lists."""
+    orgs: dict[str, set[str]] = defaultdict(set)
+    spending: dict[str, float] = defaultdict(float)
+    with (GC / "rbpo.csv").open(encoding="utf-8-sig", newline="") as f:
+        for row in csv.DictReader(f):
+            amount = _number(row["actual_spending"])
+            if row["fy_ef"] == "2023-2024" and amount is not None:
+                orgs[row["program_id"]].add(row["organization_id"])
+                spending[row["program_id"]] += amount
+    shared = {p for p, o in orgs.items() if len(o) > 1}
+    assert {p for p in shared if p.startswith("ISS")} and all(p.startswith("ISS") for p in shared)
+    services = [r for r in _si_2024() if r["service_id"] != "SRV02975"]
+    kpis = {
+        r["service_id"]: r
+        for r in query(
+            built_lake, "select * from marts.service_channel_kpis where fiscal_year = 2024 and channel = 'all'"
+        )
+    }
+    only_shared = [r for r in services if _programmes(r) and set(_programmes(r)) <= shared]
+    assert len(only_shared) > 20
+    for r in only_shared:
+        assert kpis[r["service_id"]]["programme_spending"] is None, r["service_id"]
+    listed_with_volume = {
+        p
+        for r in _si_2024()
+        if sum(_number(r[c]) or 0 for c in CHANNEL_COLUMNS.values()) > 0
+        for p in _programmes(r)
+        if p not in shared
+    }
+    expected = sum(spending[p] for p in listed_with_volume if p in spending)
+    carried = sum(k["programme_spending"] or 0 for k in kpis.values())
+    assert carried == pytest.approx(expected, rel=1e-9)
 
 
 def test_published_satisfaction_is_set_beside_the_one_recomputed_from_its_counts(built_lake):

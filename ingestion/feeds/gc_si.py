@@ -31,6 +31,7 @@ TRANSACTION_COLUMNS = {
     "channel": "_channel",
     "kind": "_kind",
     "volume": "_volume",
+    "volume_status": "volume_status",
 }
 # si columns a transaction record carries besides its own cell (the rest of the row is
 # in the service's catalogue record)

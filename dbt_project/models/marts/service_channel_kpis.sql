@@ -26,6 +26,30 @@ costs as (
     where service_id is not null
 ),
 
+-- services with delivery costs in the year: the others have no cost (null, not 0)
+costed as (
+    select distinct fiscal_year, service_id from costs
+),
+
+-- programme spending (int_programme_spending): never added to the delivery cost
+programme as (
+    select fiscal_year, service_id, channel, sum(programme_spending) as programme_spending
+    from {{ ref('int_programme_spending') }}
+    where service_id is not null
+    group by fiscal_year, service_id, channel
+),
+
+-- channels whose published volume is unknown (not collected, blank) and that no
+-- event-level source counted: their transactions are null, not 0
+unknown_volumes as (
+    select v.fiscal_year, v.service_id, v.channel
+    from {{ ref('stg_service_transactions') }} as v
+    anti join tx
+        on tx.fiscal_year = v.fiscal_year and tx.service_id = v.service_id and tx.channel = v.channel
+    where v.is_transaction and v.volume is null and v.volume_status in ('not_collected', 'blank')
+    group by v.fiscal_year, v.service_id, v.channel
+),
+
 satisfaction as (
     select * from {{ ref('int_satisfaction') }}
 ),
@@ -54,6 +78,10 @@ channel_keys as (
     union
     select fiscal_year, service_id, channel from satisfaction
     where channel <> 'all'
+    union
+    select fiscal_year, service_id, channel from programme
+    union
+    select fiscal_year, service_id, channel from unknown_volumes
 ),
 
 channel_rows as (
@@ -62,10 +90,12 @@ channel_rows as (
         k.service_id,
         k.channel,
         o.channel is not null as is_channel_offered,
-        coalesce(tx.transactions, 0) as transactions,
+        case when u.channel is null then coalesce(tx.transactions, 0) end as transactions,
         case when k.channel = 'online' then coalesce(tx.started, 0) end as started,
         case when k.channel = 'online' then coalesce(tx.completions, 0) end as completions,
-        coalesce(c.cost, 0.0) as cost
+        case when cd.service_id is not null then coalesce(c.cost, 0.0) end as cost,
+        p.programme_spending,
+        u.channel is not null as is_volume_unknown
     from channel_keys as k
     inner join services as s
         on s.fiscal_year = k.fiscal_year and s.service_id = k.service_id
@@ -75,6 +105,12 @@ channel_rows as (
         on tx.fiscal_year = k.fiscal_year and tx.service_id = k.service_id and tx.channel = k.channel
     left join costs as c
         on c.fiscal_year = k.fiscal_year and c.service_id = k.service_id and c.channel = k.channel
+    left join costed as cd
+        on cd.fiscal_year = k.fiscal_year and cd.service_id = k.service_id
+    left join programme as p
+        on p.fiscal_year = k.fiscal_year and p.service_id = k.service_id and p.channel = k.channel
+    left join unknown_volumes as u
+        on u.fiscal_year = k.fiscal_year and u.service_id = k.service_id and u.channel = k.channel
 ),
 
 service_costs as (
@@ -97,7 +133,10 @@ total_rows as (
         -- when the service has no online row)
         sum(r.started) filter (where r.channel = 'online') as started,
         sum(r.completions) filter (where r.channel = 'online') as completions,
-        coalesce(any_value(sc.cost), 0.0) as cost
+        any_value(sc.cost) as cost,
+        {{ exact_sum('r.programme_spending') }} as programme_spending,
+        string_agg(r.channel, ';' order by r.channel) filter (where r.is_volume_unknown)
+            as volumes_not_reported
     from services as s
     left join channel_rows as r
         on r.fiscal_year = s.fiscal_year and r.service_id = s.service_id
@@ -109,12 +148,15 @@ total_rows as (
 rows as (
     select
         fiscal_year, service_id, channel, is_channel_offered, transactions,
-        cast(null as bigint) as digital_transactions, started, completions, cost
+        cast(null as bigint) as digital_transactions, started, completions, cost,
+        programme_spending,
+        case when is_volume_unknown then channel end as volumes_not_reported
     from channel_rows
     union all
     select
         fiscal_year, service_id, channel, is_channel_offered, transactions,
-        digital_transactions, started, completions, cost
+        digital_transactions, started, completions, cost,
+        programme_spending, volumes_not_reported
     from total_rows
 )
 
@@ -134,7 +176,7 @@ select
     cast(case when r.transactions > 0 then r.cost / r.transactions end as double)
         as cost_per_transaction,
     cast(case
-        when r.channel = 'all' and r.transactions > 0
+        when r.channel = 'all' and r.transactions > 0 and r.volumes_not_reported is null
             then r.digital_transactions / r.transactions
     end as double) as digital_take_up,
     cast(case
@@ -162,7 +204,15 @@ select
     cast(case when r.channel in ('in_person', 'all') then w.share_within_wait_standard end as double)
         as share_within_wait_standard,
     cast(case when r.channel = 'all' then st.standards_applicable end as bigint) as standards_applicable,
-    cast(case when r.channel = 'all' then st.standards_met end as bigint) as standards_met
+    cast(case when r.channel = 'all' then st.standards_met end as bigint) as standards_met,
+    cast(r.programme_spending as double) as programme_spending,
+    cast(case when r.transactions > 0 then r.programme_spending / r.transactions end as double)
+        as programme_spending_per_transaction,
+    cast(case
+        when r.cost is not null then 'delivery'
+        when r.programme_spending is not null then 'programme_spending'
+    end as varchar) as cost_basis,
+    cast(r.volumes_not_reported as varchar) as volumes_not_reported
 from rows as r
 inner join services as s
     on s.fiscal_year = r.fiscal_year and s.service_id = r.service_id

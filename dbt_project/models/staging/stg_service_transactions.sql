@@ -13,6 +13,12 @@ select
     lower(trim(cast(channel as varchar))) as channel,
     lower(trim(cast(kind as varchar))) as kind,
     cast(volume as double) as volume,
+    -- why a volume is null: not_applicable (none: the channel cannot be used),
+    -- not_collected or blank (unknown); reported otherwise
+    coalesce(
+        lower(cast(volume_status as varchar)),
+        case when volume is null then 'blank' else 'reported' end
+    ) as volume_status,
     coalesce(lower(trim(cast(kind as varchar))) = 'application', false) as is_transaction,
     cast(_source as varchar) as source,
     cast(_load_id as varchar) as load_id
