@@ -109,6 +109,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("service_id", pa.string()),
             ("cost_centre", pa.string()),
             ("economic_class", pa.string()),
+            ("cofog_division", pa.string()),
             ("channel", pa.string()),
             ("phase", pa.string()),
             ("amount", pa.float64()),
@@ -117,7 +118,12 @@ SCHEMAS: dict[str, pa.Schema] = {
     ),
 }
 
-INGESTION_COLUMNS = [("fiscal_year", pa.int32()), ("_load_id", pa.string()), ("_source_file", pa.string())]
+INGESTION_COLUMNS = [
+    ("fiscal_year", pa.int32()),
+    ("_load_id", pa.string()),
+    ("_source", pa.string()),
+    ("_source_file", pa.string()),
+]
 
 
 def raw_schema(entity: str) -> pa.Schema:
@@ -371,6 +377,10 @@ MART_COLUMNS = [
     ("share_within_wait_standard", "DOUBLE"),
     ("standards_applicable", "BIGINT"),
     ("standards_met", "BIGINT"),
+    ("programme_spending", "DOUBLE"),
+    ("programme_spending_per_transaction", "DOUBLE"),
+    ("cost_basis", "VARCHAR"),
+    ("volumes_not_reported", "VARCHAR"),
 ]
 
 

@@ -46,6 +46,10 @@ def test_nyc_mmr_indicators_one_row_per_indicator_and_fiscal_year(lake):
     assert row["value"] == float(met["2023"]) and row["dimension"] == met["Indicator"]
     assert row["kpi"] == "indicator" and row["service_id"] == met["Service"]
     assert row["period_start"] == dt.datetime(2022, 7, 1) and row["period"] == "year"  # NYC FY2023
+    # the published label files the figure (one rule for every source): "2023" is FY2023,
+    # though NYC's year starts in July and the lake's calendar here in January
+    assert settings.calendar.start_month == 1 and row["fiscal_year"] == 2023
+    assert {(r["fiscal_year_label"], r["fiscal_year"]) for r in rows} == {(y, int(y)) for y in years}
     assert row["desired_direction"] == met["Desired.Direction"] and row["target_mmr"] == met["Target.MMR"]
     assert row["success"] == "Met_Goal" and row["observation_id"] == f"nyc_mmr/{met['ID']}/2023"
     pct = next(s for s in src if s["Indicator"].endswith("(%)"))

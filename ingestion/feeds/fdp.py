@@ -36,7 +36,6 @@ ADDED_COLUMNS = frozenset(
         "economic_code",
         "economic_label",
         "economic_basis",
-        "cofog_division",
         "cofog_basis",
         "fdp_package",
         "fdp_resource",
@@ -203,7 +202,7 @@ class _Ledger:
             "economic_code": ".".join(x for x in economic_levels if x) or None,
             "economic_label": _label(self.economic, row),
             "economic_basis": f"mappings/fdp_economic.csv {economic.key}: {economic.note}" if economic else None,
-            "cofog_division": cofog_from_dim or (cofog.value or None if cofog else None),
+            "_cofog_division": cofog_from_dim or (cofog.value or None if cofog else None),
             "cofog_basis": (
                 "package cofog dimension"
                 if cofog_from_dim

@@ -4,7 +4,8 @@ year (2016..2023 as columns), desired direction, critical flag, target and succe
 
 Each (indicator, year) becomes a `kpi_observations` row of kpi `indicator` with the
 indicator's name as dimension and the MMR service statement as service. Years are NYC
-fiscal years (July-June): 2023 starts on 2022-07-01. "NA" is not available: a null value,
+fiscal years (July-June): 2023 starts on 2022-07-01 and is filed as FY2023, by its
+label, whatever the lake's calendar (contracts.entities.STATED_FISCAL_YEAR). "NA" is not available: a null value,
 loaded. Target.MMR and Success are the indicator's latest-year (2023) target and result,
 kept as they came on every row. The budget maps (MMR_Service_UA_Map.csv,
 UA_Oct_Vacancy.csv) are not KPIs and are not read (docs/sources_kpi_survey.md).
@@ -15,6 +16,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from contracts.entities import STATED_FISCAL_YEAR
 from ingestion.errors import SourceFileError
 from ingestion.feeds.base import (
     FeedKind,
@@ -24,6 +26,9 @@ from ingestion.feeds.base import (
     suffixed,
 )
 from ingestion.feeds.kpi_feeds import KPI_COLUMNS, observation
+
+# each figure is labelled with its (NYC, July-June) fiscal year: the label files it
+MMR_COLUMNS = {**KPI_COLUMNS, STATED_FISCAL_YEAR: STATED_FISCAL_YEAR}
 
 PUBLISHER = "nyc_mmr"
 # the unit an indicator's name ends with, where it is one
@@ -77,7 +82,8 @@ def records_of(path: Path) -> list[dict]:
         kept["indicator_id"] = kept.pop("id", None)
         for year in years:
             start = f"{int(year) - 1}-07-01"  # NYC fiscal year `year` starts 1 July of the year before
-            record = dict(kept, fiscal_year_label=year)
+            # "2023" is NYC's fiscal year 2023, filed as FY2023 whatever the lake's calendar
+            record = dict(kept, fiscal_year_label=year, _stated_fiscal_year=year)
             record.update(
                 observation(
                     PUBLISHER,
@@ -103,6 +109,6 @@ class NycMmrKind(FeedKind):
     entities = ("kpi_observations",)
     reads = {
         "kpi_observations": Reads(
-            suffixed((".csv",), "indicator"), mapped(lambda _, path: records_of(path), KPI_COLUMNS)
+            suffixed((".csv",), "indicator"), mapped(lambda _, path: records_of(path), MMR_COLUMNS)
         )
     }

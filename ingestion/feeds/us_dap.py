@@ -58,6 +58,7 @@ DIMENSIONS = (
     ("sessionDefaultChannelGroup", "channel_group"),
     ("domain", "domain"),
 )
+_CHANNEL_GROUP_KEYS = ("session_default_channel_group", "sessionDefaultChannelGroup")
 # undated CSV reports whose name does not say the window: DAP's domain report is 30 days
 KNOWN_WINDOWS = {"sites": 30}
 # GA4 resolves "yesterday" in the property's time zone: DAP's is taken to be US Eastern
@@ -132,6 +133,8 @@ def record(row: dict, prop: str, report: str, day: str, period: int, extra: dict
     if dim_key == "landing_page" and row.get("domain"):
         value = f"{row['domain']}{row['landing_page']}"
     out["_dimension"], out["_dimension_value"] = dim_name, value
+    if dim_name != "channel_group":
+        out["_channel_group"] = next((row[k] for k in _CHANNEL_GROUP_KEYS if row.get(k)), None)
     for key, canonical in MEASURES.items():
         if key in row:
             out[f"_{canonical}"] = measure_text(row[key])

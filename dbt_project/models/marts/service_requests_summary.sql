@@ -1,5 +1,5 @@
--- 3-1-1 service requests per fiscal year, agency, service and channel (channel 'all' =
--- every channel of that agency and service). The requests of a fiscal year are those
+-- 3-1-1 service requests per fiscal year, feed, agency, service and channel (channel 'all' =
+-- every channel of that agency and service). Two cities' feeds are never summed: `source`. The requests of a fiscal year are those
 -- requested in it (raw.service_requests is partitioned by requested_at).
 --   closed              : status 'closed'
 --   days to close       : closed_at - requested_at in days, over closed requests (median and
@@ -20,6 +20,7 @@ with services as (
 requests as (
     select
         r.fiscal_year,
+        coalesce(r.source, 'landing') as source,
         coalesce(r.agency, s.agency, 'unknown') as agency,
         coalesce(r.service_id, 'unmapped') as service_id,
         case
@@ -38,16 +39,17 @@ requests as (
 ),
 
 by_channel as (
-    select fiscal_year, agency, service_id, channel, is_closed, days_to_close, is_closed_within_sla, is_open_at_year_end
+    select fiscal_year, source, agency, service_id, channel, is_closed, days_to_close, is_closed_within_sla, is_open_at_year_end
     from requests
     union all
-    select fiscal_year, agency, service_id, 'all' as channel, is_closed, days_to_close, is_closed_within_sla, is_open_at_year_end
+    select fiscal_year, source, agency, service_id, 'all' as channel, is_closed, days_to_close, is_closed_within_sla, is_open_at_year_end
     from requests
 ),
 
 summary as (
     select
         fiscal_year,
+        source,
         agency,
         service_id,
         channel,
@@ -59,7 +61,7 @@ summary as (
         count(*) filter (where is_closed_within_sla) as closed_within_sla,
         count(*) filter (where is_open_at_year_end) as backlog_at_year_end
     from by_channel
-    group by fiscal_year, agency, service_id, channel
+    group by fiscal_year, source, agency, service_id, channel
 )
 
 select
@@ -77,7 +79,8 @@ select
     cast(m.closed_within_sla as bigint) as closed_within_sla,
     cast(case when m.closed_with_sla > 0 then m.closed_within_sla / m.closed_with_sla end as double)
         as within_sla_pct,
-    cast(m.backlog_at_year_end as bigint) as backlog_at_year_end
+    cast(m.backlog_at_year_end as bigint) as backlog_at_year_end,
+    cast(m.source as varchar) as source
 from summary as m
 left join services as s
     on s.fiscal_year = m.fiscal_year and s.service_id = m.service_id

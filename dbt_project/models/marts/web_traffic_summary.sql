@@ -1,4 +1,5 @@
--- Web analytics per fiscal year, feed, property, report and breakdown: visits and users
+-- Web analytics per fiscal year, feed, property, report and breakdown (a traffic source
+-- within its channel group: google's Organic Search and Paid Search rows stay apart): visits and users
 -- summed over the days (or windows) reported; session duration, bounce and engagement
 -- rates averaged weighted by visits (a rate without visits is averaged unweighted).
 select
@@ -26,6 +27,7 @@ select
     cast(coalesce(
         sum(engagement_rate * visits) / nullif(sum(visits) filter (where engagement_rate is not null), 0),
         avg(engagement_rate)
-    ) as double) as engagement_rate
+    ) as double) as engagement_rate,
+    cast(channel_group as varchar) as channel_group
 from {{ ref('stg_web_traffic_daily') }}
-group by fiscal_year, source, property, report, dimension, dimension_value
+group by fiscal_year, source, property, report, dimension, dimension_value, channel_group

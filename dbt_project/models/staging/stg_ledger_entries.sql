@@ -12,12 +12,14 @@ select
     cast(service_id as varchar) as service_id,
     cast(cost_centre as varchar) as cost_centre,
     lower(trim(cast(economic_class as varchar))) as economic_class,
+    nullif(trim(cast(cofog_division as varchar)), '') as cofog_division,
     nullif(lower(trim(cast(channel as varchar))), '') as channel,
     lower(trim(cast(phase as varchar))) as phase,
     cast(amount as double) as amount,
     cast(currency as varchar) as currency,
     service_id is null as is_shared,
     coalesce(lower(trim(cast(phase as varchar))) = 'executed', false) as is_executed,
+    cast(_source as varchar) as source,
     cast(_load_id as varchar) as load_id,
     cast(_source_file as varchar) as source_file
 from source

@@ -16,6 +16,7 @@ typed as (
         lower(trim(cast(status as varchar))) as status,
         cast(agency as varchar) as agency,
         cast(location as varchar) as location,
+        cast(_source as varchar) as source,
         cast(_load_id as varchar) as load_id,
         cast(_source_file as varchar) as source_file
     from source
@@ -41,6 +42,7 @@ select
     end as is_closed_within_sla,
     agency,
     location,
+    source,
     load_id,
     source_file
 from typed

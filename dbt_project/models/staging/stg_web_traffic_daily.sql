@@ -15,6 +15,7 @@ select
     cast(coalesce(period_days, 1) as integer) as period_days,
     coalesce(cast(dimension as varchar), 'total') as dimension,
     coalesce(cast(dimension_value as varchar), 'all') as dimension_value,
+    cast(channel_group as varchar) as channel_group,
     cast(service_id as varchar) as service_id,
     cast(visits as bigint) as visits,
     cast(users as bigint) as users,
