@@ -1,0 +1,88 @@
+"""The marts-only file readers open: swapped in atomically, never blocked by a reader,
+holding the marts alone (issue 13 item 2, issue 18 items 2 and 16)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import duckdb
+import pytest
+
+from lake.marts_file import publish_marts_file, write_marts_file
+from lake.marts_query import connect_read_only, run_query
+
+
+def _build(path, rows: int) -> None:
+    """A dbt-like build: raw and staging besides the marts, one of them a view."""
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema if not exists raw; create schema if not exists staging")
+        con.execute("create schema if not exists marts")
+        con.execute("create or replace table raw.events as select range as n from range(10)")
+        con.execute("create or replace view staging.stg_events as select n from raw.events")
+        con.execute(f"create or replace table marts.kpis as select range as n from range({rows})")
+        con.execute("create or replace view marts.kpis_view as select n from staging.stg_events")
+
+
+READER = textwrap.dedent(
+    """
+    import sys, duckdb
+    con = duckdb.connect(sys.argv[1], read_only=True)
+    print(con.execute("select count(*) from marts.kpis").fetchone()[0], flush=True)
+    sys.stdin.readline()  # hold the connection open until told
+    print(con.execute("select count(*) from marts.kpis").fetchone()[0], flush=True)
+    """
+)
+
+
+def test_a_refresh_swaps_the_file_while_a_reader_holds_the_old_one(tmp_path):
+    build, target = tmp_path / "lakehouse.duckdb", tmp_path / "marts_only.duckdb"
+    _build(build, 5)
+    publish_marts_file(build, target)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(target)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert reader.stdout.readline().strip() == "5"
+        in_process = connect_read_only(target)  # a reader in this process too
+        _build(build, 7)
+        refreshed = publish_marts_file(build, target)  # does not wait for either reader
+        assert refreshed.tables == {"kpis": 7, "kpis_view": 10}
+        assert in_process.execute("select count(*) from marts.kpis").fetchone() == (5,)
+        in_process.close()
+        out, _ = reader.communicate("go\n", timeout=30)
+        assert out.strip() == "5"  # the old snapshot, consistently
+    finally:
+        reader.kill()
+    assert run_query(target, "select count(*) as n from marts.kpis").rows == [(7,)]  # a new connection
+
+
+def test_the_file_holds_the_marts_alone(tmp_path):
+    build, target = tmp_path / "lakehouse.duckdb", tmp_path / "marts_only.duckdb"
+    _build(build, 3)
+    publish_marts_file(build, target)
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.execute("select schema_name, table_name, sql from duckdb_tables()").fetchall()[0][:2] == (
+            "marts",
+            "kpis",
+        )
+        assert {s for (s,) in con.execute("select distinct schema_name from duckdb_tables()").fetchall()} == {"marts"}
+        assert con.execute("select count(*) from duckdb_views() where not internal").fetchone() == (0,)
+        dump = repr(con.execute("select * from duckdb_tables()").fetchall())
+    assert "staging" not in dump and "raw" not in dump and str(build) not in dump
+
+
+def test_a_failed_copy_leaves_the_published_file_as_it_was(tmp_path):
+    build, target = tmp_path / "lakehouse.duckdb", tmp_path / "marts_only.duckdb"
+    _build(build, 4)
+    publish_marts_file(build, target)
+    with pytest.raises(duckdb.Error):
+        write_marts_file(tmp_path / "missing.duckdb", target)
+    assert run_query(target, "select count(*) as n from marts.kpis").rows == [(4,)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lakehouse.duckdb", "marts_only.duckdb"]
+
+
+def test_a_file_named_marts_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="ambiguous"):
+        write_marts_file(tmp_path / "lakehouse.duckdb", tmp_path / "marts.duckdb")
