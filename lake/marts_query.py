@@ -127,13 +127,11 @@ def _fetch(con: duckdb.DuckDBPyConnection, sql: str, limits: QueryLimits) -> Que
     except duckdb.Error as err:
         if stopped.is_set() or isinstance(err, duckdb.InterruptException):
             raise QueryLimitHit(
-                f"query stopped after {limits.timeout_seconds:g} s, its time limit "
-                "(CIVIC_QUERY_TIMEOUT): filter or aggregate more"
+                f"ran into its time limit of {limits.timeout_seconds:g} s (CIVIC_QUERY_TIMEOUT): filter or aggregate more"
             ) from None
         if isinstance(err, duckdb.OutOfMemoryException) or "Out of Memory" in str(err):
             raise QueryLimitHit(
-                f"query needed more than {limits.memory_limit} of memory, its limit "
-                "(CIVIC_QUERY_MEMORY): filter or aggregate more"
+                f"ran into its memory limit of {limits.memory_limit} (CIVIC_QUERY_MEMORY): filter or aggregate more"
             ) from None
         raise QueryFailed(clean_error(str(err), lambda: _marts_tables(con))) from None
     finally:

@@ -86,3 +86,15 @@ def test_a_failed_copy_leaves_the_published_file_as_it_was(tmp_path):
 def test_a_file_named_marts_is_refused(tmp_path):
     with pytest.raises(ValueError, match="ambiguous"):
         write_marts_file(tmp_path / "lakehouse.duckdb", tmp_path / "marts.duckdb")
+
+
+def test_the_marts_file_is_published_only_after_every_dbt_mart_and_its_tests():
+    """The publish step (Iceberg and the marts-only file) depends on every mart of the dbt
+    build, which runs `dbt build` (models and tests): a failed test fails the dbt step, and
+    Dagster then never runs the publish step, so readers keep the last good marts."""
+    from orchestration.definitions import defs
+    from orchestration.defs.marts.publish import MARTS_ICEBERG_KEY
+
+    graph = defs.resolve_asset_graph()
+    marts = {k for k in graph.get_all_asset_keys() if k.path[0] == "marts"}
+    assert marts and marts <= set(graph.get(MARTS_ICEBERG_KEY).parent_keys)
