@@ -21,6 +21,7 @@ them); only a query written in another dialect runs as sqlglot's DuckDB renderin
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 from dataclasses import dataclass
@@ -136,13 +137,24 @@ def judge(sql: str, dialect: str = "duckdb", allowed_schemas: tuple[str, ...] = 
 
 
 def _parse_one(sql: str, dialect: str) -> exp.Expr:
+    logger = logging.getLogger("sqlglot")
+    level = logger.level
+    logger.setLevel(logging.ERROR)  # its "falling back to a Command" notice: refused below anyway
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except (ParseError, TokenError) as err:
-        raise QueryRefused(f"query does not parse: {str(err).splitlines()[0]}") from None
+        raise QueryRefused(f"query does not parse: {_readable(str(err).splitlines()[0])}") from None
+    finally:
+        logger.setLevel(level)
     if len(statements) != 1:
         raise QueryRefused(f"exactly one statement is allowed, got {len(statements)}")
     return statements[0]
+
+
+def _readable(message: str) -> str:
+    """sqlglot's parse error without the repr of its tokens."""
+    message = re.sub(r"<Token token_type: TokenType\.SENTINEL,.*?>", "the end of the query", message)
+    return re.sub(r"<Token token_type: TokenType\.\w+, text: (.*?), line: .*?>", r"'\1'", message)
 
 
 def _discovery(tree: exp.Expr, allowed_schemas: tuple[str, ...]) -> str | None:
@@ -168,7 +180,8 @@ def _discovery(tree: exp.Expr, allowed_schemas: tuple[str, ...]) -> str | None:
 
 def _judge_tree(tree: exp.Expr, allowed_schemas: tuple[str, ...], dialect: str) -> None:
     if not isinstance(tree, (exp.Query, exp.Pivot)):
-        raise QueryRefused(f"only SELECT queries are allowed, got {tree.key.upper()}")
+        what = str(tree.this).split()[0].upper() if isinstance(tree, exp.Command) and tree.this else tree.key.upper()
+        raise QueryRefused(f"only SELECT queries are allowed, got {what}")
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     for node in tree.walk():
         if isinstance(node, _FORBIDDEN_NODES):
