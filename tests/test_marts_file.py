@@ -98,3 +98,51 @@ def test_the_marts_file_is_published_only_after_every_dbt_mart_and_its_tests():
     graph = defs.resolve_asset_graph()
     marts = {k for k in graph.get_all_asset_keys() if k.path[0] == "marts"}
     assert marts and marts <= set(graph.get(MARTS_ICEBERG_KEY).parent_keys)
+
+
+@pytest.mark.slow
+def test_a_failed_dbt_test_leaves_the_marts_readers_see_as_they_were(demo_build):
+    """Issue 18.16 on the session's demo lake: a services catalogue offering an unknown
+    channel fails a dbt test in a refresh of FY2025; the refresh fails, and neither the
+    marts-only file nor the marts in Iceberg change. Runs after every other user of
+    demo_build (this module sorts after test_end_to_end and test_marts_end_to_end): it
+    leaves FY2025 of raw.services with that channel."""
+    import csv
+    import io
+
+    from lake.catalog import open_catalog
+    from lake.settings import load_settings
+    from orchestration.cli import main
+    from tests.conftest import use_home
+
+    home, _, _ = demo_build
+    with pytest.MonkeyPatch.context() as mp:
+        use_home(mp, home)
+        settings = load_settings()
+        catalog = open_catalog(settings)
+
+        def iceberg_marts() -> dict[str, int]:
+            tables = catalog.list_tables("marts")
+            return {".".join(t): catalog.load_table(t).current_snapshot().snapshot_id for t in tables}
+
+        def readers_see():
+            stat = settings.marts_path.stat()
+            sql = "select * from marts.service_requests_summary order by all"
+            return (stat.st_ino, stat.st_mtime_ns), run_query(settings.marts_path, sql).rows
+
+        before, snapshots = readers_see(), iceberg_marts()
+        services = home / "landing" / "services" / "fy=2025" / "services.csv"
+        original = services.read_text()
+        rows = list(csv.DictReader(io.StringIO(original)))
+        rows[0]["channels"] += ";kiosk"
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        services.write_text(out.getvalue())
+        try:
+            assert main(["refresh", "--years", "2025"]) == 1
+        finally:
+            services.write_text(original)
+        assert readers_see() == before
+        assert iceberg_marts() == snapshots
