@@ -41,6 +41,13 @@ class Settings:
     feeds_file: Path | None = None
     # CIVIC_FISCAL_YEARS: the fiscal years a refresh can load (the Dagster partitions)
     fiscal_years: FiscalYears = FiscalYears()
+    # CIVIC_MARTS_DB: the marts-only file `civic query` and BI tools read (lake/marts_file.py)
+    marts_path: Path = Path(".civic/marts_only.duckdb")
+    # CIVIC_QUERY_*: the bounds on one `civic query` (lake/marts_query.QueryLimits)
+    query_timeout_seconds: float = 30.0
+    query_memory_limit: str = "1GB"
+    query_max_rows: int = 100_000
+    query_threads: int = 2
 
     @property
     def catalog_is_sqlite(self) -> bool:
@@ -106,7 +113,22 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         s3_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
         feeds_file=_feeds_file(env, home),
         fiscal_years=fiscal_years,
+        marts_path=Path(env.get("CIVIC_MARTS_DB", str(home / "marts_only.duckdb"))).expanduser().resolve(),
+        query_timeout_seconds=_positive(env, "CIVIC_QUERY_TIMEOUT", "30", float),
+        query_memory_limit=env.get("CIVIC_QUERY_MEMORY", "1GB"),
+        query_max_rows=_positive(env, "CIVIC_QUERY_MAX_ROWS", "100000", int),
+        query_threads=_positive(env, "CIVIC_QUERY_THREADS", "2", int),
     )
+
+
+def _positive(env: dict[str, str], name: str, default: str, kind: type):
+    try:
+        value = kind(env.get(name, default))
+    except ValueError:
+        raise ValueError(f"{name} must be a positive number, got {env[name]!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive number, got {env[name]!r}")
+    return value
 
 
 def _feeds_file(env: dict[str, str], home: Path) -> Path:

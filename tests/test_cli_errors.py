@@ -35,7 +35,7 @@ def marts(home):
     """The smallest lake a query reads: a DuckDB file with a marts table (and a raw one
     that a hint must never name)."""
     home.mkdir()
-    with duckdb.connect(str(home / "lakehouse.duckdb")) as con:
+    with duckdb.connect(str(home / "marts_only.duckdb")) as con:
         con.execute("create schema marts")
         con.execute("create schema raw")
         con.execute("create table raw.kpis_raw as select 1 as x")
@@ -83,7 +83,7 @@ def test_demo_years_refused_before_data_is_generated(home, capsys):
 
 def test_misspelled_table_shows_the_marts_hint(marts, capsys):
     line = _fails(capsys, ["query", "select * from marts.kpi"], 2)
-    assert line == 'civic query: Table with name kpi does not exist! Did you mean "kpis"?'
+    assert line == 'civic query: Table with name kpi does not exist: did you mean "marts.kpis"?'
 
 
 def test_misspelled_column_shows_the_candidates(marts, capsys):
@@ -95,7 +95,8 @@ def test_misspelled_column_shows_the_candidates(marts, capsys):
 
 def test_hint_naming_a_table_outside_marts_is_dropped(marts, capsys):
     line = _fails(capsys, ["query", "select * from marts.kpis_raw"], 2)
-    assert line == "civic query: Table with name kpis_raw does not exist!"
+    assert line == 'civic query: Table with name kpis_raw does not exist: did you mean "marts.kpis"?'
+    assert "raw." not in line
 
 
 def test_query_error_keeps_only_marts_hints():

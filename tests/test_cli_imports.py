@@ -43,7 +43,7 @@ def _run(home: Path, *args: str) -> dict:
 
 
 def test_help_and_query_import_no_heavy_module(tmp_path):
-    with duckdb.connect(str(tmp_path / "lakehouse.duckdb")) as con:
+    with duckdb.connect(str(tmp_path / "marts_only.duckdb")) as con:
         con.execute("create schema marts")
         con.execute("create table marts.kpis as select 'SVC-001' as service_id, 42 as transactions")
     helped = _run(tmp_path, "--help")

@@ -75,3 +75,25 @@ def test_a_query_outside_a_session_leaves_the_file_unlocked(marts_db):
     assert run_query(marts_db, "select count(*) as c from marts.kpis").rows == [(5,)]
     with duckdb.connect(str(marts_db)) as writer:
         writer.execute("insert into marts.kpis values (5, 10)")
+
+
+def test_table_output_escapes_control_characters_and_csv_neutralises_formulas():
+    from orchestration.cli.display import render
+
+    table = render(["name"], [("ok\x1b[2J\x1b]0;pwned\x07",)])
+    assert "\x1b" not in table and "\x07" not in table and "\\x1b[2J" in table
+    csv_text = render(["name", "n"], [("=cmd|' /c calc'!A1", 1), ("+1+1", 2), ("@SUM(A1)", 3), ("plain", -4)], "csv")
+    assert csv_text.splitlines()[1:] == ["'=cmd|' /c calc'!A1,1", "'+1+1,2", "'@SUM(A1),3", "plain,-4"]
+
+
+def test_civic_sql_rewrites_a_mart_query_for_another_engine(tmp_path, capsys):
+    from orchestration.cli.main import main
+
+    query = tmp_path / "q.sql"
+    query.write_text("select service_id, string_agg(channel, ',') as channels from marts.kpis group by 1 limit 3")
+    assert main(["sql", "--to", "tsql", str(query)]) == 0
+    out = capsys.readouterr().out
+    assert "TOP 3" in out and "STRING_AGG" in out and "marts.kpis" in out
+    query.write_text("select * from pg_catalog.pg_settings")
+    assert main(["sql", "--to", "postgres", str(query)]) == 2
+    assert "outside the allowed schemas" in capsys.readouterr().err

@@ -1,4 +1,9 @@
-"""Render query results for a terminal, a CSV consumer or a JSON consumer."""
+"""Render query results for a terminal, a CSV consumer or a JSON consumer.
+
+Mart values come from source files, so they are untrusted text: the table view shows
+control characters as escapes (an ESC sequence cannot drive the terminal), and CSV
+cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR) get a leading
+apostrophe. JSON escapes control characters by itself."""
 
 from __future__ import annotations
 
@@ -7,6 +12,25 @@ import datetime as dt
 import decimal
 import io
 import json
+import re
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def visible(text: str) -> str:
+    """`text` with control characters (and newlines) shown as escapes, for a terminal."""
+    text = text.replace("\n", "\\n")
+    return _CONTROL.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text
+    )
+
+
+def spreadsheet_safe(value):
+    """A CSV cell a spreadsheet shows as text, never runs as a formula."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def _cell(value, column: str = "") -> str:
@@ -18,15 +42,15 @@ def _cell(value, column: str = "") -> str:
         return f"{value:,.4f}".rstrip("0").rstrip(".") if abs(value) < 1 else f"{value:,.2f}"
     if isinstance(value, int):
         return f"{value:,}"
-    return str(value)
+    return visible(str(value))
 
 
 def render(columns: list[str], rows: list[tuple], fmt: str = "table") -> str:
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(columns)
-        writer.writerows(rows)
+        writer.writerow([spreadsheet_safe(c) for c in columns])
+        writer.writerows([spreadsheet_safe(v) for v in row] for row in rows)
         return out.getvalue()
     if fmt == "json":
 
@@ -40,6 +64,7 @@ def render(columns: list[str], rows: list[tuple], fmt: str = "table") -> str:
         return json.dumps([dict(zip(columns, r)) for r in rows], default=default, indent=1)
     if fmt != "table":
         raise ValueError(f"unknown format {fmt!r} (table, csv, json)")
+    columns = [visible(c) for c in columns]
     cells = [[_cell(v, c) for v, c in zip(r, columns)] for r in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     numeric = [

@@ -17,7 +17,6 @@ from orchestration.cli.errors import (
     did_you_mean,
     no_lake,
     one_line,
-    query_error,
     report,
     years_option,
 )
@@ -25,6 +24,7 @@ from orchestration.cli.errors import (
 DEMO_YEARS = "2021:2025"
 FORMATS = ["table", "csv", "json"]
 FORMAT_HELP = "output format: table (default), csv or json"
+SQL_DIALECTS = ["duckdb", "postgres", "tsql", "snowflake", "bigquery", "spark", "trino"]
 
 
 def _version() -> str:
@@ -133,29 +133,47 @@ def cmd_refresh(args) -> int:
 
 
 def cmd_query(args) -> int:
-    import duckdb
-
-    from lake.marts_query import connect_read_only, run_query
+    """Read-only SQL over the marts-only file (docs/querying.md)."""
+    from lake.marts_query import QueryFailed, QueryLimitHit, limits_from, run_query
     from lake.sql_guard import QueryRefused
     from orchestration.cli.display import render
 
     settings = load_settings()
-    if not settings.duckdb_path.exists():
-        raise no_lake(settings.duckdb_path)
+    if not settings.marts_path.exists():
+        raise no_lake(settings.marts_path)
     try:
-        result = run_query(settings.duckdb_path, args.sql)
+        result = run_query(settings.marts_path, args.sql, limits_from(settings), dialect=args.dialect)
     except QueryRefused as err:
         print(f"query refused: {one_line(err)}", file=sys.stderr)
         return 2
-    except duckdb.Error as err:  # a misspelled table or column: DuckDB's hint, on one line
-
-        def marts_tables() -> set[str]:
-            with connect_read_only(settings.duckdb_path) as con:
-                sql = "select table_name from information_schema.tables where table_schema = 'marts'"
-                return {name for (name,) in con.execute(sql).fetchall()}
-
-        raise UsageError(query_error(str(err), marts_tables)) from None
+    except QueryLimitHit as err:
+        print(f"query stopped: {one_line(err)}", file=sys.stderr)
+        return 1
+    except QueryFailed as err:  # a misspelled table or column: one line, naming only marts
+        raise UsageError(one_line(err)) from None
     print(render(result.columns, result.rows, args.format))
+    if result.truncated:
+        print(
+            f"result cut at {len(result.rows):,} rows, the row limit (CIVIC_QUERY_MAX_ROWS): filter or aggregate more",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def cmd_sql(args) -> int:
+    """Print a mart query rewritten for another engine."""
+    from lake.sql_guard import QueryRefused
+    from lake.sql_helpers import transpile_mart_query
+
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text()
+    except OSError as err:
+        raise UsageError(f"cannot read {args.file}: {err.strerror}") from None
+    try:
+        print(transpile_mart_query(text, args.to, read=args.dialect))
+    except QueryRefused as err:
+        print(f"query refused: {one_line(err)}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -326,7 +344,14 @@ def build_parser() -> argparse.ArgumentParser:
     q = sub.add_parser("query", help="read-only SQL over the marts")
     q.add_argument("sql", help='one SELECT over marts.<table> (e.g. "select * from marts.kpis")')
     q.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)
+    q.add_argument("--dialect", choices=SQL_DIALECTS, default="duckdb", help="the SQL dialect the query is written in")
     q.set_defaults(func=cmd_query)
+
+    sq = sub.add_parser("sql", help="print a mart query rewritten for another engine's SQL dialect")
+    sq.add_argument("file", help="a file holding one SELECT over marts.<table>, or - for standard input")
+    sq.add_argument("--to", required=True, choices=SQL_DIALECTS[1:], help="the dialect to write")
+    sq.add_argument("--dialect", choices=SQL_DIALECTS, default="duckdb", help="the dialect the query is written in")
+    sq.set_defaults(func=cmd_sql)
 
     lo = sub.add_parser("loads", help="the load ledger")
     lo.add_argument("--table", help="only the loads of this raw table (e.g. service_requests)")
