@@ -41,6 +41,9 @@ class Settings:
     feeds_file: Path | None = None
     # CIVIC_FISCAL_YEARS: the fiscal years a refresh can load (the Dagster partitions)
     fiscal_years: FiscalYears = FiscalYears()
+    # CIVIC_SERVING_URI: the PostgreSQL database BI tools read the marts from (None: no
+    # serving database, a refresh publishes to Iceberg only); see lake/marts_serving.py
+    serving_uri: str | None = None
 
     @property
     def catalog_is_sqlite(self) -> bool:
@@ -106,6 +109,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         s3_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
         feeds_file=_feeds_file(env, home),
         fiscal_years=fiscal_years,
+        serving_uri=env.get("CIVIC_SERVING_URI") or None,
     )
 
 
