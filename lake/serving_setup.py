@@ -109,6 +109,7 @@ def setup_serving(uri: str, role: BiRole, lake_databases: dict[str, str] | None 
             ("default_transaction_read_only", "on"),
             ("statement_timeout", role.statement_timeout),
             ("idle_in_transaction_session_timeout", role.idle_in_transaction_timeout),
+            ("search_path", SCHEMA),  # an unqualified `scorecard` finds the mart
         ):
             try:
                 admin.execute(
@@ -149,6 +150,15 @@ def setup_serving(uri: str, role: BiRole, lake_databases: dict[str, str] | None 
         ]
         for statement in statements:
             db.execute(sql.SQL(statement).format(db=ident(database), role=ident(role.name), schema=ident(SCHEMA)))
+        # an empty `public` would only be one more schema a BI tool lists and cannot read
+        empty = db.execute(
+            "select not exists (select 1 from pg_depend d join pg_namespace n on n.oid = d.refobjid "
+            "where d.refclassid = 'pg_namespace'::regclass and n.nspname = 'public') "
+            "and exists (select 1 from pg_namespace where nspname = 'public')"
+        ).fetchone()
+        if empty and empty[0]:
+            db.execute("DROP SCHEMA public")
+            done.append(f"schema {database}.public: dropped (empty; BI tools list only marts)")
         done.append(f"schema {database}.{SCHEMA}: SELECT for {role.name}, nothing else")
     if still_open:
         done.append(

@@ -324,6 +324,7 @@ def test_the_role_is_limited_as_configured(bi):
         "default_transaction_read_only=on",
         "statement_timeout=5s",
         "idle_in_transaction_session_timeout=60s",
+        "search_path=marts",
     }
     # the password is stored as a SCRAM-SHA-256 verifier of CIVIC_BI_PASSWORD (checked
     # here with hashlib, RFC 5802), never in clear
@@ -368,7 +369,7 @@ def test_sqlalchemy_inspector_sees_schemas_tables_and_comments(bi):
     engine = sa.create_engine(bi["bi_uri"].replace("postgresql://", "postgresql+psycopg://"))
     try:
         inspector = sa.inspect(engine)
-        assert "marts" in inspector.get_schema_names()
+        assert inspector.get_schema_names() == ["information_schema", "marts"]  # public is dropped
         assert sorted(inspector.get_table_names(schema="marts")) == sorted(docs)
         doc = docs["service_channel_kpis"]
         assert inspector.get_table_comment("service_channel_kpis", schema="marts")["text"].startswith(doc.description)
@@ -403,9 +404,9 @@ REFUSED = {
     "insert into marts.scorecard (fiscal_year) values (1)": "read-only transaction",
     "create table marts.x (a int)": "read-only transaction",
     "create temp table x (a int)": "read-only transaction",
-    "select * from public.secret": "permission denied",
+    "select * from lake_private.secret": "permission denied",
     "set transaction read write; delete from marts.scorecard": "permission denied",
-    "set transaction read write; create table public.x (a int)": "permission denied",
+    "set transaction read write; create table lake_private.x (a int)": "permission denied",
     "set transaction read write; create temp table x (a int)": "permission denied",
     "select pg_sleep(7)": "statement timeout",
     "select * from pg_authid": "permission denied",
@@ -414,7 +415,8 @@ REFUSED = {
 
 def test_writes_ddl_and_reads_outside_the_marts_are_refused(bi):
     with psycopg.connect(bi["uri"], autocommit=True) as admin:  # a table outside the marts
-        admin.execute("create table if not exists public.secret as select 1 as a")
+        admin.execute("create schema if not exists lake_private")
+        admin.execute("create table if not exists lake_private.secret as select 1 as a")
     with psycopg.connect(bi["bi_uri"], autocommit=True) as con:
         for sql, message in REFUSED.items():
             with pytest.raises(psycopg.Error) as err:
@@ -463,3 +465,30 @@ def test_the_refresh_publishes_to_the_serving_database_when_one_is_configured(tm
     from orchestration.definitions import defs
 
     assert ["serving", "marts"] not in [k.path for k in defs.resolve_asset_graph().get_all_asset_keys()]
+
+
+def test_the_bench_section_is_replaced_in_place_and_kept_by_the_main_harness(tmp_path):
+    from bench.serving import SECTION_END, SECTION_START, keep_section, probe_sql, publish
+
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# Benchmark results\n\nfigures\n")
+    publish(results, f"{SECTION_START}\nfirst\n{SECTION_END}\n")
+    publish(results, f"{SECTION_START}\nsecond\n{SECTION_END}\n")
+    text = results.read_text()
+    assert text.startswith("# Benchmark results\n\nfigures\n") and "second" in text and "first" not in text
+    assert keep_section(results, "# New main report\n").endswith(f"{SECTION_START}\nsecond\n{SECTION_END}\n")
+    assert probe_sql(2025).count("where fiscal_year = 2025") == 6
+
+
+def test_civic_serve_without_a_serving_database_says_what_to_set(civic_home, monkeypatch, capsys):
+    from orchestration.cli import main
+
+    monkeypatch.delenv("CIVIC_SERVING_URI", raising=False)
+    assert main(["serve", "setup"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("civic serve: CIVIC_SERVING_URI is not set") and "\n" not in err
+    monkeypatch.setenv("CIVIC_SERVING_URI", "postgresql://postgres@127.0.0.1:5432/civic_unused")
+    monkeypatch.delenv("CIVIC_BI_PASSWORD", raising=False)
+    assert main(["serve", "setup"]) == 1
+    assert "CIVIC_BI_PASSWORD is not set" in capsys.readouterr().err
+    assert not civic_home.exists()  # nothing was created
