@@ -59,9 +59,9 @@ def probe_sql(year: int) -> str:
 class Client(threading.Thread):
     """One BI session: dashboard queries and the probe in a loop, until told to stop."""
 
-    def __init__(self, uri: str, queries: dict[str, str], probe: str, stop: threading.Event):
+    def __init__(self, uri: str, queries: dict[str, str], probe: str, stop: threading.Event, think: float):
         super().__init__(daemon=True)
-        self.uri, self.queries, self.probe, self.stop = uri, queries, probe, stop
+        self.uri, self.queries, self.probe, self.stop, self.think = uri, queries, probe, stop, think
         self.samples: list[tuple[float, float, str]] = []  # (start, seconds, query)
         self.errors: list[str] = []
         self.probes: list[tuple[float, tuple]] = []
@@ -86,6 +86,7 @@ class Client(threading.Thread):
                     self.probes.append((t0, tuple(con.execute(self.probe).fetchone() or ())))
                 except psycopg.Error as err:
                     self.errors.append(" ".join(str(err).split())[:200])
+                self.stop.wait(self.think)  # the person reading the dashboard
 
 
 def _pcts(values: list[float]) -> dict:
@@ -97,10 +98,12 @@ def _pcts(values: list[float]) -> dict:
     }
 
 
-def _run_clients(uri: str, n: int, queries: dict[str, str], probe: str, during) -> tuple[list[Client], float, float]:
+def _run_clients(
+    uri: str, n: int, queries: dict[str, str], probe: str, think: float, during
+) -> tuple[list[Client], float, float]:
     """Start n clients, call `during()` (returns when its work is done), stop them."""
     stop = threading.Event()
-    clients = [Client(uri, queries, probe, stop) for _ in range(n)]
+    clients = [Client(uri, queries, probe, stop, think) for _ in range(n)]
     for c in clients:
         c.start()
     time.sleep(0.5)  # every client connected and past its first queries
@@ -119,7 +122,7 @@ def _probe_now(uri: str, probe: str) -> tuple:
         return tuple(con.execute(probe).fetchone() or ())
 
 
-def measure(size: float, clients: int, idle_seconds: float, out: Path, log=print) -> dict:
+def measure(size: float, clients: int, idle_seconds: float, think_ms: float, out: Path, log=print) -> dict:
     from ingestion.demo import generate_demo
     from lake.serving_setup import BiRole, setup_serving
 
@@ -147,12 +150,15 @@ def measure(size: float, clients: int, idle_seconds: float, out: Path, log=print
         )
         if first.returncode != 0:
             raise RuntimeError(f"first refresh failed: {first.stdout[-2000:]}{first.stderr[-2000:]}")
-        log(f"  first refresh (old FY{YEAR}) in {time.monotonic() - t0:.1f}s")
+        alone_seconds = time.monotonic() - t0
+        log(f"  first refresh (old FY{YEAR}) in {alone_seconds:.1f}s")
         queries = {name: postgres_sql(t.format(year=YEAR)) for name, t in QUERIES.items()}
         probe = probe_sql(YEAR)
         old = _probe_now(uri, probe)
 
-        idle, idle_start, idle_end = _run_clients(bi_uri, clients, queries, probe, lambda: time.sleep(idle_seconds))
+        idle, idle_start, idle_end = _run_clients(
+            bi_uri, clients, queries, probe, think_ms / 1000, lambda: time.sleep(idle_seconds)
+        )
         log(f"  idle floor: {sum(len(c.samples) for c in idle)} queries in {idle_end - idle_start:.1f}s")
 
         refresh: dict = {}
@@ -168,7 +174,7 @@ def measure(size: float, clients: int, idle_seconds: float, out: Path, log=print
             )
             refresh.update(seconds=time.monotonic() - t, returncode=proc.returncode, output=proc.stdout[-1500:])
 
-        busy, busy_start, busy_end = _run_clients(bi_uri, clients, queries, probe, run_refresh)
+        busy, busy_start, busy_end = _run_clients(bi_uri, clients, queries, probe, think_ms / 1000, run_refresh)
         if refresh["returncode"] != 0:
             raise RuntimeError(f"the refresh under load failed: {refresh['output']}")
         new = _probe_now(uri, probe)
@@ -206,6 +212,7 @@ def measure(size: float, clients: int, idle_seconds: float, out: Path, log=print
     return {
         "size": size,
         "clients": clients,
+        "think_ms": think_ms,
         "year": YEAR,
         "queries": queries,
         "probe": probe,
@@ -222,6 +229,7 @@ def measure(size: float, clients: int, idle_seconds: float, out: Path, log=print
         "new_rows": [new[i] for i in range(0, len(new), 2)],
         "clients_that_saw_the_new_year": len(switch_times),
         "refresh_seconds": refresh["seconds"],
+        "refresh_alone_seconds": alone_seconds,
         "refresh_output_tail": refresh["output"].splitlines()[-3:],
     }
 
@@ -237,6 +245,7 @@ def report(res: dict, meta: dict) -> str:
         f"{meta['load']:.2f}; PostgreSQL {meta['postgres']}",
         f"- {res['clients']} BI clients (psycopg, the BI role, one connection each) loop over the five dashboard "
         f"queries of bench/queries.py (transpiled to PostgreSQL by sqlglot) and a consistency probe, "
+        f"{res['think_ms']:.0f} ms apart (think time), "
         f"while `civic refresh --years {res['year']}` replaces FY{res['year']} (new landing data of another seed) "
         f"and publishes it to the serving database.",
         f"- Floor: the same clients and queries for {i['seconds']:.1f} s with nothing writing.",
@@ -249,7 +258,8 @@ def report(res: dict, meta: dict) -> str:
         f"| max latency, ms | {i['max_ms']:.1f} | {d['max_ms']:.1f} | |",
         f"| errors | {len(res['errors_idle'])} | {len(res['errors_during_refresh'])} | |",
         "",
-        f"Refresh under load: {res['refresh_seconds']:.1f} s. FY{res['year']} rows of "
+        f"Refresh under load: {res['refresh_seconds']:.1f} s (the same refresh on an empty lake, nobody "
+        f"querying: {res['refresh_alone_seconds']:.1f} s). FY{res['year']} rows of "
         f"{', '.join(PROBE_MARTS)}: {res['old_rows']} before, {res['new_rows']} after "
         f"(old and new checksums differ: {'yes' if res['old_differs_from_new'] else 'NO, the check is void'}).",
         "",
@@ -282,16 +292,27 @@ def publish(path: Path, section: str) -> None:
     path.write_text(text)
 
 
+def keep_section(path: Path, report: str) -> str:
+    """`report` (the main harness's) with the serving section `path` already holds, so
+    publishing one benchmark never drops the other's figures."""
+    text = path.read_text() if path.exists() else ""
+    if SECTION_START not in text or SECTION_END not in text:
+        return report
+    section = SECTION_START + text.split(SECTION_START, 1)[1].split(SECTION_END, 1)[0] + SECTION_END + "\n"
+    return report.rstrip("\n") + "\n\n" + section
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.serving", description=__doc__.split("\n\n")[0])
     p.add_argument("--size", type=float, default=0.02, help="demo data size of FY2025 (default 0.02, a smoke run)")
     p.add_argument("--clients", type=int, default=20, help="concurrent BI clients (default 20)")
     p.add_argument("--idle-seconds", type=float, default=5.0, help="length of the idle floor (default 5)")
+    p.add_argument("--think-ms", type=float, default=100.0, help="pause of a client between dashboard loads (100)")
     p.add_argument("--out", type=Path, default=REPO / "bench" / "out", help="output folder (default bench/out)")
     p.add_argument("--publish", type=Path, help="write the report section into this file (e.g. bench/RESULTS.md)")
     args = p.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    res = measure(args.size, args.clients, args.idle_seconds, args.out)
+    res = measure(args.size, args.clients, args.idle_seconds, args.think_ms, args.out)
     import os
 
     with psycopg.connect(ADMIN) as con:
