@@ -17,6 +17,7 @@ copied there after every refresh, into schema `marts`:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,9 +187,16 @@ def mart_shapes(con: duckdb.DuckDBPyConnection) -> list[MartShape]:
     ]
     shapes = []
     for name in names:
-        schema = con.execute(f"select * from marts.{quote_ident(name)} limit 0").to_arrow_table().schema
+        schema = con.execute(f"select * from {duckdb_table(con, name)} limit 0").to_arrow_table().schema
         shapes.append(MartShape(name, pg_compatible(schema), with_years.get(name)))
     return shapes
+
+
+def duckdb_table(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    """`<file>.marts.<name>`: a DuckDB file itself called `marts.duckdb` makes a bare
+    `marts.<name>` ambiguous (catalog or schema)."""
+    row = con.execute("select current_database()").fetchone()
+    return f"{quote_ident(str(row[0]))}.marts.{quote_ident(name)}" if row else f"marts.{quote_ident(name)}"
 
 
 def _batches(con: duckdb.DuckDBPyConnection, sql: str, params: list, schema: pa.Schema, batch_rows: int):
@@ -216,6 +224,12 @@ def connect_serving(uri: str):
             f"cannot connect to the serving database ({_redacted(uri)}): {' '.join(str(err).split())}; "
             "is CIVIC_SERVING_URI right, and has `civic serve setup` created it?"
         ) from None
+
+
+def _adbc_error() -> type[Exception]:
+    import adbc_driver_postgresql.dbapi as pg
+
+    return pg.Error
 
 
 def _redacted(uri: str) -> str:
@@ -298,11 +312,13 @@ def publish_to_serving(
     with duckdb.connect(str(duckdb_path), read_only=True) as duck:
         shapes = mart_shapes(duck)
         pg = connect_serving(uri)
+        step = "the tables' DDL"
         try:
             with pg.cursor() as cur:
                 prepare_tables(cur, shapes, dictionary)
                 pg.commit()
                 for year in years:
+                    step = f"FY{year}"
                     for shape in shapes:
                         rows = _replace(duck, cur, shape, year, last=year == years[-1], batch_rows=batch_rows)
                         if rows is not None:
@@ -313,8 +329,14 @@ def publish_to_serving(
                 for shape in shapes:  # planner statistics for the rows just replaced
                     cur.execute(f"ANALYZE {SCHEMA}.{quote_ident(shape.name)}")
                 pg.commit()
-        except BaseException:
-            pg.rollback()
+        except BaseException as err:
+            with contextlib.suppress(Exception):  # a dead connection must not hide the error
+                pg.rollback()
+            if isinstance(err, _adbc_error()):
+                raise ServingError(
+                    f"publication to the serving database failed at {step} (rolled back: that year is "
+                    f"unchanged, the years before it are published): {' '.join(str(err).split())}"
+                ) from err
             raise
         finally:
             pg.close()
@@ -325,7 +347,7 @@ def _replace(duck, cur, shape: MartShape, year: int, last: bool, batch_rows: int
     """DELETE then COPY one year of one mart, inside the caller's transaction; None when
     this mart has nothing to do for this year."""
     table = f"{SCHEMA}.{quote_ident(shape.name)}"
-    source = f"marts.{quote_ident(shape.name)}"
+    source = duckdb_table(duck, shape.name)
     if shape.year_column == "fiscal_year":
         cur.execute(f"DELETE FROM {table} WHERE fiscal_year = {int(year)}")
         sql, params = f"select * from {source} where fiscal_year = ?", [year]

@@ -141,7 +141,6 @@ def setup_serving(uri: str, role: BiRole, lake_databases: dict[str, str] | None 
         statements = [
             "REVOKE ALL ON DATABASE {db} FROM PUBLIC",
             "GRANT CONNECT ON DATABASE {db} TO {role}",
-            "REVOKE ALL ON SCHEMA public FROM PUBLIC",
             "REVOKE ALL ON SCHEMA {schema} FROM PUBLIC",
             "GRANT USAGE ON SCHEMA {schema} TO {role}",
             "GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {role}",
@@ -150,16 +149,17 @@ def setup_serving(uri: str, role: BiRole, lake_databases: dict[str, str] | None 
         ]
         for statement in statements:
             db.execute(sql.SQL(statement).format(db=ident(database), role=ident(role.name), schema=ident(SCHEMA)))
-        # an empty `public` would only be one more schema a BI tool lists and cannot read
-        empty = db.execute(
-            "select not exists (select 1 from pg_depend d join pg_namespace n on n.oid = d.refobjid "
+        # `public`: dropped when empty (one schema less for a BI tool to list), else closed
+        public = db.execute(
+            "select exists (select 1 from pg_depend d join pg_namespace n on n.oid = d.refobjid "
             "where d.refclassid = 'pg_namespace'::regclass and n.nspname = 'public') "
-            "and exists (select 1 from pg_namespace where nspname = 'public')"
+            "from pg_namespace where nspname = 'public'"
         ).fetchone()
-        if empty and empty[0]:
+        if public is not None and not public[0]:
             db.execute("DROP SCHEMA public")
-            done.append(f"schema {database}.public: dropped (empty; BI tools list only marts)")
-        done.append(f"schema {database}.{SCHEMA}: SELECT for {role.name}, nothing else")
+            done.append(f"schema {database}.public: dropped (it was empty; BI tools list only marts)")
+        elif public is not None:
+            db.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
     if still_open:
         done.append(
             f"note: {role.name} can still connect to {', '.join(still_open)} through PUBLIC (it can read only "

@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 import subprocess
 import sys
 import uuid
@@ -108,21 +109,19 @@ def serving_db():
 
 
 def _small_marts(path: Path) -> None:
-    with duckdb.connect(str(path)) as con:
-        con.execute("create schema marts")
-        con.execute(
-            """
-            create table marts.kpis as
-            select (2024 + i % 2)::integer as fiscal_year, 'SVC-' || i as service_id, (i * 1.5)::double as cost,
-                   (i * 1.25)::decimal(18, 3) as amount, date '2024-01-01' + i::integer as day,
-                   timestamp '2024-01-01 10:00' + to_minutes(i) as at, i % 3 = 0 as flag, i::bigint as n
-            from range(1, 1001) t(i)
-            """
-        )
-        con.execute(
-            "create table marts.plan as select 2026 as plan_year, 'baseline' as scenario, 100.0::double as total "
-            "union all select 2026, 'online', 90.0"
-        )
+    _duck_write(
+        path,
+        "create schema marts",
+        """
+        create table marts.kpis as
+        select (2024 + i % 2)::integer as fiscal_year, 'SVC-' || i as service_id, (i * 1.5)::double as cost,
+               (i * 1.25)::decimal(18, 3) as amount, date '2024-01-01' + i::integer as day,
+               timestamp '2024-01-01 10:00' + to_minutes(i) as at, i % 3 = 0 as flag, i::bigint as n
+        from range(1, 1001) t(i)
+        """,
+        "create table marts.plan as select 2026 as plan_year, 'baseline' as scenario, 100.0::double as total "
+        "union all select 2026, 'online', 90.0",
+    )
 
 
 DICTIONARY = [
@@ -141,16 +140,27 @@ def _pg(uri: str, sql: str, params=None):
         return con.execute(sql, params).fetchall()
 
 
+def _qualified(path: Path, sql: str) -> str:
+    """`marts.x` as `"<file>".marts.x`: unambiguous in a file called marts.duckdb."""
+    return re.sub(r"\bmarts\.(?=\w)", f'"{path.stem}".marts.', sql)
+
+
+def _duck_write(path: Path, *statements: str) -> None:
+    with duckdb.connect(str(path)) as con:
+        for statement in statements:
+            con.execute(_qualified(path, statement))
+
+
 def _duck(path: Path, sql: str):
     with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute(sql).fetchall()
+        return con.execute(_qualified(path, sql)).fetchall()
 
 
 CHECKSUM = "select fiscal_year, count(*), sum(cost), sum(n), count(*) filter (where flag) from marts.kpis group by 1 order by 1"
 
 
 def test_publish_creates_typed_commented_tables_and_replaces_exactly_the_year(tmp_path, serving_db):
-    duck = tmp_path / "lakehouse.duckdb"
+    duck = tmp_path / "marts.duckdb"  # a file named like its schema, too
     _small_marts(duck)
     published = publish_to_serving(serving_db, duck, [2024, 2025], DICTIONARY, batch_rows=100)
     assert published == {"kpis": 1000, "plan": 2}
@@ -181,10 +191,12 @@ def test_publish_creates_typed_commented_tables_and_replaces_exactly_the_year(tm
     assert _pg(serving_db, "select col_description('marts.kpis'::regclass, 3)") == [("Cost of the service's year.",)]
 
     before_2024 = _pg(serving_db, CHECKSUM)[0]
-    with duckdb.connect(str(duck)) as con:  # a new FY2025: fewer, different rows; a new plan
-        con.execute("delete from marts.kpis where fiscal_year = 2025 and n > 500")
-        con.execute("update marts.kpis set cost = cost + 1 where fiscal_year = 2025")
-        con.execute("update marts.plan set total = total - 5")
+    _duck_write(  # a new FY2025: fewer, different rows; a new plan
+        duck,
+        "delete from marts.kpis where fiscal_year = 2025 and n > 500",
+        "update marts.kpis set cost = cost + 1 where fiscal_year = 2025",
+        "update marts.plan set total = total - 5",
+    )
     assert publish_to_serving(serving_db, duck, [2025], DICTIONARY) == {"kpis": 250, "plan": 2}
     assert _pg(serving_db, CHECKSUM) == [tuple(r) for r in _duck(duck, CHECKSUM)]
     assert _pg(serving_db, CHECKSUM)[0] == before_2024  # the other year is untouched
@@ -198,10 +210,12 @@ def test_the_tables_follow_a_mart_that_gains_renames_and_retypes_columns(tmp_pat
     duck = tmp_path / "lakehouse.duckdb"
     _small_marts(duck)
     publish_to_serving(serving_db, duck, [2024, 2025], DICTIONARY)
-    with duckdb.connect(str(duck)) as con:
-        con.execute("alter table marts.kpis rename column cost to cost_total")
-        con.execute("alter table marts.kpis add column share double default 0.5")
-        con.execute("alter table marts.kpis alter column n type double")
+    _duck_write(
+        duck,
+        "alter table marts.kpis rename column cost to cost_total",
+        "alter table marts.kpis add column share double default 0.5",
+        "alter table marts.kpis alter column n type double",
+    )
     publish_to_serving(serving_db, duck, [2025], DICTIONARY)
     columns = dict(
         _pg(
@@ -229,8 +243,7 @@ def test_a_reader_sees_the_old_year_until_the_one_commit(tmp_path, serving_db, m
     _small_marts(duck)
     publish_to_serving(serving_db, duck, [2024, 2025], DICTIONARY)
     old = _pg(serving_db, CHECKSUM)
-    with duckdb.connect(str(duck)) as con:
-        con.execute("update marts.kpis set cost = cost * 2")
+    _duck_write(duck, "update marts.kpis set cost = cost * 2")
     seen = []
     replace = serving._replace
 
@@ -247,6 +260,21 @@ def test_a_reader_sees_the_old_year_until_the_one_commit(tmp_path, serving_db, m
     assert final == [tuple(r) for r in _duck(duck, CHECKSUM)] and final[0] != old[0] and final[1] != old[1]
     assert seen[1] == [final[0], old[1]]  # FY2024 committed, FY2025 still old
     assert seen[2] == [final[0], old[1]]  # still old after its last mart, until the commit
+
+
+def test_a_failed_copy_rolls_the_year_back_and_says_where(tmp_path, serving_db):
+    from lake.marts_serving import ServingError
+
+    duck = tmp_path / "lakehouse.duckdb"
+    _small_marts(duck)
+    publish_to_serving(serving_db, duck, [2024, 2025], DICTIONARY)
+    before = _pg(serving_db, CHECKSUM)
+    with psycopg.connect(serving_db, autocommit=True) as admin:  # a rule the new rows of FY2025 break
+        admin.execute("alter table marts.kpis add constraint small_costs check (cost < 2000)")
+    _duck_write(duck, "update marts.kpis set cost = cost + 1000 where fiscal_year = 2025")
+    with pytest.raises(ServingError, match="failed at FY2025 .*rolled back.*small_costs"):
+        publish_to_serving(serving_db, duck, [2025], DICTIONARY)
+    assert _pg(serving_db, CHECKSUM) == before
 
 
 def test_an_unreachable_serving_database_is_one_clear_error(tmp_path):
@@ -278,7 +306,7 @@ def bi(demo_build):
         "CIVIC_SERVING_URI": uri,
         "CIVIC_BI_ROLE": role,
         "CIVIC_BI_PASSWORD": "bi-secret-" + tag,
-        "CIVIC_BI_STATEMENT_TIMEOUT": "5s",
+        "CIVIC_BI_STATEMENT_TIMEOUT": "1s",
         "CIVIC_BI_CONNECTION_LIMIT": "25",
         "CIVIC_CATALOG_URI": f"postgresql+psycopg://postgres@127.0.0.1:5432/{catalog_db}",
     }
@@ -322,7 +350,7 @@ def test_the_role_is_limited_as_configured(bi):
     assert row[:5] == (True, False, False, False, 25)
     assert set(row[5]) == {
         "default_transaction_read_only=on",
-        "statement_timeout=5s",
+        "statement_timeout=1s",
         "idle_in_transaction_session_timeout=60s",
         "search_path=marts",
     }
@@ -408,7 +436,7 @@ REFUSED = {
     "set transaction read write; delete from marts.scorecard": "permission denied",
     "set transaction read write; create table lake_private.x (a int)": "permission denied",
     "set transaction read write; create temp table x (a int)": "permission denied",
-    "select pg_sleep(7)": "statement timeout",
+    "select pg_sleep(2)": "statement timeout",
     "select * from pg_authid": "permission denied",
 }
 
@@ -492,3 +520,31 @@ def test_civic_serve_without_a_serving_database_says_what_to_set(civic_home, mon
     assert main(["serve", "setup"]) == 1
     assert "CIVIC_BI_PASSWORD is not set" in capsys.readouterr().err
     assert not civic_home.exists()  # nothing was created
+
+
+@pytest.mark.slow
+def test_civic_refresh_publishes_every_mart_to_the_serving_database(tmp_path, serving_db):
+    """The whole path: `civic refresh` (a process of its own, as cron runs it) with
+    CIVIC_SERVING_URI set leaves in PostgreSQL exactly the rows of every mart DuckDB holds."""
+    import os
+
+    from ingestion.demo import generate_demo
+
+    home = tmp_path / "civic"
+    generate_demo(home / "landing", years=[2025], size=0.02)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CIVIC_", "DAGSTER_"))}
+    env.update(CIVIC_HOME=str(home), CIVIC_SERVING_URI=serving_db, DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    civic = Path(sys.executable).with_name("civic")
+    proc = subprocess.run([str(civic), "refresh", "--years", "2025"], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "to the serving database" in proc.stdout
+    duck = home / "lakehouse.duckdb"
+    marts = [n for (n,) in _duck(duck, "select table_name from information_schema.tables where table_schema = 'marts'")]
+    assert len(marts) >= 10
+    for mart in marts:
+        ours = _duck(duck, f"select count(*) from marts.{mart}")[0][0]
+        assert _pg(serving_db, f"select count(*) from marts.{mart}") == [(ours,)], mart
+    # the scorecard's numbers, not only its row count
+    check = "select sum(score), count(status), sum(actual) from marts.scorecard where fiscal_year = 2025"
+    (theirs,), (ours,) = _pg(serving_db, check), _duck(duck, check)
+    assert theirs == pytest.approx(ours)
