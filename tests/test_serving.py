@@ -408,6 +408,9 @@ def test_sqlalchemy_inspector_sees_schemas_tables_and_comments(bi):
         with engine.connect() as con:  # what a BI tool sends on connect
             assert con.execute(sa.text("show transaction isolation level")).scalar() == "read committed"
             con.execute(sa.text("select * from pg_catalog.pg_matviews"))
+            con.commit()
+        with psycopg.connect(bi["bi_uri"], autocommit=True) as con:  # a pool resetting a session
+            con.execute("DISCARD ALL")
     finally:
         engine.dispose()
 
