@@ -101,6 +101,7 @@ def _main(argv: list[str]) -> int:
     from bench.context import Context
     from bench.env import code_state, fresh_dir, machine, versions
     from bench.results import evaluate_targets, markdown, merge, write_json
+    from bench.serving import keep_section
     from bench.workload import ENTITIES, NATIONAL_ROWS, Workload, ensure_landing, landing_rows
 
     modules = {
@@ -122,7 +123,7 @@ def _main(argv: list[str]) -> int:
         report = markdown(results)
         (out / f"{stem}.md").write_text(report)
         if args.publish:
-            Path(args.publish).write_text(report)
+            Path(args.publish).write_text(keep_section(Path(args.publish), report))  # and bench.serving's
         log(f"bench: report written from {out / (stem + '.json')}")
         return 0
     started = dt.datetime.now().astimezone()
@@ -194,7 +195,7 @@ def _main(argv: list[str]) -> int:
     report = markdown(results)
     (out / f"{stem}.md").write_text(report)
     if args.publish:
-        Path(args.publish).write_text(report)
+        Path(args.publish).write_text(keep_section(Path(args.publish), report))  # and bench.serving's
     if not args.keep:
         fresh_dir(scratch).rmdir()
     log(f"bench: wrote {json_path} and {out / (stem + '.md')}" + (f" and {args.publish}" if args.publish else ""))

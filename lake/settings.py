@@ -48,6 +48,9 @@ class Settings:
     query_memory_limit: str = "1GB"
     query_max_rows: int = 100_000
     query_threads: int = 2
+    # CIVIC_SERVING_URI: the PostgreSQL database BI tools read the marts from (None: no
+    # serving database, a refresh publishes to Iceberg only); see lake/marts_serving.py
+    serving_uri: str | None = None
 
     @property
     def catalog_is_sqlite(self) -> bool:
@@ -118,6 +121,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         query_memory_limit=env.get("CIVIC_QUERY_MEMORY", "1GB"),
         query_max_rows=_positive(env, "CIVIC_QUERY_MAX_ROWS", "100000", int),
         query_threads=_positive(env, "CIVIC_QUERY_THREADS", "2", int),
+        serving_uri=env.get("CIVIC_SERVING_URI") or None,
     )
 
 

@@ -13,6 +13,7 @@ from orchestration.defs.plan.assets import build_plan_scenarios_asset
 from orchestration.defs.raw.assets import build_raw_assets
 from orchestration.defs.resources import CivicDbtCliResource, LakehouseResource
 from orchestration.defs.schedules import build_annual_schedule
+from orchestration.defs.serving.publish import build_serving_asset
 
 settings = load_settings()
 calendar = settings.calendar
@@ -29,6 +30,8 @@ defs = dg.Definitions(
         build_plan_scenarios_asset(fiscal_years, calendar),
         dbt_models,
         build_publish_asset(mart_keys(dbt_models), fiscal_years, calendar),
+        # the serving database for BI tools, when one is configured (CIVIC_SERVING_URI)
+        *([build_serving_asset(mart_keys(dbt_models), fiscal_years, calendar)] if settings.serving_uri else []),
     ],
     jobs=[annual_refresh],
     schedules=[build_annual_schedule(annual_refresh, calendar, settings.fiscal_years)],

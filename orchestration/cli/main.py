@@ -302,6 +302,87 @@ def cmd_plan(args) -> int:
     return 0
 
 
+def cmd_dictionary(args) -> int:
+    import csv
+    import dataclasses
+    import io
+    import json
+    import subprocess
+
+    from lake.marts_dictionary import ManifestError, dictionary_markdown, dictionary_rows, read_marts_dictionary
+    from orchestration.defs.dbt.project import ensure_manifest
+
+    try:
+        marts = read_marts_dictionary(ensure_manifest())
+    except (ManifestError, subprocess.CalledProcessError) as err:
+        print(f"dictionary unavailable: {one_line(err)} (run `dbt parse` in dbt_project to see why)", file=sys.stderr)
+        return 1
+    if args.format == "json":
+        print(json.dumps([dataclasses.asdict(m) for m in marts], indent=2))
+    elif args.format == "csv":
+        rows = dictionary_rows(marts)
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["mart"], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        print(out.getvalue(), end="")
+    else:
+        print(dictionary_markdown(marts), end="")
+    return 0
+
+
+def _lake_databases(settings: Settings) -> dict[str, str]:
+    """This lake's other PostgreSQL databases (the Iceberg catalog's, Dagster's) and the user
+    each connects as, for `civic serve setup` to close them to PUBLIC."""
+    from sqlalchemy.engine import make_url
+
+    found: dict[str, str] = {}
+    if settings.catalog_uri.startswith("postgresql"):
+        url = make_url(settings.catalog_uri)
+        if url.database:
+            found[url.database] = url.username or os.environ.get("PGUSER", "")
+    if os.environ.get("DAGSTER_PG_DB"):
+        found[os.environ["DAGSTER_PG_DB"]] = os.environ.get("DAGSTER_PG_USERNAME", "")
+    return found
+
+
+def cmd_serve(args) -> int:
+    from lake.marts_serving import ServingError
+    from lake.serving_setup import BiRole, SetupError, setup_serving
+
+    settings = load_settings()
+    if not settings.serving_uri:
+        raise UsageError("CIVIC_SERVING_URI is not set: export the serving database's URI (README, 'Serving')")
+    try:
+        if args.action == "setup":
+            for line in setup_serving(settings.serving_uri, BiRole.from_env(), _lake_databases(settings)):
+                print(line)
+            return 0
+        from lake.locks import marts_lock
+        from lake.marts_dictionary import read_marts_dictionary
+        from lake.marts_serving import publish_to_serving
+        from orchestration.defs.dbt.project import ensure_manifest
+
+        if not settings.duckdb_path.exists():
+            raise no_lake(settings.duckdb_path)
+        years = years_option(args.years, settings) if args.years else None
+        if not years:
+            raise UsageError("civic serve publish needs --years (e.g. --years 2025)")
+        with marts_lock(settings, print):
+            published = publish_to_serving(
+                settings.serving_uri,
+                settings.duckdb_path,
+                years,
+                read_marts_dictionary(ensure_manifest()),
+                on_commit=lambda year: print(f"  {year} committed"),
+            )
+        print(f"published {sum(published.values()):,} rows of {len(published)} mart(s)")
+        return 0
+    except (SetupError, ServingError) as err:
+        print(one_line(err), file=sys.stderr)
+        return 1
+
+
 def cmd_storage(args) -> int:
     from orchestration.services import storage
 
@@ -395,10 +476,24 @@ def build_parser() -> argparse.ArgumentParser:
     fe.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)
     fe.set_defaults(func=cmd_feeds)
 
+    dc = sub.add_parser("dictionary", help="the data dictionary of the marts (from the dbt docs)")
+    dc.add_argument("--format", choices=["md", "csv", "json"], default="md", help="md (default), csv or json")
+    dc.set_defaults(func=cmd_dictionary)
+
     s = sub.add_parser("storage", help="start/stop the local S3-compatible server (SeaweedFS)")
     s.add_argument("action", choices=["up", "down", "status"], help="start, stop or show the server")
     s.add_argument("--port", type=int, help="S3 port (default $CIVIC_S3_PORT or 8333)")
     s.set_defaults(func=cmd_storage)
+
+    sv = sub.add_parser("serve", help="the PostgreSQL serving database BI tools connect to (CIVIC_SERVING_URI)")
+    sv.add_argument(
+        "action",
+        choices=["setup", "publish"],
+        help="setup: create the database, schema marts and the BI role (idempotent); "
+        "publish: copy fiscal years of the marts there without a refresh",
+    )
+    sv.add_argument("--years", help=f"publish: {YEARS_HELP}")
+    sv.set_defaults(func=cmd_serve)
 
     u = sub.add_parser("ui", help="start the Dagster UI on 127.0.0.1")
     u.add_argument("--port", type=int, default=3000, help="port of the UI (default 3000)")
