@@ -381,6 +381,7 @@ MART_COLUMNS = [
     ("programme_spending_per_transaction", "DOUBLE"),
     ("cost_basis", "VARCHAR"),
     ("volumes_not_reported", "VARCHAR"),
+    ("satisfaction_top2_share", "DOUBLE"),
 ]
 
 

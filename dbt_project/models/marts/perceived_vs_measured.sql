@@ -44,7 +44,10 @@ select
     cast(t.satisfaction_score as double) as satisfaction_score,
     cast(ip.satisfaction_top2_pct as double) as in_person_satisfaction_top2_pct,
     cast(ol.satisfaction_top2_pct as double) as online_satisfaction_top2_pct,
-    cast(t.completion_rate as double) as completion_rate
+    cast(t.completion_rate as double) as completion_rate,
+    cast(t.satisfaction_top2_pct as double) as satisfaction_top2_share,
+    cast(ip.satisfaction_top2_pct as double) as in_person_satisfaction_top2_share,
+    cast(ol.satisfaction_top2_pct as double) as online_satisfaction_top2_share
 from totals as t
 left join perceived as p
     on p.fiscal_year = t.fiscal_year and p.service_id = t.service_id

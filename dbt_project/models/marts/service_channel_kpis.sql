@@ -212,7 +212,8 @@ select
         when r.cost is not null then 'delivery'
         when r.programme_spending is not null then 'programme_spending'
     end as varchar) as cost_basis,
-    cast(r.volumes_not_reported as varchar) as volumes_not_reported
+    cast(r.volumes_not_reported as varchar) as volumes_not_reported,
+    cast(sat.satisfaction_top2_pct as double) as satisfaction_top2_share
 from rows as r
 inner join services as s
     on s.fiscal_year = r.fiscal_year and s.service_id = r.service_id

@@ -80,7 +80,9 @@ select
     cast(case when m.closed_with_sla > 0 then m.closed_within_sla / m.closed_with_sla end as double)
         as within_sla_pct,
     cast(m.backlog_at_year_end as bigint) as backlog_at_year_end,
-    cast(m.source as varchar) as source
+    cast(m.source as varchar) as source,
+    cast(case when m.closed_with_sla > 0 then m.closed_within_sla / m.closed_with_sla end as double)
+        as within_sla_share
 from summary as m
 left join services as s
     on s.fiscal_year = m.fiscal_year and s.service_id = m.service_id

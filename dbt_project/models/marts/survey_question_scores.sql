@@ -18,6 +18,10 @@ select
         as satisfaction_top2_pct_unweighted,
     cast(sum(weight * score) / nullif(sum(weight) filter (where score is not null), 0) as double) as mean_score,
     cast((sum(weight * score) / nullif(sum(weight) filter (where score is not null), 0) - 1) / 4 as double)
-        as satisfaction_score
+        as satisfaction_score,
+    cast(sum(weight) filter (where score >= 4) / nullif(sum(weight) filter (where score is not null), 0) as double)
+        as satisfaction_top2_share,
+    cast(count(*) filter (where score >= 4) / nullif(count(score), 0) as double)
+        as satisfaction_top2_share_unweighted
 from {{ ref('stg_survey_answers') }}
 group by fiscal_year, survey_id, question_id
