@@ -41,6 +41,14 @@ class Settings:
     feeds_file: Path | None = None
     # CIVIC_FISCAL_YEARS: the fiscal years a refresh can load (the Dagster partitions)
     fiscal_years: FiscalYears = FiscalYears()
+    # `civic maintenance` (lake/maintenance.py): snapshots older than this are expired
+    # (CIVIC_SNAPSHOT_RETENTION_DAYS), unreferenced files older than this are removed
+    # (CIVIC_ORPHAN_MIN_AGE_HOURS: longer than any commit takes)
+    snapshot_retention_days: float = 7.0
+    orphan_min_age_hours: float = 24.0
+    # CIVIC_RUN_STALE_SECONDS: a run whose heartbeat is older is taken for dead
+    # (orchestration/services/stale_runs.py)
+    run_stale_seconds: float = 300.0
 
     @property
     def catalog_is_sqlite(self) -> bool:
@@ -106,7 +114,23 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         s3_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
         feeds_file=_feeds_file(env, home),
         fiscal_years=fiscal_years,
+        snapshot_retention_days=_number(env, "CIVIC_SNAPSHOT_RETENTION_DAYS", 7.0),
+        orphan_min_age_hours=_number(env, "CIVIC_ORPHAN_MIN_AGE_HOURS", 24.0),
+        run_stale_seconds=_number(env, "CIVIC_RUN_STALE_SECONDS", 300.0),
     )
+
+
+def _number(env: dict[str, str], name: str, default: float) -> float:
+    text = env.get(name, "")
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {text!r}") from None
+    if value < 0:
+        raise ValueError(f"{name} must not be negative, got {text!r}")
+    return value
 
 
 def _feeds_file(env: dict[str, str], home: Path) -> Path:

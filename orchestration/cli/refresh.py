@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from dataclasses import dataclass, field
 
@@ -10,17 +9,12 @@ import dagster as dg
 
 from contracts.fiscal_year import check_years
 from orchestration.progress import progress
-from orchestration.services.stale_runs import DEFAULT_STALE_SECONDS, recover_dead_runs, run_tags
+from orchestration.services.stale_runs import recover_dead_runs, run_tags
 
 
-def stale_after() -> float:
-    """`CIVIC_RUN_STALE_SECONDS`: how old a heartbeat may be before its run is taken for dead."""
-    return float(os.environ.get("CIVIC_RUN_STALE_SECONDS", DEFAULT_STALE_SECONDS))
-
-
-def recover(instance: dg.DagsterInstance) -> list[str]:
+def recover(instance: dg.DagsterInstance, stale_after: float) -> list[str]:
     """Mark the dead runs of earlier refreshes failed and free their pool slots, and say so."""
-    lines = [c.line() for c in recover_dead_runs(instance, stale_after())]
+    lines = [c.line() for c in recover_dead_runs(instance, stale_after)]
     for line in lines:
         progress(f"  {line}")
     return lines
@@ -63,7 +57,7 @@ def run_refresh(years: list[int], instance: dg.DagsterInstance | None = None) ->
         if instance is None:
             instance = dg.DagsterInstance.get()
             instance.get_runs_count()  # touches (and so creates) the run storage
-        recovered = recover(instance)
+        recovered = recover(instance, settings.run_stale_seconds)
     job = defs.resolve_job_def("annual_refresh")
     outcome = RefreshOutcome(
         years=sorted(set(years)), run_ids=[], success=True, failures=[], retried_steps=[], recovered=recovered
