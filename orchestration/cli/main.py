@@ -310,16 +310,17 @@ def cmd_maintenance(args) -> int:
 
     from lake.catalog import open_catalog
     from lake.dbt_source import arrow_filesystem
+    from lake.locks import refresh_lock
     from lake.maintenance import run_maintenance
     from orchestration.cli.display import render
-    from orchestration.cli.maintenance import age_text, maintenance_bounds, no_refresh_running
+    from orchestration.cli.maintenance import age_text, maintenance_bounds
 
     settings = load_settings()
     min_age = maintenance_bounds(settings, args.older_than)
     if not _lake_exists(settings):
         raise no_lake(settings.home)
     retention = dt.timedelta(days=settings.snapshot_retention_days)
-    with no_refresh_running(settings, print):
+    with refresh_lock(settings, print):  # no commit in flight while it runs (embedded)
         report_ = run_maintenance(
             open_catalog(settings),
             arrow_filesystem(settings, settings.warehouse),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 
 from lake.settings import Settings
@@ -23,16 +22,6 @@ def maintenance_bounds(settings: Settings, older_than: float | None) -> dt.timed
             f"younger file; use at least {MIN_SHARED_AGE_HOURS:g} hour(s)"
         )
     return dt.timedelta(hours=hours)
-
-
-def no_refresh_running(settings: Settings, on_wait):
-    """The embedded profile runs one refresh at a time under refresh.lock: holding it, no
-    commit is in flight, so even a zero age bound is safe there."""
-    from lake.locks import exclusive
-
-    if settings.catalog_is_sqlite:
-        return exclusive(settings.home / "locks" / "refresh.lock", "the running refresh to finish", on_wait)
-    return contextlib.nullcontext(0.0)
 
 
 def age_text(age: dt.timedelta) -> str:
