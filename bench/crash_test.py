@@ -297,6 +297,21 @@ def ledger_mismatches(home: Path, landing: Path) -> list[str]:
     return wrong
 
 
+def marts_readable(home: Path) -> bool | None:
+    """Whether the DuckDB file of the marts opens and lists its marts (None: no file yet)."""
+    import duckdb
+
+    path = home / "lakehouse.duckdb"
+    if not path.exists():
+        return None
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            con.execute("select count(*) from information_schema.tables where table_schema = 'marts'").fetchall()
+        return True
+    except duckdb.Error:
+        return False
+
+
 def runs_in_flight(home: Path) -> int:
     """Runs of the trial's Dagster instance still STARTING, STARTED or CANCELING."""
     import dagster as dg
@@ -332,6 +347,7 @@ class Trial:
     stage: str
     where: str
     killed: bool
+    marts_readable: bool | None = None  # the DuckDB file right after the kill
     rerun_code: int | None = None
     rerun_seconds: float = 0.0
     recovered: int = 0  # dead runs the re-run cleaned up
@@ -389,7 +405,7 @@ def run_trials(args: argparse.Namespace) -> dict:
             if killed:
                 break
             victim.finish(args.rerun_timeout)
-        trial = Trial(number, stage, where, killed)
+        trial = Trial(number, stage, where, killed, marts_readable(home))
         t0 = time.monotonic()
         rerun = Refresh(home, landing, args.years)
         trial.rerun_code = rerun.finish(args.rerun_timeout)
@@ -435,6 +451,7 @@ def run_trials(args: argparse.Namespace) -> dict:
         "lost_rows": sum(t.diff.lost for t in trials),
         "ledger_mismatches": sum(len(t.ledger_wrong) for t in trials),
         "manual_repairs": sum(t.manual_repair for t in trials),
+        "marts_unreadable_after_kill": sum(t.marts_readable is False for t in trials),
         "dead_runs_recovered": sum(t.recovered for t in trials),
         "runs_left_in_flight": sum(t.in_flight_after for t in trials),
         "orphans_before_maintenance": dict(orphans_before),
@@ -472,6 +489,7 @@ def report(results: dict) -> str:
         ("lost_rows", "lost rows"),
         ("ledger_mismatches", "ledger rows that disagree with their table"),
         ("manual_repairs", "manual repairs needed (re-run failed, hung, or left a run in flight)"),
+        ("marts_unreadable_after_kill", "DuckDB marts files unreadable right after a kill"),
         ("dead_runs_recovered", "dead runs the re-runs marked failed (slots freed)"),
         ("runs_left_in_flight", "runs left STARTED after the re-runs"),
         ("orphans_before_maintenance", "orphan files before `civic maintenance`, by kind"),
