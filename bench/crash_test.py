@@ -211,15 +211,18 @@ def _fingerprints(rows: Iterable[dict]) -> dict[object, collections.Counter]:
     return by_year
 
 
-def read_lake(home: Path, landing: Path) -> dict[str, dict[object, collections.Counter]]:
-    """Every table of the lake (Iceberg and the DuckDB marts) as fingerprints per year."""
+def read_lake(
+    home: Path, landing: Path, env: dict[str, str] | None = None
+) -> dict[str, dict[object, collections.Counter]]:
+    """Every table of the lake (Iceberg and the DuckDB marts) as fingerprints per year
+    (`env`: the lake's settings, by default the embedded profile under `home`)."""
     import duckdb
 
     from lake.catalog import open_catalog
     from lake.maintenance import all_tables
     from lake.settings import load_settings
 
-    settings = load_settings(lake_env(home, landing))
+    settings = load_settings(env or lake_env(home, landing))
     catalog = open_catalog(settings)
     tables: dict[str, dict[object, collections.Counter]] = {}
     ledger_rows: list[dict] = []

@@ -74,6 +74,7 @@ class Settings:
         props = {"uri": self.catalog_uri, "warehouse": self.warehouse}
         if self.warehouse_is_s3:
             props["s3.region"] = self.s3_region
+            props["s3.retry-strategy-impl"] = "lake.s3_retry.StandardRetries"  # lake/s3_retry.py
             if self.s3_endpoint:
                 props["s3.endpoint"] = self.s3_endpoint
                 props["s3.force-virtual-addressing"] = "false"
