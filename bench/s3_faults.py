@@ -265,8 +265,13 @@ def run(args: argparse.Namespace) -> dict:
             entry = scenario("server-killed", 0.0, during=kill_and_restart)
             server = holder["server"]
             results["scenarios"].append(entry)
+        reference = clean["checksums"]
         for entry in results["scenarios"]:
-            entry["same_checksums_as_clean"] = bool(entry["checksums"]) and entry["checksums"] == clean["checksums"]
+            entry["same_checksums_as_clean"] = bool(entry["checksums"]) and entry["checksums"] == reference
+            entry["differing"] = sorted(
+                k for k in set(reference) | set(entry["checksums"]) if reference.get(k) != entry["checksums"].get(k)
+            )[:10]
+        for entry in results["scenarios"]:
             entry["tables_years"] = len(entry.pop("checksums"))
     finally:
         server.stop()
