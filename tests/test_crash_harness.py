@@ -13,7 +13,7 @@ from bench.crash_test import main
 @pytest.mark.slow
 def test_a_killed_refresh_resumes_to_the_reference_by_itself(tmp_path):
     out = tmp_path / "crash.json"
-    args = ["--trials", "2", "--stages", "dbt,commit", "--years", "2025", "--size", "0.005"]
+    args = ["--trials", "2", "--stages", "dbt,commit", "--years", "2025", "--size", "0.02"]
     code = main([*args, "--workdir", str(tmp_path / "work"), "--json", str(out)])
     results = json.loads(out.read_text())
     assert code == 0, results
