@@ -163,7 +163,9 @@ def arrow_filesystem(settings: Settings, warehouse_location: str) -> pafs.FileSy
             else:
                 options["endpoint_override"] = settings.s3_endpoint
             options["force_virtual_addressing"] = False  # path-style for non-AWS endpoints
-        return pafs.S3FileSystem(**options)
+        from lake.s3_retry import StandardRetries
+
+        return pafs.S3FileSystem(retry_strategy=StandardRetries(), **options)
     raise ValueError(f"unsupported warehouse location {warehouse_location!r}")
 
 

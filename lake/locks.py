@@ -38,3 +38,11 @@ def catalog_write_lock(settings, on_wait: Callable[[str], None] | None = None):
 def marts_lock(settings, on_wait: Callable[[str], None] | None = None):
     """One writer at a time for the DuckDB file of the marts."""
     return exclusive(settings.home / "locks" / "marts.lock", "the marts database", on_wait)
+
+
+def refresh_lock(settings, on_wait: Callable[[str], None] | None = None):
+    """The embedded profile runs one refresh at a time: whoever holds this lock knows no
+    commit is in flight (`civic maintenance` may then remove even the youngest orphans)."""
+    if not settings.catalog_is_sqlite:
+        return contextlib.nullcontext(0.0)
+    return exclusive(settings.home / "locks" / "refresh.lock", "another refresh of this CIVIC_HOME", on_wait)

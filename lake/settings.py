@@ -51,6 +51,14 @@ class Settings:
     # CIVIC_SERVING_URI: the PostgreSQL database BI tools read the marts from (None: no
     # serving database, a refresh publishes to Iceberg only); see lake/marts_serving.py
     serving_uri: str | None = None
+    # `civic maintenance` (lake/maintenance.py): snapshots older than this are expired
+    # (CIVIC_SNAPSHOT_RETENTION_DAYS), unreferenced files older than this are removed
+    # (CIVIC_ORPHAN_MIN_AGE_HOURS: longer than any commit takes)
+    snapshot_retention_days: float = 7.0
+    orphan_min_age_hours: float = 24.0
+    # CIVIC_RUN_STALE_SECONDS: a run whose heartbeat is older is taken for dead
+    # (orchestration/services/stale_runs.py)
+    run_stale_seconds: float = 300.0
 
     @property
     def catalog_is_sqlite(self) -> bool:
@@ -76,6 +84,7 @@ class Settings:
         props = {"uri": self.catalog_uri, "warehouse": self.warehouse}
         if self.warehouse_is_s3:
             props["s3.region"] = self.s3_region
+            props["s3.retry-strategy-impl"] = "lake.s3_retry.StandardRetries"  # lake/s3_retry.py
             if self.s3_endpoint:
                 props["s3.endpoint"] = self.s3_endpoint
                 props["s3.force-virtual-addressing"] = "false"
@@ -122,6 +131,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         query_max_rows=_positive(env, "CIVIC_QUERY_MAX_ROWS", "100000", int),
         query_threads=_positive(env, "CIVIC_QUERY_THREADS", "2", int),
         serving_uri=env.get("CIVIC_SERVING_URI") or None,
+        snapshot_retention_days=_number(env, "CIVIC_SNAPSHOT_RETENTION_DAYS", 7.0),
+        orphan_min_age_hours=_number(env, "CIVIC_ORPHAN_MIN_AGE_HOURS", 24.0),
+        run_stale_seconds=_number(env, "CIVIC_RUN_STALE_SECONDS", 300.0),
     )
 
 
@@ -132,6 +144,19 @@ def _positive(env: dict[str, str], name: str, default: str, kind: type):
         raise ValueError(f"{name} must be a positive number, got {env[name]!r}") from None
     if value <= 0:
         raise ValueError(f"{name} must be a positive number, got {env[name]!r}")
+    return value
+
+
+def _number(env: dict[str, str], name: str, default: float) -> float:
+    text = env.get(name, "")
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {text!r}") from None
+    if value < 0:
+        raise ValueError(f"{name} must not be negative, got {text!r}")
     return value
 
 

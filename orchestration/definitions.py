@@ -7,6 +7,7 @@ import dagster as dg
 from lake.settings import load_settings
 from orchestration.defs.dbt.assets import build_dbt_assets, mart_keys
 from orchestration.defs.dbt.project import DBT_EXECUTABLE, civic_dbt
+from orchestration.defs.maintenance import build_maintenance_schedule, lake_maintenance
 from orchestration.defs.marts.publish import build_publish_asset
 from orchestration.defs.partitions import fiscal_year_partitions
 from orchestration.defs.plan.assets import build_plan_scenarios_asset
@@ -33,8 +34,11 @@ defs = dg.Definitions(
         # the serving database for BI tools, when one is configured (CIVIC_SERVING_URI)
         *([build_serving_asset(mart_keys(dbt_models), fiscal_years, calendar)] if settings.serving_uri else []),
     ],
-    jobs=[annual_refresh],
-    schedules=[build_annual_schedule(annual_refresh, calendar, settings.fiscal_years)],
+    jobs=[annual_refresh, lake_maintenance],
+    schedules=[
+        build_annual_schedule(annual_refresh, calendar, settings.fiscal_years),
+        build_maintenance_schedule(settings.profile),
+    ],
     # One process per run: a step process would re-import the whole stack (~8 s each),
     # far more than the raw loads themselves take.
     executor=dg.in_process_executor,

@@ -164,3 +164,73 @@ def test_the_quarantine_keeps_recent_snapshots_and_expires_old_ones(civic_home, 
     table = catalog.load_table(QUARANTINE_TABLE)
     assert len(table.metadata.snapshots) <= 4
     assert table.scan().to_arrow()["load_id"].to_pylist() == ["load-6"]  # the partition holds the last load
+
+
+# --- orphans and retention (`civic maintenance`) ----------------------------------------
+
+
+def _orphans(settings, catalog, now=None):
+    from lake.dbt_source import arrow_filesystem
+
+    fs = arrow_filesystem(settings, settings.warehouse)
+    return fs, maintenance.find_orphans(catalog, fs, settings.work_dir, now or dt.datetime.now(dt.UTC))
+
+
+def test_files_of_a_killed_load_are_orphans_and_removed_past_the_bound(civic_home, tmp_path):
+    settings = load_settings()
+    catalog = open_catalog(settings)
+    table = _table(catalog)
+    _replace(table, _staged(tmp_path / "one.parquet", ["a", "b"]), "load-1")
+    _replace(table, _staged(tmp_path / "two.parquet", ["c"]), "load-2")  # load-1's file: still in a snapshot
+    # what a load killed before its commit leaves: a file placed in the data folder, its
+    # staging folder under CIVIC_HOME/work
+    placed = Path(table.location().removeprefix("file://")) / "data" / "fiscal_year=2024" / "load-3-00000.parquet"
+    _staged(placed, ["x", "y", "z"])
+    staging = settings.work_dir / "things-fy2024-load-3"
+    staging.mkdir(parents=True)
+    _staged(staging / "part.parquet", ["x"])
+    fs, found = _orphans(settings, catalog)
+    by_kind = {o.kind: o for o in found}
+    assert sorted(by_kind) == ["data", "staging"]
+    assert by_kind["data"].location == str(placed) and by_kind["data"].size == placed.stat().st_size
+    assert by_kind["staging"].location == str(staging)
+
+    young = maintenance.remove_orphans(found, fs, min_age=dt.timedelta(hours=1))
+    assert young == [] and placed.exists() and staging.exists()  # a running load may still register them
+
+    removed = maintenance.remove_orphans(found, fs, min_age=dt.timedelta(0))
+    assert len(removed) == 2 and not placed.exists() and not staging.exists()
+    assert _orphans(settings, catalog)[1] == []
+    table = table.refresh()
+    assert sorted(table.scan().to_arrow()["id"].to_pylist()) == ["c"]
+    first = min(table.metadata.snapshots, key=lambda s: s.timestamp_ms)
+    assert table.scan(snapshot_id=first.snapshot_id).to_arrow().num_rows == 2  # time travel intact
+
+
+def test_snapshots_past_the_retention_are_expired_and_their_files_become_orphans(civic_home, tmp_path):
+    settings = load_settings()
+    catalog = open_catalog(settings)
+    table = _table(catalog)
+    for i in range(4):
+        _replace(table, _staged(tmp_path / f"{i}.parquet", [f"id{i}"]), f"load-{i}")
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
+    report = maintenance.run_maintenance(
+        catalog, *_orphans(settings, catalog)[:1], settings.work_dir, dt.timedelta(0), dt.timedelta(days=7), now=later
+    )
+    assert report.expired == {}  # the newest KEEP_SNAPSHOTS are kept whatever their age
+    snapshots = len(table.refresh().metadata.snapshots)  # a replace commits a delete and an append
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(maintenance, "KEEP_SNAPSHOTS", 1)
+        report = maintenance.run_maintenance(
+            catalog,
+            *_orphans(settings, catalog)[:1],
+            settings.work_dir,
+            dt.timedelta(0),
+            dt.timedelta(days=7),
+            now=later,
+        )
+    assert report.expired == {"raw.things": snapshots - 1}
+    assert {o.kind for o in report.removed} >= {"data"}  # the expired snapshots' files
+    table = table.refresh()
+    assert len(table.metadata.snapshots) == 1
+    assert table.scan().to_arrow()["id"].to_pylist() == ["id3"]

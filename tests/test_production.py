@@ -152,7 +152,10 @@ def test_seaweedfs_restart_mid_session_keeps_the_data(production):
 def test_a_transient_s3_outage_is_retried(production):
     server = production["server"]
     server.stop()
-    proc = _civic({**production["env"], "PYTHONUNBUFFERED": "1"}, "refresh", "--years", "2023")
+    # the S3 client's own retries (lake/s3_retry.py) would ride out a short outage: with
+    # two attempts it outlasts them, and Dagster's step retry is what this test watches
+    env = {**production["env"], "PYTHONUNBUFFERED": "1", "AWS_MAX_ATTEMPTS": "2"}
+    proc = _civic(env, "refresh", "--years", "2023")
     lines: list[str] = []
     # S3 comes back a few seconds after the refresh first needs it: the first attempt of
     # that step fails, its retry succeeds.

@@ -404,6 +404,48 @@ def cmd_storage(args) -> int:
     return 0
 
 
+def cmd_maintenance(args) -> int:
+    import datetime as dt
+
+    from lake.catalog import open_catalog
+    from lake.dbt_source import arrow_filesystem
+    from lake.locks import refresh_lock
+    from lake.maintenance import run_maintenance
+    from orchestration.cli.display import render
+    from orchestration.cli.maintenance import age_text, maintenance_bounds
+
+    settings = load_settings()
+    min_age = maintenance_bounds(settings, args.older_than)
+    if not _lake_exists(settings):
+        raise no_lake(settings.home)
+    retention = dt.timedelta(days=settings.snapshot_retention_days)
+    with refresh_lock(settings, print):  # no commit in flight while it runs (embedded)
+        report_ = run_maintenance(
+            open_catalog(settings),
+            arrow_filesystem(settings, settings.warehouse),
+            settings.work_dir,
+            min_age,
+            retention,
+            dry_run=args.dry_run,
+        )
+    removed = {o.location for o in report_.removed}
+    rows = [
+        (o.kind, o.location, o.size, age_text(o.age), "removed" if o.location in removed else "kept")
+        for o in report_.orphans
+    ]
+    if rows and args.list:
+        print(render(["kind", "location", "bytes", "age", "action"], rows, args.format))
+    by_kind: dict[str, int] = {}
+    for o in report_.orphans:
+        by_kind[o.kind] = by_kind.get(o.kind, 0) + 1
+    kinds = ", ".join(f"{n} {k}" for k, n in sorted(by_kind.items()))
+    if args.dry_run:
+        print(f"{len(report_.orphans)} orphan(s) ({kinds or 'none'}); dry run: nothing removed or expired")
+    else:
+        print(f"{report_.summary(min_age)} ({kinds or 'none'}; snapshot retention {retention.days} d)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="civic", description="civic lakehouse: public-service performance and cost per fiscal year."
@@ -494,6 +536,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sv.add_argument("--years", help=f"publish: {YEARS_HELP}")
     sv.set_defaults(func=cmd_serve)
+    m = sub.add_parser("maintenance", help="list and remove orphan files (killed loads), expire old snapshots")
+    m.add_argument(
+        "--older-than",
+        type=float,
+        help="remove orphans older than this many hours (default $CIVIC_ORPHAN_MIN_AGE_HOURS or 24)",
+    )
+    m.add_argument("--dry-run", action="store_true", help="only list the orphans; remove and expire nothing")
+    m.add_argument("--list", action="store_true", help="print every orphan with its size and age")
+    m.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)
+    m.set_defaults(func=cmd_maintenance)
 
     u = sub.add_parser("ui", help="start the Dagster UI on 127.0.0.1")
     u.add_argument("--port", type=int, default=3000, help="port of the UI (default 3000)")

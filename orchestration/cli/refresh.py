@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 
 import dagster as dg
 
 from contracts.fiscal_year import check_years
+from orchestration.progress import progress
+from orchestration.services.stale_runs import recover_dead_runs, run_tags
+
+
+def recover(instance: dg.DagsterInstance, stale_after: float) -> list[str]:
+    """Mark the dead runs of earlier refreshes failed and free their pool slots, and say so."""
+    lines = [c.line() for c in recover_dead_runs(instance, stale_after)]
+    for line in lines:
+        progress(f"  {line}")
+    return lines
 
 
 @dataclass
@@ -16,6 +27,8 @@ class RefreshOutcome:
     success: bool
     failures: list[str]
     retried_steps: list[str]
+    # dead runs of earlier refreshes this one cleaned up before it started (stale_runs.py)
+    recovered: list[str] = field(default_factory=list)
 
 
 def _contiguous_runs(years: list[int]) -> list[list[int]]:
@@ -29,45 +42,58 @@ def _contiguous_runs(years: list[int]) -> list[list[int]]:
 
 
 def run_refresh(years: list[int], instance: dg.DagsterInstance | None = None) -> RefreshOutcome:
-    """One Dagster run per contiguous range of fiscal years (dbt runs once per range)."""
+    """One Dagster run per contiguous range of fiscal years (dbt runs once per range), after
+    cleaning up the dead runs of earlier refreshes; a stop signal cancels the run in
+    progress (run_guard.py)."""
+    from lake.locks import exclusive
+    from orchestration.cli.run_guard import RunGuard
     from orchestration.definitions import calendar, defs, settings
 
     check_years(years, settings.fiscal_years)  # the CLI checks first, before importing Dagster's definitions
-    if instance is None:
-        # Two processes starting at once on a fresh PostgreSQL storage would both create
-        # its schema; the first to take the lock creates it, the other finds it.
-        from lake.locks import exclusive
-
-        with exclusive(settings.home / "locks" / "dagster-instance.lock", "the Dagster instance"):
+    # Two processes starting at once on a fresh PostgreSQL storage would both create its
+    # schema; the first to take the lock creates it, the other finds it. The same lock
+    # keeps two refreshes from cleaning up the same dead run at once.
+    with exclusive(settings.home / "locks" / "dagster-instance.lock", "the Dagster instance"):
+        if instance is None:
             instance = dg.DagsterInstance.get()
             instance.get_runs_count()  # touches (and so creates) the run storage
+        recovered = recover(instance, settings.run_stale_seconds)
     job = defs.resolve_job_def("annual_refresh")
-    outcome = RefreshOutcome(years=sorted(set(years)), run_ids=[], success=True, failures=[], retried_steps=[])
+    outcome = RefreshOutcome(
+        years=sorted(set(years)), run_ids=[], success=True, failures=[], retried_steps=[], recovered=recovered
+    )
     quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
-    for run in _contiguous_runs(years):
-        first, last = calendar.key_of(run[0]), calendar.key_of(run[-1])
-        if first == last:
-            result = job.execute_in_process(
-                instance=instance, partition_key=first, run_config=quiet, raise_on_error=False
-            )
-        else:
+    with RunGuard(instance) as guard:
+        for run in _contiguous_runs(years):
+            first, last = calendar.key_of(run[0]), calendar.key_of(run[-1])
+            guard.run_id = str(uuid.uuid4())  # known before the run starts, for the guard
+            tags = run_tags()
+            if first != last:
+                tags |= {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
             result = job.execute_in_process(
                 instance=instance,
+                partition_key=first if first == last else None,
                 run_config=quiet,
                 raise_on_error=False,
-                tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
+                run_id=guard.run_id,
+                tags=tags,
             )
-        outcome.run_ids.append(result.run_id)
-        outcome.retried_steps += [
-            e.step_key for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY" and e.step_key
-        ]
-        if not result.success:
-            outcome.success = False
-            for event in result.all_events:
-                if event.is_step_failure or event.event_type_value == "RUN_FAILURE":
-                    err = getattr(event.event_specific_data, "error", None)
-                    while err is not None and err.cause is not None:
-                        err = err.cause  # the root cause is what a user can act on
-                    message = err.message.strip() if err else (event.message or "failed")
-                    outcome.failures.append(f"{event.step_key or 'run'}: {message}")
+            guard.run_id = None
+            outcome.run_ids.append(result.run_id)
+            _collect(result, outcome)
     return outcome
+
+
+def _collect(result: dg.ExecuteInProcessResult, outcome: RefreshOutcome) -> None:
+    outcome.retried_steps += [
+        e.step_key for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY" and e.step_key
+    ]
+    if not result.success:
+        outcome.success = False
+        for event in result.all_events:
+            if event.is_step_failure or event.event_type_value == "RUN_FAILURE":
+                err = getattr(event.event_specific_data, "error", None)
+                while err is not None and err.cause is not None:
+                    err = err.cause  # the root cause is what a user can act on
+                message = err.message.strip() if err else (event.message or "failed")
+                outcome.failures.append(f"{event.step_key or 'run'}: {message}")
