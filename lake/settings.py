@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from contracts.fiscal_year import DEFAULT_FISCAL_YEARS, FiscalCalendar, FiscalYears
@@ -41,6 +41,12 @@ class Settings:
     feeds_file: Path | None = None
     # CIVIC_FISCAL_YEARS: the fiscal years a refresh can load (the Dagster partitions)
     fiscal_years: FiscalYears = FiscalYears()
+    # The pseudonymisation master key (ingestion.pseudonymise): CIVIC_PSEUDONYM_KEY (hex),
+    # else the file CIVIC_PSEUDONYM_KEY_FILE (default $CIVIC_HOME/pseudonym.key); its
+    # version (CIVIC_PSEUDONYM_KEY_VERSION) is written into every pseudonym.
+    pseudonym_key: str | None = field(default=None, repr=False)
+    pseudonym_key_file: Path | None = None
+    pseudonym_key_version: int = 1
 
     @property
     def catalog_is_sqlite(self) -> bool:
@@ -106,7 +112,22 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         s3_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
         feeds_file=_feeds_file(env, home),
         fiscal_years=fiscal_years,
+        pseudonym_key=env.get("CIVIC_PSEUDONYM_KEY") or None,
+        pseudonym_key_file=Path(env.get("CIVIC_PSEUDONYM_KEY_FILE", str(home / "pseudonym.key")))
+        .expanduser()
+        .resolve(),
+        pseudonym_key_version=_key_version(env.get("CIVIC_PSEUDONYM_KEY_VERSION", "1")),
     )
+
+
+def _key_version(text: str) -> int:
+    try:
+        version = int(text)
+    except ValueError:
+        version = 0
+    if version < 1:
+        raise ValueError(f"CIVIC_PSEUDONYM_KEY_VERSION must be a whole number from 1, got {text!r}")
+    return version
 
 
 def _feeds_file(env: dict[str, str], home: Path) -> Path:

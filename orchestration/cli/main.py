@@ -83,6 +83,14 @@ def _refresh(years: list[int]) -> bool:
     if not ok:
         print(f"refresh refused: {one_line(message)}", file=sys.stderr)
         return False
+    from ingestion.pseudonymise import PseudonymKeyError
+    from orchestration.load.flow import check_refresh_keys
+
+    try:  # and one that would load personal columns without a pseudonymisation key
+        check_refresh_keys(settings, years)
+    except PseudonymKeyError as err:
+        print(f"refresh refused: {one_line(err)}", file=sys.stderr)
+        return False
     print(f"Refreshing FY{years[0]}" + (f"..FY{years[-1]}" if len(years) > 1 else "") + " through Dagster")
     if configured:
         print(f"  with {len(configured)} feed(s) of {settings.feeds_file}: {', '.join(s.name for s in configured)}")
@@ -113,6 +121,7 @@ def cmd_demo(args) -> int:
     years = years_option(args.years, settings)
     _dagster_home()
     landing = Path(settings.landing)
+    _demo_key(settings)
     if not (landing / "demo_truths.json").exists():
         print(f"Generating demo landing data (size {args.size}) in {landing}")
         t0 = time.perf_counter()
@@ -124,6 +133,20 @@ def cmd_demo(args) -> int:
         return 1
     print_summary(settings.duckdb_path, max(years))
     return 0
+
+
+def _demo_key(settings: Settings) -> None:
+    """The demo's citizens are pseudonymised like any: with no key configured it makes a
+    random one under CIVIC_HOME (0600), once, and says so."""
+    from ingestion.pseudonymise import create_key_file
+    from orchestration.load.flow import keyring_of
+
+    if keyring_of(settings) is None and settings.pseudonym_key_file is not None:
+        create_key_file(settings.pseudonym_key_file)
+        print(
+            f"Created a random pseudonymisation key in {settings.pseudonym_key_file} (owner-only); "
+            "keep it with the lake (set CIVIC_PSEUDONYM_KEY or CIVIC_PSEUDONYM_KEY_FILE for real data)"
+        )
 
 
 def cmd_refresh(args) -> int:
