@@ -106,6 +106,7 @@ def _refresh(years: list[int]) -> bool:
         print(f"Retried after transient errors: {', '.join(outcome.retried_steps)}")
     if outcome.success:
         print(f"Refresh done in {took:.1f}s (runs: {', '.join(r[:8] for r in outcome.run_ids)})")
+        _print_chain_head(settings)
     else:
         print(f"Refresh FAILED after {took:.1f}s:", file=sys.stderr)
         for f in outcome.failures:
@@ -207,12 +208,54 @@ def cmd_loads(args) -> int:
         if table_name not in tables:
             raise UsageError(did_you_mean(table_name, tables, "table"))
     table = read_loads(catalog, table_name, args.year)
-    cols = ["load_id", "table_name", "fiscal_year", "received", "loaded", "quarantined", "snapshot_id", "finished_at"]
+    cols = [
+        "load_id",
+        "table_name",
+        "fiscal_year",
+        "feed",
+        "received",
+        "loaded",
+        "quarantined",
+        "snapshot_id",
+        "finished_at",
+    ]
     rows = list(zip(*(table[c].to_pylist() for c in cols))) if table.num_rows else []
     if args.limit:
         rows = rows[: args.limit]
     print(render(cols, rows, args.format))
     return 0
+
+
+def _print_chain_head(settings: Settings) -> None:
+    """The load ledger's newest hash: kept, it proves later that history was not rewritten."""
+    from lake.catalog import open_catalog
+    from lake.load_ledger import ledger_head
+
+    head = ledger_head(open_catalog(settings))
+    if head and head[0]:
+        print(f"Load ledger chain head: #{head[0]} {head[1]} (check it later with `civic verify --head`)")
+
+
+def cmd_verify(args) -> int:
+    from lake.catalog import open_catalog
+    from lake.verify import verify_lake
+
+    settings = load_settings()
+    if not _lake_exists(settings):
+        raise no_lake(settings.home)
+    table = args.table and f"raw.{args.table.removeprefix('raw.')}"
+    result = verify_lake(open_catalog(settings), table, args.year, args.head)
+    scope = (table or "every table") + (f", FY{args.year}" if args.year else "")
+    for problem in result.problems:
+        print(f"ALTERED: {problem}")
+    legacy = f" ({result.unchained} older entries carry no hash)" if result.unchained else ""
+    head = f"; chain head #{result.head[0]} {result.head[1]}" if result.head else ""
+    verdict = "FAILED" if result.problems else "OK"
+    print(
+        f"verify {verdict}: {result.entries} ledger entries{legacy}, {result.files} data files and "
+        f"{result.snapshots} snapshots of {scope} checked; {len(result.problems)} problem(s){head}"
+    )
+    return 1 if result.problems else 0
 
 
 def cmd_feeds(args) -> int:
@@ -357,6 +400,14 @@ def build_parser() -> argparse.ArgumentParser:
     lo.add_argument("--limit", type=int, default=0, help="show at most this many loads, newest first (default all)")
     lo.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)
     lo.set_defaults(func=cmd_loads)
+
+    ve = sub.add_parser("verify", help="recompute the load ledger's hash chain and the data files' hashes")
+    ve.add_argument(
+        "--table", help="only the files and snapshots of this raw table (the chain is always checked whole)"
+    )
+    ve.add_argument("--year", type=int, help="only the data files of this fiscal year")
+    ve.add_argument("--head", help="a chain head kept from an earlier refresh: it must still be in the ledger")
+    ve.set_defaults(func=cmd_verify)
 
     pl = sub.add_parser("plan", help="next fiscal year's budget plan, scenario against baseline")
     pl.add_argument("--scenario", action="append", help="scenario of plans/scenarios.yml (repeatable; default all)")

@@ -45,6 +45,7 @@ from ingestion.feeds import feed_kind
 from ingestion.landing import landing_files
 from ingestion.pseudonymise import Keyring, load_keyring, require_key
 from ingestion.staging import discard, file_batches, stage_batches
+from lake.ledger_chain import sha256_file
 from lake.load_ledger import LoadRecord
 from lake.raw_commit import commit_staged
 from lake.reference import services_catalogue
@@ -62,7 +63,9 @@ WriteLock = Callable[[], AbstractContextManager]
 
 def new_load_id(entity: str, fiscal_year: int | None) -> str:
     stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
-    return f"{entity}-fy{fiscal_year if fiscal_year is not None else 0}-{stamp}-{uuid.uuid4().hex[:8]}"
+    # a load spanning years (a feed) names none: its ledger rows give each year
+    year = f"-fy{fiscal_year}" if fiscal_year is not None else ""
+    return f"{entity}{year}-{stamp}-{uuid.uuid4().hex[:8]}"
 
 
 def run_load(
@@ -128,6 +131,8 @@ def _stage_and_commit(
         staged = stage_batches(spec, batches, ctx, load_id, work, source, files=files, keyring=keyring)
         if years is None and staged.received == 0:
             return []  # `civic ingest` commits what a feed holds: nothing here
+        # the ledger chains the bytes the rows came from: a file can be proven the source
+        staged.source_hashes = {f: sha256_file(f) for f in staged.files if Path(f).is_file()}
         with write_lock():
             return commit_staged(
                 catalog,
