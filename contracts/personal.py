@@ -39,6 +39,11 @@ class Protection:
         if (self.kind == "pseudonym") != (self.domain is not None):
             raise ValueError("a pseudonym takes a domain, and only a pseudonym does")
 
+    @property
+    def spec(self) -> str:
+        """As the processing register writes it: `pseudonym:<domain>`, `grid`, `drop`."""
+        return f"pseudonym:{self.domain}" if self.kind == "pseudonym" else self.kind
+
     def describe(self) -> str:
         if self.kind == "pseudonym":
             return f"pseudonymised (keyed HMAC-SHA256, domain {self.domain})"

@@ -66,6 +66,16 @@ def test_an_untouched_lake_verifies_and_traces_funds_to_their_file(loaded, capsy
     out = capsys.readouterr().out
     assert out.startswith("verify OK:") and entries[-1]["entry_hash"] in out
     assert main(["verify", "--table", "ledger_entries", "--year", "2024", "--head", entries[2]["entry_hash"]]) == 0
+    capsys.readouterr()
+    assert main(["loads", "--format", "csv"]) == 0  # `civic loads` names each load's feed
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln]
+    assert lines[0].split(",")[3] == "feed" and {ln.split(",")[3] for ln in lines[1:]} == {
+        "landing",
+        "bloomington",
+        "sf",
+    }
+    # a feed's load spans years: its id names none (no "-fy0-")
+    assert all("-fy" not in e["load_id"] for e in entries if e["table_name"] == "raw.service_requests")
 
 
 def test_a_changed_data_file_is_named(loaded, capsys):

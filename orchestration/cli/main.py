@@ -83,6 +83,13 @@ def _refresh(years: list[int]) -> bool:
     if not ok:
         print(f"refresh refused: {one_line(message)}", file=sys.stderr)
         return False
+    from contracts.register import RegisterError, read_register
+
+    try:  # and a data-use register that is malformed or disagrees with the contracts
+        read_register()
+    except RegisterError as err:
+        print(f"refresh refused: {one_line(err)}", file=sys.stderr)
+        return False
     from ingestion.pseudonymise import PseudonymKeyError
     from orchestration.load.flow import check_refresh_keys
 
