@@ -55,3 +55,41 @@ def test_a_refresh_with_a_broken_register_is_refused(civic_home, monkeypatch, ca
     assert main(["refresh", "--years", "2024"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("refresh refused: ") and "respondent_key is personal" in err and err.count("\n") == 1
+
+
+def _project(root, models: dict[str, str]):
+    for path, sql in models.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(sql)
+    return root
+
+
+def test_data_use_follows_the_lineage_to_the_marts_that_name_a_personal_field(tmp_path):
+    from lake.data_use import derive_data_use
+
+    register = read_register(DEFAULT_REGISTER_FILE)
+    models = _project(
+        tmp_path,
+        {
+            "staging/stg_s.sql": "select response_id, respondent_key, satisfaction from {{ source('raw', 'survey_responses') }}",
+            "intermediate/int_people.sql": "select count(distinct respondent_key) as n from {{ ref('stg_s') }}",
+            "marts/people.sql": "select n from {{ ref('int_people') }}",  # via an intermediate model
+            "marts/scores.sql": "-- respondent_key is not read here\nselect avg(satisfaction) from {{ ref('stg_s') }}",
+        },
+    )
+    uses = derive_data_use(models, register)
+    assert [(u.mart, u.dataset, u.personal_field, u.protection) for u in uses] == [
+        ("people", "survey_responses", "respondent_key", "pseudonym:respondent")
+    ]
+
+
+def test_in_the_real_project_only_the_question_scores_use_a_pseudonymised_column():
+    from pathlib import Path
+
+    from lake.data_use import derive_data_use
+
+    models = Path(__file__).resolve().parents[1] / "dbt_project" / "models"
+    uses = derive_data_use(models, read_register(DEFAULT_REGISTER_FILE))
+    # respondents are counted (distinct pseudonyms); the scorecard, the request summary and
+    # the other marts read the same datasets without any personal field
+    assert [(u.mart, u.personal_field) for u in uses] == [("survey_question_scores", "respondent_key")]

@@ -265,6 +265,23 @@ def cmd_verify(args) -> int:
     return 1 if result.problems else 0
 
 
+def cmd_data_use(args) -> int:
+    from contracts.register import RegisterError, read_register
+    from lake.data_use import derive_data_use
+    from orchestration.cli.display import render
+
+    try:
+        register = read_register()
+    except RegisterError as err:
+        print(one_line(err), file=sys.stderr)
+        return 1
+    models = Path(__file__).resolve().parents[2] / "dbt_project" / "models"
+    cols = ["mart", "dataset", "personal_field", "protection", "purpose", "legal_basis", "readers"]
+    rows = [tuple(getattr(u, c) for c in cols) for u in derive_data_use(models, register)]
+    print(render(cols, rows, args.format))
+    return 0
+
+
 def cmd_feeds(args) -> int:
     from orchestration.cli.display import render
     from orchestration.load.feeds import FeedsConfigError, read_feeds
@@ -415,6 +432,10 @@ def build_parser() -> argparse.ArgumentParser:
     ve.add_argument("--year", type=int, help="only the data files of this fiscal year")
     ve.add_argument("--head", help="a chain head kept from an earlier refresh: it must still be in the ledger")
     ve.set_defaults(func=cmd_verify)
+
+    du = sub.add_parser("data-use", help="which marts use which personal fields (register + dbt lineage)")
+    du.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)
+    du.set_defaults(func=cmd_data_use)
 
     pl = sub.add_parser("plan", help="next fiscal year's budget plan, scenario against baseline")
     pl.add_argument("--scenario", action="append", help="scenario of plans/scenarios.yml (repeatable; default all)")
