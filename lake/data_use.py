@@ -42,6 +42,17 @@ def _names(sql: str, column: str) -> bool:
     return re.search(rf"(?<![A-Za-z0-9_]){re.escape(column)}(?![A-Za-z0-9_])", sql) is not None
 
 
+def _walk(
+    model: str, below: frozenset[str], refs: dict[str, set[str]], reads: dict[str, set[str]], paths: dict[str, set[str]]
+) -> None:
+    """Collect, per staging model above `model`, the models from it down to the mart."""
+    below = below | {model}
+    if reads[model]:
+        paths.setdefault(model, set()).update(below - {model})
+    for parent in refs[model]:
+        _walk(parent, below, refs, reads, paths)
+
+
 def derive_data_use(models_dir: Path, register: dict[str, DatasetUse]) -> list[DataUse]:
     """(mart, dataset, personal field) for every use; marts are the models under `marts/`."""
     sql = _models(models_dir)
@@ -53,15 +64,7 @@ def derive_data_use(models_dir: Path, register: dict[str, DatasetUse]) -> list[D
         # every model between a staging model and the mart (the mart included), by the
         # staging model it descends from
         paths: dict[str, set[str]] = {}
-
-        def walk(model: str, below: frozenset[str]) -> None:
-            below = below | {model}
-            if reads[model]:
-                paths.setdefault(model, set()).update(below - {model})
-            for parent in refs[model]:
-                walk(parent, below)
-
-        walk(mart, frozenset())
+        _walk(mart, frozenset(), refs, reads, paths)
         for staging, users in sorted(paths.items()):
             for dataset in sorted(reads[staging]):
                 use = register.get(dataset)
