@@ -53,6 +53,7 @@ LOADS_ARROW = pa.schema(
         ("entry_hash", pa.string()),
     ]
 )
+_HEAD_SEQ, _HEAD_HASH = "civic.chain-seq", "civic.chain-head"
 # No automatic retry for the ledger's appends: the chain is re-read and re-linked instead.
 _NO_RETRY = {"commit.retry.num-retries": "0"}
 
@@ -103,7 +104,10 @@ def record_load(catalog: Catalog, record: LoadRecord) -> LoadRecord:
         entry = replace(record, seq=seq + 1, prev_hash=head, entry_hash=None)
         entry = replace(entry, entry_hash=entry_hash(asdict(entry)))
         try:
-            table.append(pa.Table.from_pylist([asdict(entry)], schema=LOADS_ARROW))
+            table.append(
+                pa.Table.from_pylist([asdict(entry)], schema=LOADS_ARROW),
+                snapshot_properties={_HEAD_SEQ: str(entry.seq), _HEAD_HASH: str(entry.entry_hash)},
+            )
         except CommitFailedException:  # another load appended first: chain to its entry
             time.sleep(0.05 * (attempt + 1))
             table = catalog.load_table(LOADS_TABLE)
@@ -115,8 +119,13 @@ def record_load(catalog: Catalog, record: LoadRecord) -> LoadRecord:
 
 def chain_head(table: Table) -> tuple[int, str]:
     """(sequence number, hash) of the newest chained entry; (0, GENESIS) for none."""
-    if table.current_snapshot() is None:
+    snapshot = table.current_snapshot()
+    if snapshot is None:
         return 0, GENESIS
+    # the append that made the snapshot noted the head: no scan of the growing ledger
+    noted = snapshot.summary.additional_properties if snapshot.summary else {}
+    if _HEAD_SEQ in noted and _HEAD_HASH in noted:
+        return int(noted[_HEAD_SEQ]), noted[_HEAD_HASH]
     rows = table.scan(selected_fields=("seq", "entry_hash")).to_arrow()
     rows = rows.filter(pa.compute.is_valid(rows["seq"]))
     if rows.num_rows == 0:
