@@ -43,7 +43,9 @@ def _duckdb_text(path: Path) -> str:
     con = duckdb.connect(str(path), read_only=True)
     try:
         out = []
-        for schema, name in con.execute("select table_schema, table_name from information_schema.tables").fetchall():
+        for schema, name in con.execute(
+            "select table_schema, table_name from information_schema.tables where table_type = 'BASE TABLE'"
+        ).fetchall():
             for row in con.execute(f'select * from "{schema}"."{name}"').fetchall():
                 out.append(" ".join(str(v) for v in row))
         return "\n".join(out)
