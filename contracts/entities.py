@@ -4,6 +4,10 @@ An entity's columns are declared once, by its pandera model (`contracts.models`)
 Entity reads their types and which of them must be delivered from the model's schema.
 These are the columns a contract knows; anything else a feed delivers is kept as it
 arrives. `fiscal_year`, `_load_id` and `_source_file` are added at ingestion.
+
+Personal columns (`contracts.personal`) are declared with the columns: on the model's
+Field for a canonical column, in `source_personal` for a column a feed is known to
+deliver beyond the model (an Open311 `lat`, a 3-1-1 export's street names).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from polars._typing import PolarsDataType
 
 from contracts import models
 from contracts.models import REQUIRED
+from contracts.personal import DROP, GRID, PERSONAL, Protection, pseudonym
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,8 @@ class Entity:
     time_column: str | None
     # Whether rows must name a service known in raw.services for the same year.
     checks_service: bool = True
+    # Personal source columns beyond the model: (column, protection) pairs.
+    source_personal: tuple[tuple[str, Protection], ...] = ()
 
     @cached_property
     def _schema(self) -> pa.DataFrameSchema:
@@ -42,6 +49,16 @@ class Entity:
     def required(self) -> tuple[str, ...]:
         """The columns a batch is refused without (`contracts.models.required`)."""
         return tuple(name for name, column in self._schema.columns.items() if (column.metadata or {}).get(REQUIRED))
+
+    @cached_property
+    def personal(self) -> dict[str, Protection]:
+        """Every personal column this entity can carry -> how ingestion protects it."""
+        declared = {
+            name: column.metadata[PERSONAL]
+            for name, column in self._schema.columns.items()
+            if PERSONAL in (column.metadata or {})
+        }
+        return {**declared, **dict(self.source_personal)}
 
     @property
     def is_dated(self) -> bool:
@@ -83,11 +100,42 @@ SURVEY_RESPONSES = Entity(
     time_column="responded_at",
 )
 
+# What Open311 GeoReport v2 and NYC 3-1-1 exports deliver besides the model's columns
+# (snake_case, as ingestion.feeds names them) that locates or describes a person: exact
+# places are pseudonymised (an address) or coarsened (coordinates), street-level parts
+# and free text are dropped. ZIP codes, boroughs and community boards are areas: kept.
+_REQUEST_SOURCE_PERSONAL = (
+    ("address", pseudonym("address")),
+    ("address_id", pseudonym("address")),
+    ("lat", GRID),
+    ("long", GRID),
+    ("latitude", GRID),
+    ("longitude", GRID),
+    ("source_location", DROP),  # NYC's "(lat, long)" text
+    ("x_coordinate_state_plane", DROP),
+    ("y_coordinate_state_plane", DROP),
+    ("street_name", DROP),
+    ("cross_street_1", DROP),
+    ("cross_street_2", DROP),
+    ("intersection_street_1", DROP),
+    ("intersection_street_2", DROP),
+    ("landmark", DROP),
+    ("bbl", DROP),  # borough-block-lot: one parcel
+    ("taxi_pick_up_location", DROP),
+    ("description", DROP),  # the requester's own words
+    ("media_url", DROP),  # a photo they took
+    ("email", DROP),
+    ("phone", DROP),
+    ("first_name", DROP),
+    ("last_name", DROP),
+)
+
 SERVICE_REQUESTS = Entity(
     name="service_requests",
     model=models.ServiceRequestModel,
     id_column="request_id",
     time_column="requested_at",
+    source_personal=_REQUEST_SOURCE_PERSONAL,
 )
 
 LEDGER_ENTRIES = Entity(

@@ -18,6 +18,8 @@ from typing import Any, Optional
 import pandera.polars as pa
 import polars as pl
 
+from contracts.personal import PERSONAL, Protection, pseudonym
+
 TRANSACTION_KINDS = ("application", "phone_enquiry", "website_visit")
 VOLUME_STATUSES = ("reported", "not_applicable", "not_collected", "blank", "unreadable")
 WAIT_KINDS = ("estimated", "actual", "appointment", "walk_in")
@@ -54,6 +56,15 @@ def required(**field: Any) -> Any:
     """A Field for a column the batch is refused without (pandera's nullability and
     checks still decide about its values)."""
     return pa.Field(metadata={REQUIRED: True}, **field)
+
+
+def personal(protection: Protection, *, must_deliver: bool = False, **field: Any) -> Any:
+    """A Field for a personal column (`contracts.personal`): ingestion protects its values
+    before the contracts see them; `must_deliver` as for `required`."""
+    metadata: dict[str, Any] = {PERSONAL: protection}
+    if must_deliver:
+        metadata[REQUIRED] = True
+    return pa.Field(metadata=metadata, **field)
 
 
 class _Lenient(pa.DataFrameModel):
@@ -131,7 +142,8 @@ class SurveyResponseModel(_Lenient):
     satisfaction: Optional[pl.Int32] = required(nullable=True, in_range={"min_value": 1, "max_value": 5})
     nps: Optional[pl.Int32] = pa.Field(nullable=True, in_range={"min_value": 0, "max_value": 10})
     perceived_wait_minutes: Optional[float] = pa.Field(nullable=True, ge=0)
-    respondent_key: Optional[str] = pa.Field(nullable=True)
+    # the respondent as the source identifies them (a citizen or account number)
+    respondent_key: Optional[str] = personal(pseudonym("respondent"), nullable=True)
 
 
 class ServiceRequestModel(_Lenient):
@@ -143,7 +155,8 @@ class ServiceRequestModel(_Lenient):
     expected_at: Optional[dt.datetime] = pa.Field(nullable=True)
     status: str = required(nullable=False, isin=["open", "closed"])
     agency: Optional[str] = pa.Field(nullable=True)
-    location: Optional[str] = pa.Field(nullable=True)
+    # where the request is about: often a street address (a person's home)
+    location: Optional[str] = personal(pseudonym("address"), nullable=True)
 
     @pa.dataframe_check(name="closed_after_requested")
     def closed_after_requested(cls, data) -> pl.LazyFrame:
@@ -264,9 +277,10 @@ class KpiObservationModel(_Lenient):
 
 
 class SurveyAnswerModel(_Lenient):
-    answer_id: str = required(nullable=False)
+    # feeds build it from the respondent (`<respondent_key>/<question_id>`): as personal
+    answer_id: str = personal(pseudonym("survey_answer"), must_deliver=True, nullable=False)
     survey_id: str = required(nullable=False)
-    respondent_key: str = required(nullable=False)
+    respondent_key: str = personal(pseudonym("respondent"), must_deliver=True, nullable=False)
     question_id: str = required(nullable=False)
     question_text: Optional[str] = pa.Field(nullable=True)
     # null when the question is about no one service

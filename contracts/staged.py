@@ -53,6 +53,8 @@ class StagedLoad:
     # the load's own working directory (staged files, scratch space of the commit);
     # discarded once the lake has committed or refused the load
     work_dir: Path | None = None
+    # source file -> SHA-256 of its bytes, for the local files read (the ledger chains them)
+    source_hashes: dict[str, str] = field(default_factory=dict)
 
     def count(self, into: dict[int | None, int], years: pl.Series) -> None:
         for year, n in years.value_counts().iter_rows():

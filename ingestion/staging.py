@@ -27,6 +27,7 @@ from contracts.rules import LoadContext
 from contracts.staged import StagedLoad
 from contracts.validate import BatchValidator
 from ingestion.errors import SourceFileError
+from ingestion.pseudonymise import Keyring, protect
 from ingestion.quarantine_sink import QuarantineSink
 from ingestion.readers import iter_batches
 
@@ -59,11 +60,14 @@ def stage_batches(
     work_dir: Path,
     source: str,
     files: list[str] | None = None,
+    keyring: Keyring | None = None,
 ) -> StagedLoad:
-    """Validate and stage (source file, Arrow batch) pairs of one entity, from any feed.
+    """Protect, validate and stage (source file, Arrow batch) pairs of one entity, from any feed.
 
     `files` names the source files known before reading (a landing folder's files, read
-    or empty); the files of the batches are added as they arrive."""
+    or empty); the files of the batches are added as they arrive. Personal columns are
+    protected with `keyring` before the contracts (`ingestion.pseudonymise`): neither the
+    staged rows nor the quarantined ones ever hold their clear values."""
     work_dir.mkdir(parents=True, exist_ok=True)
     staged = StagedLoad(
         entity.name, ctx.fiscal_year, load_id, source, [], None, files=list(files or []), work_dir=work_dir
@@ -83,6 +87,7 @@ def stage_batches(
             staged.received += batch.num_rows
             frame = pl.from_arrow(batch)
             assert isinstance(frame, pl.DataFrame)
+            frame = protect(frame, entity, keyring)
             valid, rejects = validator.validate(frame)
             sink.write(rejects, path)
             staged.quarantined += rejects.height

@@ -79,8 +79,10 @@ def replace_partition(
     partition_path: str,
     file_prefix: str,
     properties: dict[str, str],
+    placed: list[tuple[Path, str]] | None = None,
 ) -> int | None:
-    """Swap the rows matching `row_filter` for the staged files; return the new snapshot id."""
+    """Swap the rows matching `row_filter` for the staged files; return the new snapshot id.
+    `placed` receives (staged file, location in the table) of each file registered."""
     targets: list[str] = []
     for i, local in enumerate(staged_files):
         if pq.ParquetFile(local).metadata.num_rows == 0:
@@ -88,6 +90,8 @@ def replace_partition(
         target = f"{table.location()}/data/{partition_path}/{file_prefix}-{i:05d}.parquet"
         _place_in_table(table, local, target)
         targets.append(target)
+        if placed is not None:
+            placed.append((local, target))
     props = {k: str(v) for k, v in properties.items()}
     with table.transaction() as tx, warnings.catch_warnings():
         # A first load of a year has nothing to delete; that is not worth a warning.

@@ -1,18 +1,26 @@
 """The load ledger `raw.loads`: one row per (load, table, fiscal year), never rewritten.
 
 rows received = rows loaded + rows quarantined, always; the asset checks assert it.
+Every row is an entry of a hash chain (`lake.ledger_chain`): a sequence number, the
+previous entry's hash and its own, over its metadata, snapshot ids and the SHA-256 of
+its data and source files; `lake.verify` recomputes it. Entries are appended one at a
+time: the ledger table takes no automatic commit retry (a retried append would chain
+to a stale head), a lost race re-reads the head and chains again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+import time
+from dataclasses import asdict, dataclass, replace
 from importlib.metadata import PackageNotFoundError, version
 
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
-from pyiceberg.exceptions import NoSuchTableError
+from pyiceberg.exceptions import CommitFailedException, NoSuchTableError
+from pyiceberg.table import Table
 
+from lake.ledger_chain import GENESIS, entry_hash
 from lake.maintenance import bound_history, expire_snapshots
 from lake.tables import ensure_table
 
@@ -35,8 +43,19 @@ LOADS_ARROW = pa.schema(
         ("seconds", pa.float64()),
         ("code_version", pa.string()),
         ("run_id", pa.string()),
+        # added later (old ledgers read them as null): the feed the rows came from
+        # (feeds.yml's name, `civic ingest --name`, `landing`), and the hash chain
+        ("feed", pa.string()),
+        ("data_files", pa.string()),  # JSON: [{table, path, sha256}] registered by the load
+        ("source_files", pa.string()),  # JSON: [{table, path, sha256}] of the local source files read
+        ("seq", pa.int64()),
+        ("prev_hash", pa.string()),
+        ("entry_hash", pa.string()),
     ]
 )
+_HEAD_SEQ, _HEAD_HASH = "civic.chain-seq", "civic.chain-head"
+# No automatic retry for the ledger's appends: the chain is re-read and re-linked instead.
+_NO_RETRY = {"commit.retry.num-retries": "0"}
 
 
 def code_version() -> str:
@@ -63,14 +82,64 @@ class LoadRecord:
     seconds: float
     code_version: str
     run_id: str | None = None
+    feed: str | None = None
+    data_files: str | None = None
+    source_files: str | None = None
+    seq: int | None = None
+    prev_hash: str | None = None
+    entry_hash: str | None = None
 
 
-def record_load(catalog: Catalog, record: LoadRecord) -> None:
+def record_load(catalog: Catalog, record: LoadRecord) -> LoadRecord:
+    """Append one entry, chained to the current head; returns it with seq and hashes."""
     # one append per load, forever: merged manifests and expired snapshots keep it cheap
     # (no age kept: every row of an old snapshot is in the current one)
     table = bound_history(ensure_table(catalog, LOADS_TABLE, LOADS_ARROW, partition_by=()), merge_manifests=True)
-    table.append(pa.Table.from_pylist([asdict(record)], schema=LOADS_ARROW))
-    expire_snapshots(table, retention=dt.timedelta(0))
+    if table.properties.get("commit.retry.num-retries") != "0":
+        with table.transaction() as tx:
+            tx.set_properties(_NO_RETRY)
+        table = catalog.load_table(LOADS_TABLE)
+    for attempt in range(30):
+        seq, head = chain_head(table)
+        entry = replace(record, seq=seq + 1, prev_hash=head, entry_hash=None)
+        entry = replace(entry, entry_hash=entry_hash(asdict(entry)))
+        try:
+            table.append(
+                pa.Table.from_pylist([asdict(entry)], schema=LOADS_ARROW),
+                snapshot_properties={_HEAD_SEQ: str(entry.seq), _HEAD_HASH: str(entry.entry_hash)},
+            )
+        except CommitFailedException:  # another load appended first: chain to its entry
+            time.sleep(0.05 * (attempt + 1))
+            table = catalog.load_table(LOADS_TABLE)
+            continue
+        expire_snapshots(table, retention=dt.timedelta(0))
+        return entry
+    raise RuntimeError(f"could not append load {record.load_id} to the ledger: too many concurrent writers")
+
+
+def chain_head(table: Table) -> tuple[int, str]:
+    """(sequence number, hash) of the newest chained entry; (0, GENESIS) for none."""
+    snapshot = table.current_snapshot()
+    if snapshot is None:
+        return 0, GENESIS
+    # the append that made the snapshot noted the head: no scan of the growing ledger
+    noted = snapshot.summary.additional_properties if snapshot.summary else {}
+    if _HEAD_SEQ in noted and _HEAD_HASH in noted:
+        return int(noted[_HEAD_SEQ]), noted[_HEAD_HASH]
+    rows = table.scan(selected_fields=("seq", "entry_hash")).to_arrow()
+    rows = rows.filter(pa.compute.is_valid(rows["seq"]))
+    if rows.num_rows == 0:
+        return 0, GENESIS
+    newest = rows.sort_by([("seq", "descending")]).slice(0, 1).to_pylist()[0]
+    return int(newest["seq"]), str(newest["entry_hash"])
+
+
+def ledger_head(catalog: Catalog) -> tuple[int, str] | None:
+    """The chain head of the lake's ledger, None without one."""
+    try:
+        return chain_head(catalog.load_table(LOADS_TABLE))
+    except NoSuchTableError:
+        return None
 
 
 def read_loads(catalog: Catalog, table_name: str | None = None, fiscal_year: int | None = None) -> pa.Table:
@@ -79,9 +148,17 @@ def read_loads(catalog: Catalog, table_name: str | None = None, fiscal_year: int
         table = catalog.load_table(LOADS_TABLE)
     except NoSuchTableError:
         return LOADS_ARROW.empty_table()
-    rows = table.scan().to_arrow()
+    rows = with_all_columns(table.scan().to_arrow())
     if table_name is not None:
         rows = rows.filter(pa.compute.equal(rows["table_name"], table_name))
     if fiscal_year is not None:
         rows = rows.filter(pa.compute.equal(rows["fiscal_year"], fiscal_year))
     return rows.sort_by([("finished_at", "descending")])
+
+
+def with_all_columns(rows: pa.Table) -> pa.Table:
+    """A ledger read with every column of LOADS_ARROW (null where an old ledger has none)."""
+    for f in LOADS_ARROW:
+        if f.name not in rows.column_names:
+            rows = rows.append_column(f.name, pa.nulls(rows.num_rows, f.type))
+    return rows.select(LOADS_ARROW.names)

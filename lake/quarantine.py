@@ -26,6 +26,7 @@ def replace_quarantine(
     quarantine_file: Path | None,
     load_id: str,
     properties: dict[str, str],
+    placed: list[tuple[Path, str]] | None = None,
 ) -> int | None:
     table = ensure_table(catalog, QUARANTINE_TABLE, QUARANTINE_ARROW, partition_by=("entity", "fiscal_year", "source"))
     # replaced at every load: expired snapshots keep commits cheap
@@ -36,6 +37,7 @@ def replace_quarantine(
         partition_path=f"entity={entity}/fiscal_year={fiscal_year}/source={source}",
         file_prefix=load_id,
         properties=properties,
+        placed=placed,
     )
     expire_snapshots(table)
     return snapshot

@@ -19,8 +19,9 @@ from pyiceberg.exceptions import NoSuchTableError
 
 from contracts.staged import StagedLoad
 from lake.commit import partition_filter, replace_partition
+from lake.ledger_chain import file_list, sha256_file
 from lake.load_ledger import LoadRecord, code_version, record_load
-from lake.quarantine import replace_quarantine
+from lake.quarantine import QUARANTINE_TABLE, replace_quarantine
 from lake.tables import ensure_table
 
 # A load replaces one fiscal year of one source: two sources feeding the same entity
@@ -113,9 +114,18 @@ def _commit_year(catalog: Catalog, staged: StagedLoad, started_at: dt.datetime, 
     }
     if run_id:
         props["civic.run-id"] = run_id
+    q_placed: list[tuple[Path, str]] = []
     q_snapshot = replace_quarantine(
-        catalog, staged.entity, staged.fiscal_year, staged.source, staged.quarantine_file, staged.load_id, props
+        catalog,
+        staged.entity,
+        staged.fiscal_year,
+        staged.source,
+        staged.quarantine_file,
+        staged.load_id,
+        props,
+        placed=q_placed,
     )
+    placed: list[tuple[Path, str]] = []
     schema = _staged_schema(staged.data_files)
     try:
         table = (
@@ -134,7 +144,11 @@ def _commit_year(catalog: Catalog, staged: StagedLoad, started_at: dt.datetime, 
             partition_path=f"fiscal_year={staged.fiscal_year}/_source={staged.source}",
             file_prefix=staged.load_id,
             properties=props,
+            placed=placed,
         )
+    # the hashes of the staged files are those of the files registered (linked or copied)
+    data_files = [(QUARANTINE_TABLE, target, sha256_file(local)) for local, target in q_placed]
+    data_files += [(identifier, target, sha256_file(local)) for local, target in placed]
     finished = dt.datetime.now()
     record = LoadRecord(
         load_id=staged.load_id,
@@ -152,9 +166,11 @@ def _commit_year(catalog: Catalog, staged: StagedLoad, started_at: dt.datetime, 
         seconds=(finished - started_at).total_seconds(),
         code_version=code_version(),
         run_id=run_id,
+        feed=staged.source,
+        data_files=file_list(data_files),
+        source_files=file_list([("source", p, h) for p, h in staged.source_hashes.items()]),
     )
-    record_load(catalog, record)
-    return record
+    return record_load(catalog, record)
 
 
 def split_by_year(files: list[Path], out_dir: Path) -> dict[int | None, Path]:

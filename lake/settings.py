@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from contracts.fiscal_year import DEFAULT_FISCAL_YEARS, FiscalCalendar, FiscalYears
@@ -59,6 +59,12 @@ class Settings:
     # CIVIC_RUN_STALE_SECONDS: a run whose heartbeat is older is taken for dead
     # (orchestration/services/stale_runs.py)
     run_stale_seconds: float = 300.0
+    # The pseudonymisation master key (ingestion.pseudonymise): CIVIC_PSEUDONYM_KEY (hex),
+    # else the file CIVIC_PSEUDONYM_KEY_FILE (default $CIVIC_HOME/pseudonym.key); its
+    # version (CIVIC_PSEUDONYM_KEY_VERSION) is written into every pseudonym.
+    pseudonym_key: str | None = field(default=None, repr=False)
+    pseudonym_key_file: Path | None = None
+    pseudonym_key_version: int = 1
 
     @property
     def catalog_is_sqlite(self) -> bool:
@@ -134,6 +140,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         snapshot_retention_days=_number(env, "CIVIC_SNAPSHOT_RETENTION_DAYS", 7.0),
         orphan_min_age_hours=_number(env, "CIVIC_ORPHAN_MIN_AGE_HOURS", 24.0),
         run_stale_seconds=_number(env, "CIVIC_RUN_STALE_SECONDS", 300.0),
+        pseudonym_key=env.get("CIVIC_PSEUDONYM_KEY") or None,
+        pseudonym_key_file=Path(env.get("CIVIC_PSEUDONYM_KEY_FILE", str(home / "pseudonym.key")))
+        .expanduser()
+        .resolve(),
+        pseudonym_key_version=_key_version(env.get("CIVIC_PSEUDONYM_KEY_VERSION", "1")),
     )
 
 
@@ -158,6 +169,16 @@ def _number(env: dict[str, str], name: str, default: float) -> float:
     if value < 0:
         raise ValueError(f"{name} must not be negative, got {text!r}")
     return value
+
+
+def _key_version(text: str) -> int:
+    try:
+        version = int(text)
+    except ValueError:
+        version = 0
+    if version < 1:
+        raise ValueError(f"CIVIC_PSEUDONYM_KEY_VERSION must be a whole number from 1, got {text!r}")
+    return version
 
 
 def _feeds_file(env: dict[str, str], home: Path) -> Path:

@@ -1,13 +1,29 @@
 import contextlib
+import hashlib
+import hmac
 import io
 import json
 import os
+import secrets
 import warnings
 from pathlib import Path
 
 import pytest
 
 warnings.filterwarnings("ignore", category=DeprecationWarning, module="sqlglotrs")
+
+# One random pseudonymisation key for the session (never a key written in the code): every
+# load of personal columns needs one. Tests of a missing key remove it with monkeypatch.
+TEST_PSEUDONYM_KEY = os.environ.setdefault("CIVIC_PSEUDONYM_KEY", secrets.token_hex(32))
+
+
+def expected_pseudonym(domain: str, value: str, key_hex: str = TEST_PSEUDONYM_KEY, version: int = 1) -> str:
+    """The pseudonym of `value`, recomputed here from RFC 5869 and RFC 2104 (not with the
+    code under test): HKDF-SHA256 of the master key for the domain, then HMAC-SHA256."""
+    salt, info = b"civic-lakehouse pseudonymisation v1", f"domain:{domain}:v{version}".encode()
+    prk = hmac.new(salt, bytes.fromhex(key_hex), hashlib.sha256).digest()
+    domain_key = hmac.new(prk, info + b"\x01", hashlib.sha256).digest()  # one 32-byte block
+    return f"p{version}:" + hmac.new(domain_key, value.encode(), hashlib.sha256).hexdigest()
 
 
 @pytest.fixture

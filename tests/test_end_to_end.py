@@ -163,5 +163,5 @@ def test_civic_query_and_loads_print_results(refreshed, capsys):
     assert json.loads(capsys.readouterr().out)[0]["n"] > 0
     assert main(["loads", "--table", "queue_events", "--year", "2025", "--format", "csv"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("load_id,table_name,fiscal_year,received,loaded,quarantined,snapshot_id")
-    assert len(out) >= 2
+    assert out[0].startswith("load_id,table_name,fiscal_year,feed,received,loaded,quarantined,snapshot_id")
+    assert len(out) >= 2 and out[1].split(",")[3] == "landing"  # the demo's loads come from the landing zone

@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from conftest import REALDATA
+from conftest import REALDATA, expected_pseudonym
 from pyiceberg.expressions import EqualTo
 
 from ingestion.errors import SourceFileError
@@ -70,7 +70,8 @@ def test_every_respondent_gives_one_row_per_rating_question(lake):
     first = respondents[0]
     resp, qid = next((r, q) for r in respondents for q in questions if r[q] == "9")
     no_zip = next(r for r in respondents if r["ZIP"] == "99999")
-    keys = [f"{survey['survey_id']}/{r['Num']}" for r in (first, resp, no_zip)]
+    clear = [f"{survey['survey_id']}/{r['Num']}" for r in (first, resp, no_zip)]
+    keys = [expected_pseudonym("respondent", k) for k in clear]  # pseudonymised at the door
     picked = table.filter(pc.is_in(table["respondent_key"], pa.array(keys))).to_pylist()
     by_key = {(r["respondent_key"], r["question_id"]): r for r in picked}
     key = keys[0]
@@ -78,7 +79,8 @@ def test_every_respondent_gives_one_row_per_rating_question(lake):
     assert row["score"] == int(first["Q3_11"]) and row["dont_know"] is False
     assert row["question_text"] == questions["Q3_11"] == "Police services"
     assert row["service_id"] == "police" and row["service_name"] == "Police services"
-    assert row["answer_id"] == f"{key}/Q3_11" and row["survey_id"] == survey["survey_id"]
+    assert row["answer_id"] == expected_pseudonym("survey_answer", f"{clear[0]}/Q3_11")
+    assert row["survey_id"] == survey["survey_id"]
     assert row["area"] == first["ZIP"] and row["weight"] is None  # the file has no weight column
     assert row["responded_at"] == dt.datetime.fromisoformat(survey["responded_at"])
     assert by_key[(key, "Q1_1")]["service_id"] is None  # "as a place to live" rates no one service
@@ -109,12 +111,15 @@ def test_blank_bad_code_and_a_stated_survey_date(lake, tmp_path):
     assert sum(r.quarantined for r in records) == 1
     rows = {(r["respondent_key"], r["question_id"]): r for r in _loaded(catalog, "sd_test")}
     assert len(rows) == 3 * n_questions - 1
-    blank = rows[(f"sd_2016/{respondents[0]['Num']}", "Q3_1")]
+    blank = rows[(expected_pseudonym("respondent", f"sd_2016/{respondents[0]['Num']}"), "Q3_1")]
     assert blank["score"] is None and blank["dont_know"] is None
     assert blank["responded_at"] == dt.datetime(2016, 12, 1)
     [bad] = catalog.load_table("quarantine.rejected_rows").scan().to_arrow().to_pylist()
     assert bad["column"] == "score" and "'7'" in bad["message"]
-    assert json.loads(bad["row"])["answer_id"] == f"sd_2016/{respondents[1]['Num']}/Q3_2"
+    # quarantined with its personal fields already pseudonymised
+    quarantined = json.loads(bad["row"])
+    assert quarantined["answer_id"] == expected_pseudonym("survey_answer", f"sd_2016/{respondents[1]['Num']}/Q3_2")
+    assert quarantined["respondent_key"] == expected_pseudonym("respondent", f"sd_2016/{respondents[1]['Num']}")
 
 
 def test_a_survey_without_a_known_date_fails_naming_the_file(lake, tmp_path):

@@ -7,7 +7,7 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
-from conftest import REALDATA, source_rows
+from conftest import REALDATA, expected_pseudonym, source_rows
 from conftest import assert_balanced as _balanced
 
 from ingestion.errors import SourceFileError
@@ -63,7 +63,7 @@ def test_open311_san_francisco_xml_oddities(lake):
     assert row["expected_at"] == dt.datetime.strptime(first.findtext("expected_datetime"), "%Y-%m-%d %H:%M:%S.%f")
     assert first.findtext("lat") == "0.0" and row["lat"] is None  # lat=0 sentinel
     assert first.findtext("zipcode") == "0" and row["zipcode"] is None
-    assert row["location"] == "SAN FRANCISCO , CA"
+    assert row["location"] == expected_pseudonym("address", "SAN FRANCISCO , CA")  # an address: pseudonymised
     assert len(_rows(catalog, "open311:open311_sanfrancisco", "raw.services")) == len(
         ET.parse(folder / "san_francisco_services.xml").getroot().findall("service")
     )
@@ -122,7 +122,11 @@ def test_nyc311_csv_and_api_json(lake):
     assert by_id[sample["unique_key"]]["service_id"] == sample["complaint_type"]
     assert by_id[sample["unique_key"]]["closed_at"] is None or "closed_date" in sample
     # extra source columns are kept, a source column named like a canonical one as source_<name>
-    assert "descriptor" in loaded[0] and "source_location" in loaded[0]
+    assert "descriptor" in loaded[0]
+    # ... except personal ones: NYC's "Location" (kept as source_location) is exact
+    # coordinates, dropped at the door; latitude/longitude are coarsened to a grid cell
+    assert "source_location" not in loaded[0] and "street_name" not in loaded[0]
+    assert all(r["latitude"] is None or round(float(r["latitude"]), 2) == float(r["latitude"]) for r in loaded)
 
 
 def test_an_unreadable_source_file_fails_naming_it(lake, tmp_path):

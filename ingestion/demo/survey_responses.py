@@ -2,15 +2,15 @@
 
 Planted per service-year: exact counts per satisfaction level 1..5 plus "don't know"
 (empty satisfaction). Channels are spread over the service's channels; in-person
-respondents also report a perceived wait. respondent_key is the hex HMAC-SHA256 of a
-synthetic citizen id under a fixed demo key: the id itself is never written.
+respondents also report a perceived wait. respondent_key is the synthetic citizen's id
+in clear (`CIT-0000042`), as a real survey system would deliver it: ingestion
+pseudonymises it at the door (ingestion.pseudonymise), so no mart, quarantine row or
+published file holds it.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 
 import polars as pl
 
@@ -20,7 +20,6 @@ from ingestion.demo.entity import EntitySpec
 from ingestion.demo.parameters import DemoPlan
 from ingestion.demo.random_streams import stream_key, with_uniforms
 
-DEMO_HMAC_KEY = b"civic-lakehouse-demo-respondent-key"
 # The canonical columns the contract expects (docs/raw_tables.md): one definition.
 COLUMNS = ENTITIES["survey_responses"].columns
 
@@ -32,12 +31,12 @@ def citizen_pool_size(size: float) -> int:
 
 @functools.lru_cache(maxsize=4)
 def respondent_keys(pool: int) -> pl.Series:
-    """Keyed hashes of the pool's citizen ids, computed once per pool (not per row)."""
-    return pl.Series(
-        "respondent_key",
-        [hmac.new(DEMO_HMAC_KEY, f"CIT-{i:07d}".encode(), hashlib.sha256).hexdigest() for i in range(pool)],
-        dtype=pl.String,
-    )
+    """The pool's citizen ids, made once per pool (not per row)."""
+    return pl.Series("respondent_key", [citizen_id(i) for i in range(pool)], dtype=pl.String)
+
+
+def citizen_id(i: int) -> str:
+    return f"CIT-{i:07d}"
 
 
 def segments(plan: DemoPlan, year: int) -> pl.DataFrame:

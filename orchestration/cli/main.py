@@ -83,6 +83,21 @@ def _refresh(years: list[int]) -> bool:
     if not ok:
         print(f"refresh refused: {one_line(message)}", file=sys.stderr)
         return False
+    from contracts.register import RegisterError, read_register
+
+    try:  # and a data-use register that is malformed or disagrees with the contracts
+        read_register()
+    except RegisterError as err:
+        print(f"refresh refused: {one_line(err)}", file=sys.stderr)
+        return False
+    from ingestion.pseudonymise import PseudonymKeyError
+    from orchestration.load.flow import check_refresh_keys
+
+    try:  # and one that would load personal columns without a pseudonymisation key
+        check_refresh_keys(settings, years)
+    except PseudonymKeyError as err:
+        print(f"refresh refused: {one_line(err)}", file=sys.stderr)
+        return False
     print(f"Refreshing FY{years[0]}" + (f"..FY{years[-1]}" if len(years) > 1 else "") + " through Dagster")
     if configured:
         print(f"  with {len(configured)} feed(s) of {settings.feeds_file}: {', '.join(s.name for s in configured)}")
@@ -98,6 +113,7 @@ def _refresh(years: list[int]) -> bool:
         print(f"Retried after transient errors: {', '.join(outcome.retried_steps)}")
     if outcome.success:
         print(f"Refresh done in {took:.1f}s (runs: {', '.join(r[:8] for r in outcome.run_ids)})")
+        _print_chain_head(settings)
     else:
         print(f"Refresh FAILED after {took:.1f}s:", file=sys.stderr)
         for f in outcome.failures:
@@ -113,6 +129,7 @@ def cmd_demo(args) -> int:
     years = years_option(args.years, settings)
     _dagster_home()
     landing = Path(settings.landing)
+    _demo_key(settings)
     if not (landing / "demo_truths.json").exists():
         print(f"Generating demo landing data (size {args.size}) in {landing}")
         t0 = time.perf_counter()
@@ -124,6 +141,20 @@ def cmd_demo(args) -> int:
         return 1
     print_summary(settings.duckdb_path, max(years))
     return 0
+
+
+def _demo_key(settings: Settings) -> None:
+    """The demo's citizens are pseudonymised like any: with no key configured it makes a
+    random one under CIVIC_HOME (0600), once, and says so."""
+    from ingestion.pseudonymise import create_key_file
+    from orchestration.load.flow import keyring_of
+
+    if keyring_of(settings) is None and settings.pseudonym_key_file is not None:
+        create_key_file(settings.pseudonym_key_file)
+        print(
+            f"Created a random pseudonymisation key in {settings.pseudonym_key_file} (owner-only); "
+            "keep it with the lake (set CIVIC_PSEUDONYM_KEY or CIVIC_PSEUDONYM_KEY_FILE for real data)"
+        )
 
 
 def cmd_refresh(args) -> int:
@@ -202,10 +233,69 @@ def cmd_loads(args) -> int:
         if table_name not in tables:
             raise UsageError(did_you_mean(table_name, tables, "table"))
     table = read_loads(catalog, table_name, args.year)
-    cols = ["load_id", "table_name", "fiscal_year", "received", "loaded", "quarantined", "snapshot_id", "finished_at"]
+    cols = [
+        "load_id",
+        "table_name",
+        "fiscal_year",
+        "feed",
+        "received",
+        "loaded",
+        "quarantined",
+        "snapshot_id",
+        "finished_at",
+    ]
     rows = list(zip(*(table[c].to_pylist() for c in cols))) if table.num_rows else []
     if args.limit:
         rows = rows[: args.limit]
+    print(render(cols, rows, args.format))
+    return 0
+
+
+def _print_chain_head(settings: Settings) -> None:
+    """The load ledger's newest hash: kept, it proves later that history was not rewritten."""
+    from lake.catalog import open_catalog
+    from lake.load_ledger import ledger_head
+
+    head = ledger_head(open_catalog(settings))
+    if head and head[0]:
+        print(f"Load ledger chain head: #{head[0]} {head[1]} (check it later with `civic verify --head`)")
+
+
+def cmd_verify(args) -> int:
+    from lake.catalog import open_catalog
+    from lake.verify import verify_lake
+
+    settings = load_settings()
+    if not _lake_exists(settings):
+        raise no_lake(settings.home)
+    table = args.table and f"raw.{args.table.removeprefix('raw.')}"
+    result = verify_lake(open_catalog(settings), table, args.year, args.head)
+    scope = (table or "every table") + (f", FY{args.year}" if args.year else "")
+    for problem in result.problems:
+        print(f"ALTERED: {problem}")
+    legacy = f" ({result.unchained} older entries carry no hash)" if result.unchained else ""
+    head = f"; chain head #{result.head[0]} {result.head[1]}" if result.head else ""
+    verdict = "FAILED" if result.problems else "OK"
+    print(
+        f"verify {verdict}: {result.entries} ledger entries{legacy}, {result.files} data files and "
+        f"{result.snapshots} snapshots of {scope} checked; {len(result.problems)} problem(s){head}"
+    )
+    return 1 if result.problems else 0
+
+
+def cmd_data_use(args) -> int:
+    from contracts.register import RegisterError, read_register
+    from lake.data_use import derive_data_use
+    from orchestration.cli.display import render
+
+    try:
+        register = read_register()
+    except RegisterError as err:
+        print(one_line(err), file=sys.stderr)
+        return 1
+    models = Path(__file__).resolve().parents[2] / "dbt_project" / "models"
+    cols = ["mart", "dataset", "personal_field", "protection", "purpose", "legal_basis", "readers"]
+    rows = [tuple(getattr(u, c) for c in cols) for u in derive_data_use(models, register)]
     print(render(cols, rows, args.format))
     return 0
 
@@ -482,6 +572,18 @@ def build_parser() -> argparse.ArgumentParser:
     lo.add_argument("--limit", type=int, default=0, help="show at most this many loads, newest first (default all)")
     lo.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)
     lo.set_defaults(func=cmd_loads)
+
+    ve = sub.add_parser("verify", help="recompute the load ledger's hash chain and the data files' hashes")
+    ve.add_argument(
+        "--table", help="only the files and snapshots of this raw table (the chain is always checked whole)"
+    )
+    ve.add_argument("--year", type=int, help="only the data files of this fiscal year")
+    ve.add_argument("--head", help="a chain head kept from an earlier refresh: it must still be in the ledger")
+    ve.set_defaults(func=cmd_verify)
+
+    du = sub.add_parser("data-use", help="which marts use which personal fields (register + dbt lineage)")
+    du.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)
+    du.set_defaults(func=cmd_data_use)
 
     pl = sub.add_parser("plan", help="next fiscal year's budget plan, scenario against baseline")
     pl.add_argument("--scenario", action="append", help="scenario of plans/scenarios.yml (repeatable; default all)")

@@ -38,12 +38,14 @@ from urllib.parse import urlsplit
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
 
-from contracts.entities import Entity
+from contracts.entities import ENTITIES, Entity
 from contracts.entities import entity as entity_spec
 from contracts.rules import LoadContext
 from ingestion.feeds import feed_kind
 from ingestion.landing import landing_files
+from ingestion.pseudonymise import Keyring, load_keyring, require_key
 from ingestion.staging import discard, file_batches, stage_batches
+from lake.ledger_chain import sha256_file
 from lake.load_ledger import LoadRecord
 from lake.raw_commit import commit_staged
 from lake.reference import services_catalogue
@@ -61,7 +63,9 @@ WriteLock = Callable[[], AbstractContextManager]
 
 def new_load_id(entity: str, fiscal_year: int | None) -> str:
     stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
-    return f"{entity}-fy{fiscal_year if fiscal_year is not None else 0}-{stamp}-{uuid.uuid4().hex[:8]}"
+    # a load spanning years (a feed) names none: its ledger rows give each year
+    year = f"-fy{fiscal_year}" if fiscal_year is not None else ""
+    return f"{entity}{year}-{stamp}-{uuid.uuid4().hex[:8]}"
 
 
 def run_load(
@@ -87,13 +91,14 @@ def run_load(
     year by year. `write_lock` is held around each commit.
     """
     spec = entity_spec(entity)
+    keyring = keyring_of(settings)  # none: a batch holding a personal value refuses the load
     if spec.is_dated and not year_bound:  # each row takes the fiscal year of its event
-        return _stage_and_commit(settings, catalog, spec, extract, source, None, years, run_id, write_lock)
+        return _stage_and_commit(settings, catalog, spec, extract, source, None, years, run_id, write_lock, keyring)
     # undated reference data, or one year's landing files: staged and filed year by year
     filed_under = years if years is not None else (list(covered) or [settings.calendar.year_of(dt.date.today())])
     records: list[LoadRecord] = []
     for fy in filed_under:
-        records += _stage_and_commit(settings, catalog, spec, extract, source, fy, years, run_id, write_lock)
+        records += _stage_and_commit(settings, catalog, spec, extract, source, fy, years, run_id, write_lock, keyring)
     return records
 
 
@@ -107,6 +112,7 @@ def _stage_and_commit(
     years: list[int] | None,
     run_id: str | None,
     write_lock: WriteLock,
+    keyring: Keyring | None,
 ) -> list[LoadRecord]:
     """One staging and its commit: for `fiscal_year`, or (None) spanning years."""
     started, load_id = dt.datetime.now(), new_load_id(spec.name, fiscal_year)
@@ -122,9 +128,11 @@ def _stage_and_commit(
             services.service_ids if services else None,
             catalogue_year=services.catalogue_year if services else None,
         )
-        staged = stage_batches(spec, batches, ctx, load_id, work, source, files=files)
+        staged = stage_batches(spec, batches, ctx, load_id, work, source, files=files, keyring=keyring)
         if years is None and staged.received == 0:
             return []  # `civic ingest` commits what a feed holds: nothing here
+        # the ledger chains the bytes the rows came from: a file can be proven the source
+        staged.source_hashes = {f: sha256_file(f) for f in staged.files if Path(f).is_file()}
         with write_lock():
             return commit_staged(
                 catalog,
@@ -135,6 +143,30 @@ def _stage_and_commit(
             )
     finally:
         discard(work)
+
+
+def keyring_of(settings: Settings) -> Keyring | None:
+    """The pseudonymisation keyring the settings name (None: no key configured)."""
+    return load_keyring(settings.pseudonym_key, settings.pseudonym_key_file, settings.pseudonym_key_version)
+
+
+def check_keys(settings: Settings, entities: Iterable[str]) -> None:
+    """Refuse, before the first load, a run of entities that can carry personal columns
+    when no key is configured (so it loads all its entities or none)."""
+    keyring = keyring_of(settings)
+    for name in entities:
+        require_key(entity_spec(name), keyring)
+
+
+def check_refresh_keys(settings: Settings, years: list[int]) -> None:
+    """Refuse a refresh that would load personal columns without a key: an entity that
+    can carry them, with landing files of a refreshed year or a feed of feeds.yml."""
+    if keyring_of(settings) is not None:
+        return
+    fed = {e for f in read_feeds(settings.feeds_file) for e in f.entities}
+    for spec in ENTITIES.values():
+        if spec.personal and (spec.name in fed or any(landing_files(settings.landing, spec.name, y) for y in years)):
+            require_key(spec, None)
 
 
 def ingest_year(
@@ -182,6 +214,7 @@ def ingest_feed(
     """`civic ingest --kind KIND LOCATION`: every entity of a published feed, all its years."""
     client = feed_kind(kind, observed_at, settings.state_dir)  # one client for all its entities
     name = name or default_feed_name(kind, location)
+    check_keys(settings, client.entities)  # a feed's entities load all or none for want of a key
     records: list[LoadRecord] = []
     for entity in client.entities:
         covered = sorted({r.fiscal_year for r in records if r.fiscal_year is not None})
