@@ -29,6 +29,11 @@ from ingestion.demo.random_streams import stream_key, with_uniforms
 
 # The canonical columns the contract expects (docs/raw_tables.md): one definition.
 COLUMNS = tuple(ENTITIES["ledger_entries"].columns)
+# The demo file's columns: all of them but the optional COFOG division (a city ledger
+# books by service and cost centre, not by function of government).
+FILE_COLUMNS = tuple(c for c in COLUMNS if c != "cofog_division")
+# fiscal_year .. phase, as the file orders them
+_LINE_COLUMNS = FILE_COLUMNS[1:8]
 _CENTRE_SUFFIX = {"online": "ONLINE", "phone": "PHONE", "in_person": "COUNTER"}
 BAD_MISSING_ID = 2
 
@@ -78,7 +83,7 @@ def _line_amounts(lines: list[tuple], year: int, rng: random.Random) -> pl.DataF
             if phase == "approved":
                 cents = round(cents * (1 + rng.uniform(-0.05, 0.10)))
             rows.append((year, prog, sid, centre, cls, ch, phase, cents))
-    names = (*COLUMNS[1:8], "cents")  # fiscal_year .. phase, as the file orders them
+    names = (*_LINE_COLUMNS, "cents")
     return pl.DataFrame(rows, schema=dict(zip(names, (pl.Int32, *[pl.String] * 6, pl.Int64))), orient="row")
 
 
@@ -119,7 +124,7 @@ def ledger_frame(plan: DemoPlan, year: int, size: float | None = None) -> tuple[
         pl.concat_str(
             [pl.lit(f"LE-{year}-"), pl.int_range(1, good + 1, dtype=pl.Int64).cast(pl.String).str.zfill(5)]
         ).alias("entry_id"),
-        *COLUMNS[1:8],
+        *_LINE_COLUMNS,
         _money_expr(pl.col("cents")).alias("amount"),
         pl.lit(CURRENCY).alias("currency"),
     )
@@ -133,5 +138,5 @@ def ledger_frame(plan: DemoPlan, year: int, size: float | None = None) -> tuple[
         )
         at = rng.randint(1, entries.height)
         entries = pl.concat([entries.head(at), copy, entries.slice(at)])
-    schema = {c: pl.String for c in COLUMNS} | {"fiscal_year": pl.Int32}
-    return entries.select(COLUMNS).cast(schema), good, BAD_MISSING_ID
+    schema = {c: pl.String for c in FILE_COLUMNS} | {"fiscal_year": pl.Int32}
+    return entries.select(FILE_COLUMNS).cast(schema), good, BAD_MISSING_ID
