@@ -284,6 +284,35 @@ def cmd_plan(args) -> int:
     return 0
 
 
+def cmd_dictionary(args) -> int:
+    import csv
+    import dataclasses
+    import io
+    import json
+    import subprocess
+
+    from lake.marts_dictionary import ManifestError, dictionary_markdown, dictionary_rows, read_marts_dictionary
+    from orchestration.defs.dbt.project import ensure_manifest
+
+    try:
+        marts = read_marts_dictionary(ensure_manifest())
+    except (ManifestError, subprocess.CalledProcessError) as err:
+        print(f"dictionary unavailable: {one_line(err)} (run `dbt parse` in dbt_project to see why)", file=sys.stderr)
+        return 1
+    if args.format == "json":
+        print(json.dumps([dataclasses.asdict(m) for m in marts], indent=2))
+    elif args.format == "csv":
+        rows = dictionary_rows(marts)
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["mart"], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        print(out.getvalue(), end="")
+    else:
+        print(dictionary_markdown(marts), end="")
+    return 0
+
+
 def cmd_storage(args) -> int:
     from orchestration.services import storage
 
@@ -369,6 +398,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fe.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)
     fe.set_defaults(func=cmd_feeds)
+
+    dc = sub.add_parser("dictionary", help="the data dictionary of the marts (from the dbt docs)")
+    dc.add_argument("--format", choices=["md", "csv", "json"], default="md", help="md (default), csv or json")
+    dc.set_defaults(func=cmd_dictionary)
 
     s = sub.add_parser("storage", help="start/stop the local S3-compatible server (SeaweedFS)")
     s.add_argument("action", choices=["up", "down", "status"], help="start, stop or show the server")
