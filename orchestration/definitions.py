@@ -12,6 +12,7 @@ from orchestration.defs.marts.publish import build_publish_asset
 from orchestration.defs.partitions import fiscal_year_partitions
 from orchestration.defs.plan.assets import build_plan_scenarios_asset
 from orchestration.defs.raw.assets import build_raw_assets
+from orchestration.defs.report.assets import build_report_asset
 from orchestration.defs.resources import CivicDbtCliResource, LakehouseResource
 from orchestration.defs.schedules import build_annual_schedule
 from orchestration.defs.serving.publish import build_serving_asset
@@ -23,7 +24,7 @@ dbt_models = build_dbt_assets(fiscal_years, calendar)
 annual_refresh = dg.define_asset_job(
     "annual_refresh",
     selection=dg.AssetSelection.all(),
-    description="Load every raw table of the fiscal year, build the marts and publish them.",
+    description="Load every raw table of the fiscal year, build the marts, publish them and the scorecard site.",
 )
 defs = dg.Definitions(
     assets=[
@@ -31,6 +32,7 @@ defs = dg.Definitions(
         build_plan_scenarios_asset(fiscal_years, calendar),
         dbt_models,
         build_publish_asset(mart_keys(dbt_models), fiscal_years, calendar),
+        build_report_asset(fiscal_years),
         # the serving database for BI tools, when one is configured (CIVIC_SERVING_URI)
         *([build_serving_asset(mart_keys(dbt_models), fiscal_years, calendar)] if settings.serving_uri else []),
     ],

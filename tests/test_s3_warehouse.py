@@ -49,6 +49,9 @@ def test_refresh_with_the_warehouse_on_s3(s3_server, civic_home, monkeypatch):
     keys = [o["Key"] for o in s3_server.client().list_objects_v2(Bucket=BUCKET, Prefix="warehouse/")["Contents"]]
     assert any(k.startswith("warehouse/raw/queue_events/data/fiscal_year=2024/") for k in keys)
     assert any(k.startswith("warehouse/marts/service_channel_kpis/") for k in keys)
+    # and the refresh published the scorecard site to the same bucket
+    site = s3_server.client().get_object(Bucket=BUCKET, Key="report/index.html")
+    assert site["ContentType"] == "text/html" and b"<h1>" in site["Body"].read()
 
     # the marts were built from the S3 data and recover the planted figures
     res = run_query(

@@ -140,6 +140,7 @@ def cmd_demo(args) -> int:
     if not _refresh(years):
         return 1
     print_summary(settings.duckdb_path, max(years))
+    print(f"Scorecard site and open data: {settings.home / 'report' / 'index.html'}")
     return 0
 
 
@@ -382,13 +383,37 @@ def cmd_plan(args) -> int:
     if not settings.duckdb_path.exists():
         raise no_lake(settings.duckdb_path)
     try:
-        print(plan_command(settings.duckdb_path, args.scenario))
+        if args.format == "table":
+            print(plan_command(settings.duckdb_path, args.scenario))
+        else:
+            return _plan_export(settings.duckdb_path, args)
     except PlanUnavailable as err:
         print(one_line(err), file=sys.stderr)
         return 1
     except ValueError as err:  # an unknown scenario
         print(one_line(err), file=sys.stderr)
         return 2
+    return 0
+
+
+def _plan_export(duckdb_path: Path, args) -> int:
+    from orchestration.cli.plan import read_full_plan
+    from orchestration.cli.plan_export import plan_csv, plan_json, plan_workbook
+
+    if args.format == "xlsx" and not args.out:
+        print("plan refused: a workbook is a file: add --out FILE.xlsx", file=sys.stderr)
+        return 2
+    plan = read_full_plan(duckdb_path)
+    if args.format == "xlsx":
+        sheets = plan_workbook(plan, Path(args.out), args.scenario)
+        print(f"Wrote {args.out} (sheets: {', '.join(sheets)})")
+        return 0
+    text = plan_csv(plan, args.scenario) if args.format == "csv" else plan_json(plan, args.scenario)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"Wrote {args.out}")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0
 
 
@@ -471,6 +496,24 @@ def cmd_serve(args) -> int:
     except (SetupError, ServingError) as err:
         print(one_line(err), file=sys.stderr)
         return 1
+
+
+def cmd_report(args) -> int:
+    from orchestration.defs.report.assets import publish_site, site_dir
+    from report.explanations import ExplanationsError
+
+    settings = load_settings()
+    if not settings.duckdb_path.exists():
+        print("report refused: no marts yet: run `civic demo` or `civic refresh` first", file=sys.stderr)
+        return 1
+    out = Path(args.out) if args.out else site_dir(settings)
+    try:
+        pages = publish_site(settings, out)
+    except ExplanationsError as err:
+        print(f"report refused: {one_line(err)}", file=sys.stderr)
+        return 1
+    print(f"Wrote {len(pages)} page(s) and the open-data package to {out} (open {out / 'index.html'})")
+    return 0
 
 
 def cmd_storage(args) -> int:
@@ -592,6 +635,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only validate the scenarios file ($CIVIC_PLAN_SCENARIOS or plans/scenarios.yml)",
     )
+    pl.add_argument(
+        "--format",
+        choices=["table", "csv", "json", "xlsx"],
+        default="table",
+        help="table (default), csv or json (every column of marts.budget_plan), or xlsx (one sheet per scenario)",
+    )
+    pl.add_argument("--out", help="write to this file instead of the screen (required for xlsx)")
     pl.set_defaults(func=cmd_plan)
 
     i = sub.add_parser(
@@ -623,6 +673,10 @@ def build_parser() -> argparse.ArgumentParser:
     dc = sub.add_parser("dictionary", help="the data dictionary of the marts (from the dbt docs)")
     dc.add_argument("--format", choices=["md", "csv", "json"], default="md", help="md (default), csv or json")
     dc.set_defaults(func=cmd_dictionary)
+
+    rp = sub.add_parser("report", help="write the public scorecard site and open data from the marts")
+    rp.add_argument("--out", help="directory of the site (default $CIVIC_HOME/report)")
+    rp.set_defaults(func=cmd_report)
 
     s = sub.add_parser("storage", help="start/stop the local S3-compatible server (SeaweedFS)")
     s.add_argument("action", choices=["up", "down", "status"], help="start, stop or show the server")

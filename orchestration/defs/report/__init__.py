@@ -1,0 +1,1 @@
+"""The public scorecard site as a Dagster asset, downstream of the marts."""

@@ -1,0 +1,1 @@
+"""Stage `report`: the public scorecard site and open-data package, built from the marts."""

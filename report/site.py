@@ -1,0 +1,196 @@
+"""Generate the public scorecard site (static HTML, no external URL) from the marts.
+
+Reads the marts through one read-only connection (`_open_marts`, the one place to repoint
+when readers move to another file). Column lists are taken from the marts themselves,
+except for the columns a page displays by name, so marts can grow columns freely.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import altair as alt
+import duckdb
+import vl_convert
+
+from lake.marts_query import connect_read_only
+
+# The satisfaction column the headline uses: one constant, as it may be renamed to a 0-1 share.
+SATISFACTION_COLUMN = "satisfaction_top2_share"
+STATUSES = ("met", "near", "missed")
+
+
+def _open_marts(duckdb_path: Path) -> duckdb.DuckDBPyConnection:
+    """The read-only connection to the marts (the only place the report opens them)."""
+    return connect_read_only(duckdb_path)
+
+
+@dataclass
+class Table:
+    """One query result: column names and rows as dicts (in column order)."""
+
+    columns: list[str]
+    rows: list[dict]
+
+
+@dataclass
+class Freshness:
+    """When each source was last loaded, and which measures have no data this year and why."""
+
+    last_loaded: list[tuple[str, str, int]] = field(default_factory=list)  # (table, finished_at, rows)
+    missing: list[tuple[str, str, str]] = field(default_factory=list)  # (service, measure, reason)
+
+
+def _query(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence = ()) -> Table:
+    cur = con.execute(sql, list(params))
+    cols = [d[0] for d in cur.description]
+    return Table(cols, [dict(zip(cols, r)) for r in cur.fetchall()])
+
+
+def marts_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_schema = 'marts' order by table_name"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def mart_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    rows = con.execute(
+        "select column_name from information_schema.columns where table_schema = 'marts' and table_name = ?"
+        " order by ordinal_position",
+        [table],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+# --- formatting -------------------------------------------------------------------------
+
+
+def format_value(value, unit: str | None = None) -> str:
+    """A figure as the page shows it: missing is said in words, units are spelled out."""
+    if value is None:
+        return "no data"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        u = (unit or "").lower()
+        if "pct" in u or "percent" in u or u == "%":
+            return f"{value:,.1f} %"
+        if "share" in u or "fraction" in u:
+            return f"{value * 100:,.1f} %"
+        if isinstance(value, int):
+            text = f"{value:,}"
+        else:
+            text = f"{value:,.2f}"
+        return f"{text} {unit}" if unit else text
+    return str(value)
+
+
+def _e(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "x"
+
+
+def _cell(row: dict, column: str, units: dict | None) -> str:
+    value = row[column]
+    if column.endswith("year") and isinstance(value, int):
+        return str(value)  # FY2025, not "2,025"
+    unit = (units or {}).get(column)
+    if unit is None and column in ("actual", "target", "prior_actual", "actual_change"):
+        unit = row.get("unit")  # the scorecard's figures are in the row's own unit
+    return format_value(value, unit)
+
+
+def html_table(table: Table, caption: str, columns: Iterable[str] | None = None, units: dict | None = None) -> str:
+    """An accessible table (caption, header scopes); also every chart's text alternative."""
+    cols = [c for c in (columns or table.columns) if c in table.columns]
+    head = "".join(f'<th scope="col">{_e(c.replace("_", " "))}</th>' for c in cols)
+    body = []
+    for row in table.rows:
+        cells = "".join(f'<td data-col="{_e(c)}">{_e(_cell(row, c, units))}</td>' for c in cols)
+        body.append(f"<tr>{cells}</tr>")
+    if not body:
+        body.append(f'<tr><td colspan="{max(len(cols), 1)}">no data</td></tr>')
+    return (
+        f'<div class="table-wrap" tabindex="0" role="region" aria-label="{_e(caption)}">'
+        f"<table><caption>{_e(caption)}</caption>"
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+def chart_svg(chart: alt.TopLevelMixin) -> str:
+    """Render a Vega-Lite chart to inline SVG offline (vl-convert bundles Vega)."""
+    svg = vl_convert.vegalite_to_svg(chart.to_json())
+    return re.sub(r"^<\?xml[^>]*>\s*", "", svg)
+
+
+def figure(chart: alt.TopLevelMixin, title: str, alt_table: Table, columns: list[str]) -> str:
+    """A chart with its data as a table beside it (the text alternative)."""
+    return (
+        f'<figure><div role="img" aria-label="{_e(title)} (data in the table below)">{chart_svg(chart)}</div>'
+        f"<figcaption>{_e(title)}</figcaption>"
+        f"<details><summary>Data of this chart</summary>{html_table(alt_table, title, columns)}</details></figure>"
+    )
+
+
+CSS = """
+body{font-family:system-ui,sans-serif;margin:0;color:#1b1b1b;background:#fff;line-height:1.45}
+a{color:#0b4f9c}a:focus{outline:3px solid #ffbf47}
+header,main,footer{max-width:72rem;margin:0 auto;padding:0 1rem}
+header{border-bottom:4px solid #0b4f9c}nav ul{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:1rem}
+.skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#fff;padding:.5rem}
+table{border-collapse:collapse;margin:.5rem 0 1.5rem;font-size:.9rem}
+th,td{border:1px solid #888;padding:.25rem .5rem;text-align:left;vertical-align:top}
+caption{text-align:left;font-weight:600;padding:.25rem 0}
+.table-wrap{overflow-x:auto}
+.status-met{background:#d7f0dc}.status-near{background:#fff2c2}.status-missed{background:#f9d6d5}
+.freshness{border-top:1px solid #888;margin-top:2rem;font-size:.9rem}
+figure{margin:1rem 0}
+"""
+
+
+def page(title: str, body: str, freshness: Freshness, depth: int = 0, generated_at: str = "") -> str:
+    """A whole page: navigation, content, and the freshness block every page carries."""
+    up = "../" * depth
+    nav = "".join(
+        f'<li><a href="{up}{href}">{_e(label)}</a></li>'
+        for href, label in (
+            ("index.html", "Scorecard"),
+            ("plan.html", "Budget plan"),
+            ("published.html", "Published KPIs"),
+            ("data.html", "Open data"),
+        )
+    )
+    loads = Table(
+        ["source table", "last loaded", "rows loaded"],
+        [{"source table": t, "last loaded": f, "rows loaded": n} for t, f, n in freshness.last_loaded],
+    )
+    missing = Table(
+        ["service", "measure", "why no data"],
+        [{"service": s, "measure": m, "why no data": r} for s, m, r in freshness.missing],
+    )
+    fresh = (
+        '<section class="freshness" aria-labelledby="freshness-h"><h2 id="freshness-h">Freshness and completeness</h2>'
+        f"<p>Generated by the refresh at {_e(generated_at)} from the marts. "
+        "A figure shown as “no data” is missing, never zero.</p>"
+        f"{html_table(loads, 'When each source was last loaded')}"
+        f"{html_table(missing, 'Measures with no data in the newest fiscal year, and why')}</section>"
+    )
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(title)} - civic scorecard</title><style>{CSS}</style></head><body>"
+        f'<a class="skip" href="#main">Skip to content</a>'
+        f'<header><p><a href="{up}index.html">Civic scorecard</a></p>'
+        f'<nav aria-label="Site"><ul>{nav}</ul></nav></header>'
+        f'<main id="main"><h1>{_e(title)}</h1>{body}{fresh}</main>'
+        f'<footer><p>Open data under the licence in the <a href="{up}data.html">open-data package</a>.</p></footer>'
+        f"</body></html>"
+    )

@@ -1,0 +1,281 @@
+"""The scorecard site `civic demo` leaves under $CIVIC_HOME/report, checked against the marts.
+
+The figures are compared with the marts queried here directly (not through report/), the
+open-data package is validated by frictionless, and the plan exports are read back."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import duckdb
+import openpyxl
+import pytest
+from conftest import use_home
+from frictionless import validate
+
+from orchestration.cli import main
+
+
+class _Page(HTMLParser):
+    """Links and the cells of each table (caption -> rows of {column: text})."""
+
+    def __init__(self):
+        super().__init__()
+        self.links: list[str] = []
+        self.tables: dict[str, list[dict[str, str]]] = {}
+        self._caption = None
+        self._in_caption = False
+        self._col = None
+        self._row: dict[str, str] | None = None
+        self._text = ""
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "a" and a.get("href"):
+            self.links.append(a["href"])
+        elif tag == "caption":
+            self._in_caption, self._caption = True, ""
+        elif tag == "tr":
+            self._row = {}
+        elif tag == "td" and "data-col" in a:
+            self._col, self._text = a["data-col"], ""
+
+    def handle_endtag(self, tag):
+        if tag == "caption":
+            self._in_caption = False
+            self.tables.setdefault(self._caption, [])
+        elif tag == "td" and self._col is not None and self._row is not None:
+            self._row[self._col] = self._text.strip()
+            self._col = None
+        elif tag == "tr" and self._row:
+            self.tables[self._caption].append(self._row)
+            self._row = None
+
+    def handle_data(self, data):
+        if self._in_caption:
+            self._caption += data
+        elif self._col is not None:
+            self._text += data
+
+
+def parse(path: Path) -> _Page:
+    p = _Page()
+    p.feed(path.read_text(encoding="utf-8"))
+    return p
+
+
+def shown_number(text: str) -> float | None:
+    """The number a cell shows ("1,234.50 currency per transaction", "12.3 %"), or None for "no data"."""
+    if text == "no data":
+        return None
+    m = re.match(r"-?[\d,]+(\.\d+)?", text)
+    assert m, f"not a figure: {text!r}"
+    return float(m.group(0).replace(",", ""))
+
+
+def close_to_shown(text: str, value, unit: str) -> bool:
+    shown = shown_number(text)
+    if value is None or shown is None:
+        return value is None and shown is None
+    expected = float(value) * (100 if unit in ("fraction", "share") else 1)
+    decimals = len(text.split(" ")[0].split(".")[1]) if "." in text.split(" ")[0] else 0
+    return abs(shown - expected) <= 0.5 * 10**-decimals + 1e-9
+
+
+@pytest.fixture(scope="module")
+def site(demo_build):
+    home, _, output = demo_build
+    root = home / "report"
+    assert (root / "index.html").exists(), "civic demo left no site under $CIVIC_HOME/report"
+    assert "Scorecard site and open data" in output
+    yield home, root, _Marts(home / "lakehouse.duckdb")
+
+
+class _Marts:
+    """Queries the marts directly, one connection per query (so no lock is held meanwhile)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def execute(self, sql: str, params: list | None = None) -> _Result:
+        con = duckdb.connect(str(self.path), read_only=True)
+        try:
+            return _Result(con.execute(sql, params or []).fetchall())
+        finally:
+            con.close()
+
+
+class _Result:
+    def __init__(self, rows: list[tuple]):
+        self.rows = rows
+
+    def fetchall(self) -> list[tuple]:
+        return self.rows
+
+    def fetchone(self) -> tuple:
+        return self.rows[0]
+
+
+def test_every_link_of_every_page_reaches_a_file_and_none_leaves_the_site(site):
+    _, root, _ = site
+    pages = sorted(root.rglob("*.html"))
+    assert len(pages) >= 5
+    for page in pages:
+        for href in parse(page).links:
+            assert not re.match(r"^[a-z]+://|^//", href), f"{page.name} links outside the site: {href}"
+            assert (page.parent / href.split("#")[0]).resolve().exists(), f"broken link {href} on {page}"
+        text = page.read_text()
+        assert not re.search(r"""(?:href|src)\s*=\s*["']?(?:[a-z]+:)?//|url\(|@import""", text), page
+
+
+def test_home_figures_equal_the_scorecard_mart(site):
+    _, root, con = site
+    year = con.execute("select max(fiscal_year) from marts.scorecard").fetchone()[0]
+    mart = {
+        (r[0], r[1]): r[2:]
+        for r in con.execute(
+            "select service_name, measure, actual, target, prior_actual, unit, status from marts.scorecard"
+            " where fiscal_year = ?",
+            [year],
+        ).fetchall()
+    }
+    rows = parse(root / "index.html").tables[f"Every scored measure, FY{year}"]
+    assert len(rows) == len(mart)
+    for r in rows:
+        actual, target, prior, unit, status = mart[(r["service_name"], r["measure"])]
+        assert close_to_shown(r["actual"], actual, unit), (r, actual)
+        assert close_to_shown(r["target"], target, unit), (r, target)
+        assert close_to_shown(r["prior_actual"], prior, unit), (r, prior)
+        assert r["status"] == (status or "no data")
+
+
+def test_plan_page_totals_equal_the_plan_mart(site):
+    _, root, con = site
+    totals = dict(con.execute("select scenario, total_cost from marts.budget_plan_totals").fetchall())
+    tables = parse(root / "plan.html").tables
+    rows = next(v for k, v in tables.items() if k.startswith("Budget plan per scenario"))
+    assert {r["scenario"] for r in rows} == set(totals)
+    for r in rows:
+        assert close_to_shown(r["total_cost"], totals[r["scenario"]], ""), r
+
+
+def test_missed_targets_show_the_explanation_or_say_none_was_given(site):
+    _, root, con = site
+    sid, name, measure, year = con.execute(
+        "select service_id, service_name, measure, fiscal_year from marts.scorecard where status = 'missed'"
+        " order by service_id limit 1"
+    ).fetchone()
+    page = next(p for p in (root / "service").glob("*.html") if f"<h1>{name}</h1>" in p.read_text())
+    rows = parse(page).tables["Every missed target and its explanation"]
+    row = next(r for r in rows if r["measure"] == measure and r["fiscal_year"] == str(year))
+    assert row["explanation"] == "no explanation given"  # the shipped file has none
+
+
+def test_every_page_says_when_sources_were_loaded(site):
+    home, root, _ = site
+    for page in root.rglob("*.html"):
+        loads = parse(page).tables["When each source was last loaded"]
+        assert {"raw.service_transactions", "service_transactions"} & {r["source table"] for r in loads}, page
+
+
+def test_the_open_data_package_validates_and_its_checksums_hold(site):
+    _, root, con = site
+    data = root / "data"
+    report = validate(str(data / "datapackage.json"))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "message"])[:5]
+    for line in (data / "SHA256SUMS").read_text().splitlines():
+        digest, name = line.split("  ", 1)
+        assert hashlib.sha256((data / name).read_bytes()).hexdigest() == digest, name
+    marts = {
+        r[0]
+        for r in con.execute("select table_name from information_schema.tables where table_schema='marts'").fetchall()
+    }
+    assert {p.name for p in data.iterdir() if p.is_dir()} == marts  # the marts and nothing finer
+    n = con.execute("select count(*) from marts.scorecard where fiscal_year = 2023").fetchone()[0]
+    with (data / "scorecard" / "scorecard_fy2023.csv").open() as fh:
+        assert sum(1 for _ in csv.DictReader(fh)) == n
+    assert len(json.loads((data / "scorecard" / "scorecard_fy2023.json").read_text())) == n
+
+
+def test_plan_exports_carry_every_row_of_the_plan_mart(site, tmp_path, monkeypatch, capsys):
+    home, _, con = site
+    use_home(monkeypatch, home)
+    n, cols = con.execute("select count(*) from marts.budget_plan").fetchone()[0], None
+    cols = [r[0] for r in con.execute("describe marts.budget_plan").fetchall()]
+    assert main(["plan", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert len(rows) == n and list(rows[0]) == cols
+    assert main(["plan", "--format", "json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["rows"]) == n
+    assert main(["plan", "--format", "xlsx"]) == 2
+    assert "--out" in capsys.readouterr().err
+    out = tmp_path / "plan.xlsx"
+    assert main(["plan", "--format", "xlsx", "--out", str(out)]) == 0
+    wb = openpyxl.load_workbook(out)
+    scenarios = [
+        r[0] for r in con.execute("select scenario from marts.budget_plan_totals order by scenario_order").fetchall()
+    ]
+    assert wb.sheetnames == [*scenarios, "totals"]
+    for s in scenarios:
+        sheet = list(wb[s].values)
+        assert list(sheet[0]) == cols and "baseline_total_cost" in cols
+        expected = con.execute("select sum(total_cost) from marts.budget_plan where scenario = ?", [s]).fetchone()[0]
+        got = sum(r[cols.index("total_cost")] or 0 for r in sheet[1:])
+        assert got == pytest.approx(float(expected))
+
+
+SCREENS = Path(__file__).resolve().parents[2] / "notes" / "site-screens"
+
+
+def test_the_site_in_headless_chromium_passes_axe_and_every_link_opens(site, tmp_path):
+    """axe-core (WCAG 2.1 AA rules) on the home, one service and the plan page, with zero
+    serious or critical violations; every link of those pages opens a page without errors."""
+    import shutil
+
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    assert chromium, "Chromium is missing: `make test` installs Debian's chromium package"
+    _, root, _ = site
+    service = sorted((root / "service").glob("*.html"))[0]
+    pages = {"home": root / "index.html", "service": service, "plan": root / "plan.html"}
+    shots = SCREENS if SCREENS.parent.is_dir() else tmp_path
+    shots.mkdir(exist_ok=True)
+    axe = Axe()
+    failures, counts, visit = [], {}, set()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=chromium, headless=True, args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        for name, path in pages.items():
+            page.goto(path.as_uri())
+            page.screenshot(path=str(shots / f"{name}.png"))
+            result = axe.run(page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa"]}})
+            bad = [v for v in result.response["violations"] if v["impact"] in ("serious", "critical")]
+            counts[name] = {
+                i: sum(v["impact"] == i for v in result.response["violations"])
+                for i in ("minor", "moderate", "serious", "critical")
+            }
+            failures += [f"{name}: {v['id']} ({v['impact']}): {v['help']}" for v in bad]
+            visit |= set(page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"))
+        for href in sorted(visit):  # every link of those pages, opened in the browser
+            target = Path(unquote(urlparse(href).path))
+            assert urlparse(href).scheme == "file" and target.exists(), f"broken link {href}"
+            if target.suffix == ".html":
+                page.goto(href)
+                assert page.locator("h1").count() == 1, href
+        browser.close()
+    (shots / "axe.json").write_text(json.dumps(counts, indent=1))
+    assert not failures, failures
+    assert not errors, errors
