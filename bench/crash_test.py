@@ -32,6 +32,7 @@ import json
 import os
 import random
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -68,9 +69,15 @@ def civic() -> str:
     return str(Path(sys.executable).with_name("civic"))
 
 
+# One pseudonymisation key for every lake of a run (the demo's respondents are personal
+# data): the reference and each trial then hold the same pseudonyms.
+PSEUDONYM_KEY = os.environ.get("CIVIC_PSEUDONYM_KEY") or secrets.token_hex(32)
+
+
 def lake_env(home: Path, landing: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CIVIC_", "DAGSTER_"))}
     env |= {"CIVIC_HOME": str(home), "CIVIC_LANDING": str(landing), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env["CIVIC_PSEUDONYM_KEY"] = PSEUDONYM_KEY
     return env
 
 

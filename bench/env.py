@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
+import secrets
 import shutil
 import sys
 from importlib.metadata import PackageNotFoundError, version
@@ -47,6 +48,9 @@ PACKAGES = (
 )
 
 
+_RUN_KEY = secrets.token_hex(32)
+
+
 def fresh_dir(path: Path) -> Path:
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)
@@ -63,6 +67,9 @@ def civic_env(home: Path, landing: Path) -> dict[str, str]:
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
         PYTHONUNBUFFERED="1",
     )
+    # the demo's survey respondents are personal data: a run without a key of its own
+    # pseudonymises them under one random key
+    env.setdefault("CIVIC_PSEUDONYM_KEY", _RUN_KEY)
     return env
 
 

@@ -21,6 +21,7 @@ import http.client
 import json
 import os
 import random
+import secrets
 import shutil
 import signal
 import socket
@@ -141,10 +142,14 @@ def _admin(sql: str) -> None:
         con.execute(sql)
 
 
+PSEUDONYM_KEY = os.environ.get("CIVIC_PSEUDONYM_KEY") or secrets.token_hex(32)
+
+
 def _env(root: Path, landing: Path, endpoint: str, dbs: dict[str, str], prefix: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CIVIC_", "DAGSTER_", "AWS_"))}
     return env | {
         "CIVIC_PROFILE": "production",
+        "CIVIC_PSEUDONYM_KEY": PSEUDONYM_KEY,  # one key for every lake of a run
         "CIVIC_HOME": str(root),
         "CIVIC_LANDING": str(landing),
         "CIVIC_CATALOG_URI": f"postgresql+psycopg://postgres@127.0.0.1:5432/{dbs['catalog']}",

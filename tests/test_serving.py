@@ -537,6 +537,7 @@ def test_civic_refresh_publishes_every_mart_to_the_serving_database(tmp_path, se
     generate_demo(home / "landing", years=[2025], size=0.02)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CIVIC_", "DAGSTER_"))}
     env.update(CIVIC_HOME=str(home), CIVIC_SERVING_URI=serving_db, DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    env["CIVIC_PSEUDONYM_KEY"] = os.environ["CIVIC_PSEUDONYM_KEY"]  # the demo's survey respondents are personal
     civic = Path(sys.executable).with_name("civic")
     proc = subprocess.run([str(civic), "refresh", "--years", "2025"], env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
