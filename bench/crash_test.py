@@ -58,6 +58,12 @@ VOLATILE = {
     "seconds",
     "run_id",
     "code_version",
+    # the ledger's hash chain: the position of a load in this lake's history (a trial's
+    # killed loads are entries too) and the data files it registered, not its data
+    "seq",
+    "prev_hash",
+    "entry_hash",
+    "data_files",
 }
 LEDGER = "raw.loads"
 
