@@ -14,6 +14,7 @@ from pandera.errors import SchemaError, SchemaErrors
 from contracts.coerce import coerce
 from contracts.entities import FEED_REJECTED, STATED_FISCAL_YEAR, Entity
 from contracts.errors import ContractError
+from contracts.fiscal_year import FiscalCalendar
 from contracts.rules import LoadContext, schema_for
 
 REJECT_SCHEMA = {
@@ -70,6 +71,28 @@ def _message(rule: str, column: str, value: str | None, ctx: LoadContext) -> str
     return f"{column} value {value!r} fails {rule}"
 
 
+def _event_year(ent: Entity, columns: list[str], calendar: FiscalCalendar) -> pl.Expr:
+    """The fiscal year of a dated row: the publisher's stated label, else its event time's."""
+    assert ent.time_column is not None
+    year = calendar.year_expr(ent.time_column)
+    if STATED_FISCAL_YEAR in columns:  # the publisher's own label wins
+        year = pl.coalesce(pl.col(STATED_FISCAL_YEAR).cast(pl.Int32, strict=False), year)
+    return year
+
+
+def fiscal_years_of(ent: Entity, batch: pl.DataFrame, calendar: FiscalCalendar) -> set[int]:
+    """The fiscal years a batch of a dated entity's rows falls in (rows whose year cannot
+    be read count for none): where a feed's undated reference data is filed."""
+    typed, _failures = coerce(batch, ent.columns)
+    if ent.time_column is not None and ent.time_column in typed.columns:
+        years = typed.select(_event_year(ent, typed.columns, calendar).alias("fiscal_year"))
+    elif "fiscal_year" in typed.columns:
+        years = typed.select(pl.col("fiscal_year").cast(pl.Int32, strict=False))
+    else:
+        return set()
+    return {int(y) for y in years["fiscal_year"].drop_nulls().unique()}
+
+
 class BatchValidator:
     """Validates the batches of one load of one entity, keeping cross-batch state."""
 
@@ -89,9 +112,7 @@ class BatchValidator:
         if absent:
             typed = typed.with_columns([pl.lit(None, dtype=ent.columns[c]).alias(c) for c in absent])
         if ent.time_column is not None:
-            year = ctx.calendar.year_expr(ent.time_column)
-            if STATED_FISCAL_YEAR in typed.columns:  # the publisher's own label wins
-                year = pl.coalesce(pl.col(STATED_FISCAL_YEAR).cast(pl.Int32, strict=False), year)
+            year = _event_year(ent, typed.columns, ctx.calendar)
             typed = typed.with_columns(year.alias("fiscal_year")).drop(STATED_FISCAL_YEAR, strict=False)
         elif "fiscal_year" not in typed.columns:
             if ctx.fiscal_year is None:

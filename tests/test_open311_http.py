@@ -311,7 +311,7 @@ sources:
 
     assert [(r.fiscal_year, r.source, r.loaded) for r in services] == [
         (2012, "sf", n_services),
-        (2013, "sf", n_services),
+        (2013, "sf", 0),  # the feed's requests are all of FY2012: its catalogue stands for no other year
     ]
     assert [(r.fiscal_year, r.received, r.loaded, r.quarantined) for r in requests] == [
         (2012, 56, 56, 0),

@@ -13,9 +13,10 @@ Which years, written once (`run_load`): a dated entity read from a feed is stage
 each row taking the fiscal year of its event, and committed year by year (in a refresh
 only the refreshed years, each also when the feed has no row of it; rows whose year could
 not be told are quarantined under fiscal year null). Undated reference data (a service
-catalogue) and the landing zone's folders of one year each are staged year by year,
-filed under the given years (`civic ingest`: the years its other entities' rows hold, or
-the current fiscal year).
+catalogue) and the landing zone's folders of one year each are staged year by year. A
+feed's undated rows are filed under the years its dated rows fall in (`civic ingest`:
+all of them, or the current fiscal year when it has none; a refresh: those it
+refreshes, the others committed empty), never under a year the feed does not cover.
 
 Something every load needs later (pseudonymising columns, hashing the source files)
 goes into `_stage_and_commit` below, the one place every load passes through between
@@ -35,12 +36,14 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
+import polars as pl
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
 
 from contracts.entities import ENTITIES, Entity
 from contracts.entities import entity as entity_spec
 from contracts.rules import LoadContext
+from contracts.validate import fiscal_years_of
 from ingestion.feeds import feed_kind
 from ingestion.landing import landing_files
 from ingestion.pseudonymise import Keyring, load_keyring, require_key
@@ -76,7 +79,7 @@ def run_load(
     source: str,
     *,
     years: list[int] | None = None,
-    covered: Sequence[int] = (),
+    covered: Sequence[int] | None = None,
     year_bound: bool = False,
     run_id: str | None = None,
     write_lock: WriteLock = contextlib.nullcontext,
@@ -85,8 +88,11 @@ def run_load(
 
     `years`: the fiscal years a refresh loads (each is committed, with no rows if the
     feed has none of it); None: the years the rows hold (`civic ingest`: nothing is
-    committed for a staging that received no row). `covered`: where undated rows are
-    filed without `years` (else under the current fiscal year). `year_bound`: `extract`
+    committed for a staging that received no row). `covered`: the years a feed's dated
+    rows fall in, where its undated rows are filed (without `years`: all of them, or the
+    current fiscal year when it has none; with `years`: those of them, and the other
+    refreshed years committed empty, so a catalogue never stands for a year its feed
+    does not cover; None: every refreshed year). `year_bound`: `extract`
     reads one fiscal year's own files (the landing zone), so every entity is staged
     year by year. `write_lock` is held around each commit.
     """
@@ -95,11 +101,18 @@ def run_load(
     if spec.is_dated and not year_bound:  # each row takes the fiscal year of its event
         return _stage_and_commit(settings, catalog, spec, extract, source, None, years, run_id, write_lock, keyring)
     # undated reference data, or one year's landing files: staged and filed year by year
-    filed_under = years if years is not None else (list(covered) or [settings.calendar.year_of(dt.date.today())])
+    filed_under = years if years is not None else (list(covered or ()) or [settings.calendar.year_of(dt.date.today())])
     records: list[LoadRecord] = []
     for fy in filed_under:
-        records += _stage_and_commit(settings, catalog, spec, extract, source, fy, years, run_id, write_lock, keyring)
+        uncovered = years is not None and covered is not None and fy not in covered
+        take = _nothing if uncovered else extract
+        records += _stage_and_commit(settings, catalog, spec, take, source, fy, years, run_id, write_lock, keyring)
     return records
+
+
+def _nothing(_fy: int | None) -> tuple[list[str], Batches]:
+    """The extract of a year a feed does not cover: no rows (its commit clears the year)."""
+    return [], iter(())
 
 
 def _stage_and_commit(
@@ -189,6 +202,10 @@ class _FeedReader(Protocol):
     def extract(self, location: str, entity: str) -> Batches: ...
 
 
+class _FeedClient(_FeedReader, Protocol):
+    entities: tuple[str, ...]
+
+
 def _feed_extract(client: _FeedReader, location: str, entity: str) -> Extract:
     """A feed's rows of one entity, read anew by the same client at each staging."""
     return lambda _fy: ([], client.extract(location, entity))
@@ -238,9 +255,13 @@ def load_feeds(
 ) -> list[LoadRecord]:
     """The feeds of feeds.yml in a refresh: one ledger row per (feed, refreshed year) of this entity."""
     records: list[LoadRecord] = []
+    spec = entity_spec(entity)
     for feed in feeds_for(settings, entity):
         # one instance: an endpoint is fetched once per call
         client = feed_kind(feed.kind, state_dir=settings.state_dir)
+        # a feed's undated reference data (a services catalogue) stands for the years
+        # its dated rows fall in, not for every refreshed year
+        covered = None if spec.is_dated else feed_years(settings, client, feed.location)
         records += run_load(
             settings,
             catalog,
@@ -248,7 +269,23 @@ def load_feeds(
             _feed_extract(client, feed.location, entity),
             feed.name,
             years=years,
+            covered=covered,
             run_id=run_id,
             write_lock=write_lock,
         )
     return records
+
+
+def feed_years(settings: Settings, client: _FeedClient, location: str) -> list[int] | None:
+    """The fiscal years a feed's dated rows fall in (read once more, coerced, not staged);
+    None for a feed of reference data alone, which stands for every refreshed year."""
+    dated = [entity_spec(e) for e in client.entities if entity_spec(e).is_dated]
+    if not dated:
+        return None
+    years: set[int] = set()
+    for spec in dated:
+        for _path, batch in client.extract(location, spec.name):
+            frame = pl.from_arrow(batch)
+            assert isinstance(frame, pl.DataFrame)
+            years |= fiscal_years_of(spec, frame, settings.calendar)
+    return sorted(years)
