@@ -13,6 +13,7 @@ import platform
 import secrets
 import shutil
 import sys
+import uuid
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -148,4 +149,56 @@ def machine() -> dict:
         "memory_available_gib": round(vm.available / 2**30, 1),
         "disk_free_gib": round(disk.free / 2**30, 1),
         "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+# --- the production profile on this machine's services ----------------------------------
+# PostgreSQL on 127.0.0.1:5432 (user postgres, trust) for the Iceberg catalog and Dagster,
+# the warehouse on a SeaweedFS S3 gateway: the harnesses (bench/s3_faults.py) and the
+# production tests (tests/test_production.py) build their lakes with these.
+PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+
+
+def pg_admin(sql: str) -> None:
+    """One statement as PostgreSQL's administrator (autocommit: CREATE/DROP DATABASE)."""
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as con:
+        con.execute(sql)
+
+
+def create_databases(prefix: str) -> dict[str, str]:
+    """A fresh catalog and Dagster database, named `<prefix>_<kind>_<random>`."""
+    names = {kind: f"{prefix}_{kind}_{uuid.uuid4().hex[:10]}" for kind in ("catalog", "dagster")}
+    for name in names.values():
+        pg_admin(f'create database "{name}"')
+    return names
+
+
+def drop_databases(names: dict[str, str]) -> None:
+    for name in names.values():
+        pg_admin(f"select pg_terminate_backend(pid) from pg_stat_activity where datname = '{name}'")
+        pg_admin(f'drop database if exists "{name}"')
+
+
+def production_env(
+    home: Path, databases: dict[str, str], endpoint: str, access_key: str, secret_key: str, warehouse: str
+) -> dict[str, str]:
+    """The variables of the production profile on `home` (catalog and Dagster in
+    `databases`, the warehouse `s3://...` on the S3 gateway at `endpoint`)."""
+    return {
+        "CIVIC_PROFILE": "production",
+        "CIVIC_HOME": str(home),
+        "CIVIC_CATALOG_URI": f"postgresql+psycopg://postgres@127.0.0.1:5432/{databases['catalog']}",
+        "CIVIC_WAREHOUSE": warehouse,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": access_key,
+        "AWS_SECRET_ACCESS_KEY": secret_key,
+        "AWS_REGION": "us-east-1",
+        "DAGSTER_PG_HOST": "127.0.0.1",
+        "DAGSTER_PG_PORT": "5432",
+        "DAGSTER_PG_USERNAME": "postgres",
+        "DAGSTER_PG_PASSWORD": "",
+        "DAGSTER_PG_DB": databases["dagster"],
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }

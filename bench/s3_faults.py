@@ -30,15 +30,12 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import psycopg
-
 from bench.crash_test import read_lake
+from bench.env import create_databases, drop_databases, production_env
 
-PG = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 ACCESS_KEY, SECRET_KEY, BUCKET = "civic-faults", "civic-faults-secret", "civic-lake"
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
 FAULTS = ("500", "503", "drop")
@@ -137,34 +134,14 @@ class FaultProxy:
         self.server.server_close()
 
 
-def _admin(sql: str) -> None:
-    with psycopg.connect(PG, autocommit=True) as con:
-        con.execute(sql)
-
-
 PSEUDONYM_KEY = os.environ.get("CIVIC_PSEUDONYM_KEY") or secrets.token_hex(32)
 
 
 def _env(root: Path, landing: Path, endpoint: str, dbs: dict[str, str], prefix: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CIVIC_", "DAGSTER_", "AWS_"))}
-    return env | {
-        "CIVIC_PROFILE": "production",
-        "CIVIC_PSEUDONYM_KEY": PSEUDONYM_KEY,  # one key for every lake of a run
-        "CIVIC_HOME": str(root),
-        "CIVIC_LANDING": str(landing),
-        "CIVIC_CATALOG_URI": f"postgresql+psycopg://postgres@127.0.0.1:5432/{dbs['catalog']}",
-        "CIVIC_WAREHOUSE": f"s3://{BUCKET}/{prefix}",
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": ACCESS_KEY,
-        "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
-        "AWS_REGION": "us-east-1",
-        "DAGSTER_PG_HOST": "127.0.0.1",
-        "DAGSTER_PG_PORT": "5432",
-        "DAGSTER_PG_USERNAME": "postgres",
-        "DAGSTER_PG_PASSWORD": "",
-        "DAGSTER_PG_DB": dbs["dagster"],
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
+    lake = production_env(root, dbs, endpoint, ACCESS_KEY, SECRET_KEY, f"s3://{BUCKET}/{prefix}")
+    # one pseudonymisation key for every lake of a run
+    return env | lake | {"CIVIC_LANDING": str(landing), "CIVIC_PSEUDONYM_KEY": PSEUDONYM_KEY}
 
 
 def checksums(env: dict[str, str]) -> dict[str, str]:
@@ -209,14 +186,12 @@ def run(args: argparse.Namespace) -> dict:
         generate_demo(landing, years=list(range(int(first), int(last or first) + 1)), size=args.size)
     server = seaweed.start(root / "seaweed", ACCESS_KEY, SECRET_KEY)
     seaweed.ensure_bucket(server.client(), BUCKET)
-    created: list[str] = []
+    created: list[dict[str, str]] = []
     results: dict = {"scenarios": []}
 
     def scenario(name: str, rate: float, during=None, restart=None) -> dict:
-        dbs = {kind: f"civic_faults_{kind}_{uuid.uuid4().hex[:8]}" for kind in ("catalog", "dagster")}
-        for db in dbs.values():
-            _admin(f'create database "{db}"')
-            created.append(db)
+        dbs = create_databases("civic_faults")
+        created.append(dbs)
         home = root / name
         shutil.rmtree(home, ignore_errors=True)
         with FaultProxy(server.s3_port, rate) as proxy:
@@ -280,9 +255,8 @@ def run(args: argparse.Namespace) -> dict:
             entry["tables_years"] = len(entry.pop("checksums"))
     finally:
         server.stop()
-        for db in created:
-            _admin(f"select pg_terminate_backend(pid) from pg_stat_activity where datname = '{db}'")
-            _admin(f'drop database if exists "{db}"')
+        for dbs in created:
+            drop_databases(dbs)
         if not args.workdir:
             shutil.rmtree(root, ignore_errors=True)
     return results

@@ -4,6 +4,8 @@ own databases.
 
 - two refreshes of different fiscal years at the same time, as two CLI processes: both
   land, with exact row counts, nothing lost or duplicated;
+- two refreshes of the same fiscal year at the same time: both finish, both loads are
+  chained in the ledger, and each raw partition holds one load's rows, never a mix;
 - a SeaweedFS restart in the middle of a session: the data is still there and work goes on;
 - a transient S3 outage during a refresh: the step is retried and the refresh succeeds.
 """
@@ -12,45 +14,36 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from bench.env import create_databases, drop_databases, pg_admin, production_env
 from contracts.entities import ENTITIES as ALL_ENTITIES
 from lake.catalog import open_catalog
 from lake.commit import partition_filter
 from lake.load_ledger import read_loads
 from lake.marts_query import run_query
 from lake.settings import load_settings
+from lake.verify import verify_lake
 from orchestration.services import seaweed
 
-PG = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 ACCESS_KEY, SECRET_KEY, BUCKET = "civic-prod", "civic-prod-secret", "civic-lake"
 # the entities the demo landing zone fills
 ENTITIES = ("services", "queue_events", "web_sessions", "survey_responses", "service_requests", "ledger_entries")
 YEARS = (2023, 2024)
 
 
-def _admin(sql: str) -> None:
-    with psycopg.connect(PG, autocommit=True) as con:
-        con.execute(sql)
-
-
 @pytest.fixture(scope="module")
 def databases():
-    names = {kind: f"civic_test_{kind}_{uuid.uuid4().hex[:10]}" for kind in ("catalog", "dagster")}
     try:
-        _admin("select 1")
+        pg_admin("select 1")
     except psycopg.OperationalError as err:  # pragma: no cover - the machine runs PostgreSQL
         pytest.fail(f"PostgreSQL is not reachable on 127.0.0.1:5432: {err}")
-    for name in names.values():
-        _admin(f'create database "{name}"')
+    names = create_databases("civic_test")
     yield names
-    for name in names.values():
-        _admin(f"select pg_terminate_backend(pid) from pg_stat_activity where datname = '{name}'")
-        _admin(f'drop database if exists "{name}"')
+    drop_databases(names)
 
 
 @pytest.fixture(scope="module")
@@ -58,21 +51,7 @@ def production(tmp_path_factory, databases):
     root = tmp_path_factory.mktemp("production")
     server = seaweed.start(root / "seaweed", ACCESS_KEY, SECRET_KEY)
     seaweed.ensure_bucket(server.client(), BUCKET)
-    env = {
-        "CIVIC_PROFILE": "production",
-        "CIVIC_HOME": str(root / "civic"),
-        "CIVIC_CATALOG_URI": f"postgresql+psycopg://postgres@127.0.0.1:5432/{databases['catalog']}",
-        "CIVIC_WAREHOUSE": f"s3://{BUCKET}/warehouse",
-        "AWS_ENDPOINT_URL": server.endpoint,
-        "AWS_ACCESS_KEY_ID": ACCESS_KEY,
-        "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
-        "AWS_REGION": "us-east-1",
-        "DAGSTER_PG_HOST": "127.0.0.1",
-        "DAGSTER_PG_PORT": "5432",
-        "DAGSTER_PG_USERNAME": "postgres",
-        "DAGSTER_PG_PASSWORD": "",
-        "DAGSTER_PG_DB": databases["dagster"],
-    }
+    env = production_env(root / "civic", databases, server.endpoint, ACCESS_KEY, SECRET_KEY, f"s3://{BUCKET}/warehouse")
     with pytest.MonkeyPatch.context() as mp:
         for key, value in env.items():
             mp.setenv(key, value)
@@ -136,6 +115,36 @@ def test_two_concurrent_refreshes_of_different_years_both_land(production):
     assert statuses.count("SUCCESS") >= 2
     received = sum(rec["received"] for rec in loads)
     print(f"\nconcurrent refresh of FY2023 and FY2024: {took:.1f}s, {len(loads)} loads, {received:,} rows received")
+
+
+def test_two_concurrent_refreshes_of_the_same_year_give_one_result(production):
+    """The same fiscal year refreshed twice at once: both finish, both loads are in the
+    ledger (its chain unbroken), and every raw partition holds one load's rows, never a mix."""
+    env, truths = production["env"], production["truths"]
+    catalog = open_catalog(load_settings())
+    before = {r["load_id"] for r in read_loads(catalog, fiscal_year=2023).to_pylist()}
+    procs = [_civic(env, "refresh", "--years", "2023") for _ in range(2)]
+    outputs = [proc.communicate(timeout=900)[0] for proc in procs]
+    for proc, out in zip(procs, outputs):
+        assert proc.returncode == 0, out[-3000:]
+
+    _expect_exact_rows(truths, years=(2023,))  # one load id per table: one result
+    catalog = open_catalog(load_settings())
+    new = [r for r in read_loads(catalog, fiscal_year=2023).to_pylist() if r["load_id"] not in before]
+    per_table: dict[str, list[str]] = {}
+    for rec in new:
+        per_table.setdefault(rec["table_name"], []).append(rec["load_id"])
+    assert set(per_table) == {f"raw.{e}" for e in ALL_ENTITIES}
+    assert all(len(ids) == 2 for ids in per_table.values())  # each refresh recorded its load
+    for entity in ENTITIES:
+        rows = catalog.load_table(f"raw.{entity}").scan(row_filter=partition_filter(2023)).to_arrow()
+        assert set(rows["_load_id"].to_pylist()) <= set(per_table[f"raw.{entity}"])
+    assert verify_lake(catalog).problems == []
+    marts = run_query(
+        load_settings().duckdb_path,
+        "select count(*) from marts.service_channel_kpis where fiscal_year = 2023 and channel = 'all'",
+    )
+    assert marts.rows == [(12,)]
 
 
 def test_seaweedfs_restart_mid_session_keeps_the_data(production):
