@@ -124,8 +124,10 @@ def create_key_file(path: Path) -> None:
 
 
 def missing_key_message(entity: str, columns: list[str]) -> str:
+    """One line: an entity of many personal columns (24 for 3-1-1 requests) names three."""
+    named = ", ".join(columns[:3]) + (f" and {len(columns) - 3} more" if len(columns) > 3 else "")
     return (
-        f"{entity}: personal column(s) {', '.join(columns)} need a pseudonymisation key; set CIVIC_PSEUDONYM_KEY "
+        f"{entity}: personal column(s) {named} need a pseudonymisation key; set CIVIC_PSEUDONYM_KEY "
         "(64+ hex digits) or CIVIC_PSEUDONYM_KEY_FILE (default $CIVIC_HOME/pseudonym.key); nothing was loaded"
     )
 

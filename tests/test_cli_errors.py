@@ -150,8 +150,23 @@ def test_most_rows_quarantined_is_a_warning(capsys):
     assert check_fit("nyc311", "feeds/x", 10, 3, 7, kinds) == 0
     assert capsys.readouterr().err == "warning: 7 of 10 rows were quarantined: does kind nyc311 fit?\n"
     assert check_fit("nyc311", "feeds/x", 10, 6, 4, kinds) == 0  # most rows loaded: nothing to say
-    assert check_fit("nyc311", "feeds/x", 0, 0, 0, kinds) == 0  # nothing delivered: nothing refused
     assert capsys.readouterr().err == ""
+
+
+def test_a_location_with_nothing_to_read_is_refused(home, capsys, tmp_path):
+    (tmp_path / "empty").mkdir()
+    line = _fails(capsys, ["ingest", "--kind", "nyc311", str(tmp_path / "empty")], 1)
+    assert (
+        line
+        == f"civic ingest: {tmp_path / 'empty'} holds no rows that kind nyc311 reads (no such files, or empty ones)"
+    )
+
+
+def test_a_missing_key_is_one_short_line(home, capsys, monkeypatch, tmp_path):
+    monkeypatch.delenv("CIVIC_PSEUDONYM_KEY")
+    line = _fails(capsys, ["ingest", "--kind", "nyc311", str(tmp_path)], 1)
+    assert line.startswith("civic ingest: service_requests: personal column(s) address, address_id, bbl and 21 more")
+    assert len(line) < 250
 
 
 def test_expected_errors_are_one_line(home, capsys, monkeypatch):

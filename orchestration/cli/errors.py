@@ -74,8 +74,15 @@ def years_option(spec: str, settings: Settings) -> list[int]:
 
 
 def check_fit(kind: str, location: str, received: int, loaded: int, quarantined: int, kinds) -> int:
-    """A kind that does not fit the files quarantines (nearly) every row: say so."""
-    if not received or quarantined * 2 <= received:
+    """A kind that does not fit the files quarantines (nearly) every row, and a location
+    with nothing the kind reads loads nothing: say so, and fail."""
+    if not received:
+        print(
+            f"civic ingest: {location} holds no rows that kind {kind} reads (no such files, or empty ones)",
+            file=sys.stderr,
+        )
+        return 1
+    if quarantined * 2 <= received:
         return 0
     guess = next((k for k in sorted(kinds, key=len, reverse=True) if k != kind and k in location.lower()), None)
     fits = f"; the location's name suggests --kind {guess}" if guess else ""

@@ -360,7 +360,7 @@ def cmd_ingest(args) -> int:
             observed_at=args.observed_at,
         )
     except (SourceFileError, ContractError) as err:
-        print(f"ingest failed: {one_line(err)}", file=sys.stderr)
+        print(f"civic ingest: {one_line(err)}", file=sys.stderr)
         return 1
     cols = ["table_name", "fiscal_year", "received", "loaded", "quarantined", "snapshot_id"]
     rows = [tuple(getattr(r, c) for c in cols) for r in records]
