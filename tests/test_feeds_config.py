@@ -236,3 +236,32 @@ sources:
     assert loads["2024 nyc"]["received"] == len(api_2024) and loads["2024 bloomington"]["received"] == 0
     assert materialization.metadata["received"].value == len(api_2024)  # the landing zone is empty
     assert outcome.success, outcome.failures
+
+
+def test_a_snapshot_feed_takes_its_observation_time_from_feeds_yml(civic_home, lake):
+    """ca_dmv_xml and ma_rmv_xml carry no time of their own: `observed_at` in feeds.yml is
+    what `civic ingest --observed-at` gives, so a refresh can load them too."""
+    import xml.etree.ElementTree as ET
+
+    from orchestration.load.flow import load_feeds
+
+    feed = REALDATA / "ma_rmv_queue_feed" / "rmv_waittime.xml"
+    path = _write(
+        civic_home / "feeds.yml",
+        f"sources:\n  - {{name: rmv, kind: ma_rmv_xml, location: '{feed}', observed_at: 2017-03-01T10:15}}\n",
+    )
+    [rmv] = read_feeds(path)
+    assert rmv.observed_at == dt.datetime(2017, 3, 1, 10, 15)
+    settings, catalog = load_settings(), lake[1]
+    [record] = load_feeds(settings, catalog, "wait_observations", [2017])
+    branches = ET.parse(feed).getroot().findall("branch")
+    assert (record.fiscal_year, record.received, record.loaded) == (2017, 2 * len(branches), 2 * len(branches))
+    rows = catalog.load_table("raw.wait_observations").scan().to_arrow().to_pylist()
+    assert {r["observed_at"] for r in rows} == {dt.datetime(2017, 3, 1, 10, 15)}
+    with pytest.raises(FeedsConfigError, match="observed_at 'noon' is not a date and time"):
+        read_feeds(
+            _write(
+                civic_home / "bad.yml",
+                f"sources:\n  - {{name: r, kind: ma_rmv_xml, location: '{feed}', observed_at: noon}}\n",
+            )
+        )

@@ -9,6 +9,7 @@ folder. See docs/feeds.md.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from ingestion.errors import SourceFileError
 from ingestion.feeds import FEED_KINDS, feed_kind
 from ingestion.feeds.open311_http import is_endpoint, parse_options
 
-KEYS = ("name", "kind", "location", "entities", "options")
+KEYS = ("name", "kind", "location", "entities", "options", "observed_at")
 HTTP_KINDS = ("open311",)  # the kinds that read a live endpoint
 # the name is a partition value and a folder name in the warehouse
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
@@ -38,6 +39,9 @@ class Feed:
     kind: str
     location: str  # an absolute path, or a URL with its client options in the fragment
     entities: tuple[str, ...]  # the raw tables it feeds, in the kind's load order
+    # the local time a snapshot without a time of its own was fetched (ca_dmv_xml,
+    # ma_rmv_xml), as `civic ingest --observed-at` gives it
+    observed_at: dt.datetime | None = None
 
 
 def read_feeds(path: Path | None) -> list[Feed]:
@@ -107,4 +111,15 @@ def _entry(entry: object, base: Path) -> Feed:
         if not resolved.exists():
             raise ValueError(f"location {location!r} does not exist (looked for {resolved})")
         location = str(resolved)
-    return Feed(name, kind, location, tuple(e for e in produces if e in wanted))
+    return Feed(name, kind, location, tuple(e for e in produces if e in wanted), _observed_at(entry))
+
+
+def _observed_at(entry: dict) -> dt.datetime | None:
+    """`observed_at: 2018-12-11T10:00` (YAML may hand over a datetime already): local time."""
+    value = entry.get("observed_at")
+    if value is None or isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None) if value else None
+    try:
+        return dt.datetime.fromisoformat(str(value)).replace(tzinfo=None)
+    except ValueError:
+        raise ValueError(f"observed_at {value!r} is not a date and time (e.g. 2018-12-11T10:00)") from None

@@ -258,7 +258,7 @@ def load_feeds(
     spec = entity_spec(entity)
     for feed in feeds_for(settings, entity):
         # one instance: an endpoint is fetched once per call
-        client = feed_kind(feed.kind, state_dir=settings.state_dir)
+        client = feed_kind(feed.kind, feed.observed_at, settings.state_dir)
         # a feed's undated reference data (a services catalogue) stands for the years
         # its dated rows fall in, not for every refreshed year
         covered = None if spec.is_dated else feed_years(settings, client, feed.location)
