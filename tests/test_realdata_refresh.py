@@ -1,0 +1,110 @@
+"""A slice of ../shared/realdata through feeds.yml and one `civic refresh` (Dagster, dbt),
+checked against figures computed here from the files themselves.
+
+The slice: San Francisco's Open311 export (requests and catalogue, FY2012) and New York
+City's 3-1-1 export (FY2014 among others), refreshed over FY2012..FY2014. The whole of
+../shared/realdata over every year it covers is `scripts/realdata_refresh.py` (about 15
+minutes: too long for the suite).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import io
+import json
+import xml.etree.ElementTree as ET
+from collections import Counter
+
+import duckdb
+import pytest
+
+from lake.catalog import open_catalog
+from lake.settings import load_settings
+from tests.conftest import REALDATA
+
+pytestmark = pytest.mark.slow
+
+SF = REALDATA / "open311_sanfrancisco"
+NYC = REALDATA / "nyc_311"
+YEARS = (2012, 2013, 2014)
+
+
+def _sf_requests_by_year() -> dict[int, int]:
+    root = ET.parse(SF / "san_francisco_requests.xml").getroot()
+    years = [dt.datetime.fromisoformat(r.findtext("requested_datetime")).year for r in root.findall("request")]
+    return {y: years.count(y) for y in set(years)}
+
+
+def _nyc_requests_by_year() -> dict[int, int]:
+    """Requests per calendar year (the default fiscal year) that do not close before they
+    open: NYC's export has some, and the contract quarantines them."""
+    rows: list[tuple[dt.datetime, dt.datetime | None]] = []
+    fmt = "%m/%d/%Y %I:%M:%S %p"
+    with (NYC / "311_Service_Requests_sample.csv").open(newline="") as f:
+        for r in csv.DictReader(f):
+            closed = dt.datetime.strptime(r["Closed Date"], fmt) if r["Closed Date"] else None
+            rows.append((dt.datetime.strptime(r["Created Date"], fmt), closed))
+    for r in json.loads((NYC / "311_Service_Requests_api_2024-05-26.json").read_text()):
+        closed = dt.datetime.fromisoformat(r["closed_date"]) if r.get("closed_date") else None
+        rows.append((dt.datetime.fromisoformat(r["created_date"]), closed))
+    counts: dict[int, int] = {}
+    for created, closed in rows:
+        if closed is None or closed >= created:
+            counts[created.year] = counts.get(created.year, 0) + 1
+    return counts
+
+
+@pytest.fixture(scope="module")
+def refreshed(tmp_path_factory):
+    from orchestration.cli import main
+    from tests.conftest import use_home
+
+    home = tmp_path_factory.mktemp("realdata") / "civic"
+    home.mkdir(parents=True)
+    (home / "feeds.yml").write_text(
+        "sources:\n"
+        f"  - {{name: sf, kind: open311, location: '{SF}'}}\n"
+        f"  - {{name: nyc, kind: nyc311, location: '{NYC}'}}\n"
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        use_home(mp, home)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            code = main(["refresh", "--years", f"{YEARS[0]}:{YEARS[-1]}"])
+        assert code == 0, out.getvalue()[-3000:]
+        catalog = open_catalog(load_settings())
+    con = duckdb.connect(str(home / "lakehouse.duckdb"), read_only=True)
+    yield catalog, con
+    con.close()
+
+
+def test_a_feeds_catalogue_is_filed_only_under_the_years_its_requests_cover(refreshed):
+    """San Francisco's requests are all of FY2012: its catalogue stands for no other year."""
+    services = len(ET.parse(SF / "san_francisco_services.xml").getroot().findall("service"))
+    assert set(_sf_requests_by_year()) == {2012}
+    catalog, con = refreshed
+    raw = catalog.load_table("raw.services").scan(selected_fields=("fiscal_year", "_source")).to_arrow()
+    filed = Counter(y for y, s in zip(raw["fiscal_year"].to_pylist(), raw["_source"].to_pylist()) if s == "sf")
+    assert filed == {2012: services}
+    listed = con.execute(
+        "select fiscal_year, count(*) from marts.service_channel_kpis where channel = 'all' group by 1 order by 1"
+    ).fetchall()
+    assert listed == [(2012, services)]  # no other feed has a catalogue
+
+
+def test_requests_reach_the_summary_in_the_years_they_were_made(refreshed):
+    summary = dict(
+        ((year, source), n)
+        for year, source, n in refreshed[1]
+        .execute(
+            "select fiscal_year, source, sum(requests) from marts.service_requests_summary "
+            "where channel = 'all' group by 1, 2"
+        )
+        .fetchall()
+    )
+    expected = {(y, "sf"): n for y, n in _sf_requests_by_year().items() if y in YEARS}
+    expected |= {(y, "nyc"): n for y, n in _nyc_requests_by_year().items() if y in YEARS}
+    assert expected[(2014, "nyc")] > 0 and expected[(2012, "sf")] > 0
+    assert summary == expected
