@@ -39,8 +39,7 @@ def write_marts_file(build_path: Path, target: Path) -> Path:
         raise ValueError(f"{target}: a file named marts.* makes `marts.<table>` ambiguous in DuckDB; name it otherwise")
     target.parent.mkdir(parents=True, exist_ok=True)
     staged = target.with_name(f".{target.name}.{os.getpid()}.new")
-    for leftover in (staged, staged.with_name(staged.name + ".wal")):
-        leftover.unlink(missing_ok=True)
+    remove_leftovers(target)
     try:
         with duckdb.connect(str(staged)) as con:
             con.execute(f"attach {_literal(build_path)} as build (read_only)")
@@ -61,6 +60,29 @@ def write_marts_file(build_path: Path, target: Path) -> Path:
         staged.unlink(missing_ok=True)
         raise
     return staged
+
+
+def remove_leftovers(target: Path) -> list[Path]:
+    """Remove the half-written files (and their WALs) of publications whose process is gone:
+    a publication killed before its swap leaves `.NAME.PID.new` beside the target, which
+    itself is still the last complete file. A living process's file is left alone."""
+    removed = []
+    for leftover in target.parent.glob(f".{target.name}.*.new*"):
+        pid = leftover.name[len(target.name) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and (int(pid) == os.getpid() or not _alive(int(pid))):
+            leftover.unlink(missing_ok=True)
+            removed.append(leftover)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
 
 
 def swap_in(staged: Path, target: Path) -> None:

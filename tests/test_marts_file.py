@@ -146,3 +146,59 @@ def test_a_failed_dbt_test_leaves_the_marts_readers_see_as_they_were(demo_build)
             services.write_text(original)
         assert readers_see() == before
         assert iceberg_marts() == snapshots
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from lake.marts_file import publish_marts_file
+    publish_marts_file(Path(sys.argv[1]), Path(sys.argv[2]))
+    """
+)
+
+
+def test_a_publication_killed_before_its_swap_leaves_the_last_file_and_no_leftover(tmp_path):
+    """SIGKILL while the new file is being written: readers still get the last complete
+    file, and the next publication removes the dead one's half-written file."""
+    import os
+    import signal
+    import time
+
+    build, target = tmp_path / "lakehouse.duckdb", tmp_path / "marts_only.duckdb"
+    _build(build, 3)
+    publish_marts_file(build, target)
+    _build(build, 30_000_000)  # big enough that the copy takes a while
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(build), str(target)])
+    deadline = time.monotonic() + 120
+    while not any(p.stat().st_size > 0 for p in tmp_path.glob(".marts_only.duckdb.*.new*")):
+        assert writer.poll() is None, "the publication ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    os.kill(writer.pid, signal.SIGKILL)
+    writer.wait()
+    leftovers = list(tmp_path.glob(".marts_only.duckdb.*.new*"))
+    assert leftovers  # the dead publication's half-written file
+    assert run_query(target, "select count(*) from marts.kpis").rows == [(3,)]  # the last complete file
+
+    _build(build, 5)
+    publish_marts_file(build, target)
+    assert not [p for p in leftovers if p.exists()]
+    assert run_query(target, "select count(*) from marts.kpis").rows == [(5,)]
+
+
+def test_a_living_publications_file_is_left_alone(tmp_path):
+    from lake.marts_file import remove_leftovers
+
+    target = tmp_path / "marts_only.duckdb"
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        alive = tmp_path / f".marts_only.duckdb.{sleeper.pid}.new"
+        alive.write_bytes(b"being written")
+        done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+        dead = tmp_path / f".marts_only.duckdb.{done.stdout.strip()}.new.wal"
+        dead.write_bytes(b"left by a killed run")
+        assert remove_leftovers(target) == [dead]
+        assert alive.exists()
+    finally:
+        sleeper.kill()
