@@ -261,7 +261,7 @@ def _service_page(sid: str, score_rows: list[dict], sections: dict, explanations
         if (
             section.mart == "service_channel_kpis"
             and section.only_rows_with is None
-            and has_trend(rows, "transactions")
+            and has_trend([r for r in rows if r.get("transactions")], "transactions")  # zeros are no mix
         ):
             title = "Channel mix: transactions by channel and fiscal year"
             parts.append(figure(channel_mix_spec(rows), title, t, ["fiscal_year", "channel", "transactions"]))

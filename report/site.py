@@ -7,6 +7,7 @@ except for the columns a page displays by name, so marts can grow columns freely
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Iterable, Sequence
@@ -45,6 +46,15 @@ class Freshness:
     missing: list[tuple[str, str, str, str]] = field(default_factory=list)  # (service id, name, measure, reason)
     year: int | None = None  # the newest fiscal year, the one `missing` is about
     chain_head: tuple[int, str] | None = None  # (seq, entry hash) of the newest ledger entry
+    _by_service: dict[str, list[tuple[str, str, str, str]]] | None = field(default=None, repr=False, compare=False)
+
+    def missing_of(self, service_id: str) -> list[tuple[str, str, str, str]]:
+        """One service's measures without data (indexed once: a page per service must not scan them all)."""
+        if self._by_service is None:
+            self._by_service = {}
+            for m in self.missing:
+                self._by_service.setdefault(m[0], []).append(m)
+        return self._by_service.get(service_id, [])
 
 
 def _query(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence = ()) -> Table:
@@ -112,6 +122,7 @@ _NAME_UNITS = {
 }
 
 
+@functools.cache
 def column_unit(column: str) -> str | None:
     """The unit of a mart column its name implies (`mean_wait_minutes` -> minutes), or None."""
     if column in _NAME_UNITS:
@@ -236,7 +247,7 @@ def page(
         [{"source table": t, "last loaded": f, "rows loaded": n} for t, f, n in freshness.last_loaded],
     )
     if service_id is not None:
-        completeness = missing_table([m for m in freshness.missing if m[0] == service_id], freshness.year)
+        completeness = missing_table(freshness.missing_of(service_id), freshness.year)
     else:
         services = len({m[0] for m in freshness.missing})
         completeness = (
