@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import altair as alt
-
+from report.charts import channel_mix_spec, has_trend, plan_spec, trend_family_spec
 from report.explanations import NO_EXPLANATION
 from report.open_data import write_open_data
 from report.site import (
@@ -18,10 +18,12 @@ from report.site import (
     _e,
     _open_marts,
     _query,
+    chain_head_html,
     figure,
     format_value,
     html_table,
     marts_tables,
+    missing_table,
     page,
     slug,
 )
@@ -35,17 +37,19 @@ def freshness_from_loads(loads: list[dict], scorecard_newest: Table) -> Freshnes
         if t not in last or (row["finished_at"] or datetime.min) > (last[t]["finished_at"] or datetime.min):
             last[t] = row
     missing = [
-        (r["service_name"], r["measure"], r.get("status_reason") or "no reason recorded")
+        (r["service_id"], r["service_name"], r["measure"], r.get("status_reason") or "no reason recorded")
         for r in scorecard_newest.rows
         if r.get("actual") is None
     ]
+    years = {r["fiscal_year"] for r in scorecard_newest.rows}
     return Freshness(
         [(t, str(r["finished_at"]), int(r["loaded"] or 0)) for t, r in sorted(last.items())],
         missing,
+        max(years) if years else None,
     )
 
 
-def _home(score: Table, summary: Table, year: int) -> str:
+def _home(score: Table, year: int) -> str:
     by_service: dict[str, dict] = defaultdict(lambda: {s: defaultdict(int) for s in STATUSES})
     names = {}
     perspectives: set[str] = set()
@@ -80,88 +84,187 @@ def _home(score: Table, summary: Table, year: int) -> str:
     )
 
 
-def _trend_chart(rows: list[dict], measure: str, unit: str) -> alt.Chart:
-    data = [{"fiscal year": str(r["fiscal_year"]), "series": "actual", "value": r["actual"]} for r in rows]
-    data += [{"fiscal year": str(r["fiscal_year"]), "series": "target", "value": r["target"]} for r in rows]
-    data = [d for d in data if d["value"] is not None]
-    return (
-        alt.Chart(alt.Data(values=data), title=f"{measure} ({unit})")
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("fiscal year:O", title="Fiscal year"),
-            y=alt.Y("value:Q", title=f"{measure} ({unit})", axis=alt.Axis(format="%" if unit == "fraction" else "~s")),
-            color=alt.Color("series:N", title="Series"),
-            strokeDash=alt.StrokeDash("series:N", title="Series"),
-        )
-        .properties(width=420, height=180)
-    )
+@dataclass(frozen=True)
+class Section:
+    """A part of every service page: the rows of one mart (optionally only some), some columns."""
+
+    mart: str
+    title: str
+    columns: tuple[str, ...]
+    units: dict = field(default_factory=dict)
+    only_rows_with: str | None = None  # show only the rows where this column has a value
 
 
-def _service_page(con, sid: str, name: str, explanations: dict, newest: int) -> str:
-    score = _query(con, "select * from marts.scorecard where service_id = ? order by measure, fiscal_year", [sid])
+SECTIONS = (
+    Section(
+        "service_channel_kpis",
+        "Channel mix and cost per transaction by channel",
+        (
+            "fiscal_year",
+            "channel",
+            "transactions",
+            "digital_take_up",
+            "completion_rate",
+            "cost",
+            "cost_per_transaction",
+            SATISFACTION_COLUMN,
+            "cost_basis",
+        ),
+    ),
+    Section(
+        "service_channel_kpis",
+        "Waits: mean, 90th percentile and share within the wait standard",
+        (
+            "fiscal_year",
+            "channel",
+            "waits_measured",
+            "mean_wait_minutes",
+            "median_wait_minutes",
+            "p90_wait_minutes",
+            "target_wait_minutes",
+            "share_within_wait_standard",
+        ),
+        {"waits_measured": "waits", "share_within_wait_standard": "share"},
+        only_rows_with="waits_measured",
+    ),
+    Section(
+        "perceived_vs_measured",
+        "Waits: perceived against measured",
+        (
+            "fiscal_year",
+            "perceived_wait_responses",
+            "perceived_mean_wait_minutes",
+            "measured_mean_wait_minutes",
+            "wait_perception_gap_minutes",
+            "perceived_within_standard_share",
+            "measured_within_standard_share",
+        ),
+        {"perceived_wait_responses": "responses"},
+    ),
+    Section(
+        "service_standard_performance",
+        "Service standards: share of the volume within the standard's target",
+        (
+            "fiscal_year",
+            "standard_name",
+            "standard_type",
+            "channel",
+            "target",
+            "volume_meeting_target",
+            "total_volume",
+            "performance",
+            "is_target_met",
+            "source",
+        ),
+        {"target": "share", "performance": "share"},
+    ),
+    Section(
+        "service_requests_summary",
+        "3-1-1 requests and time to close",
+        (
+            "fiscal_year",
+            "agency",
+            "channel",
+            "requests",
+            "closed",
+            "median_days_to_close",
+            "p90_days_to_close",
+            "target_days_to_complete",
+            "within_sla_share",
+            "backlog_at_year_end",
+            "source",
+        ),
+        {"closed": "requests", "backlog_at_year_end": "requests"},
+    ),
+    Section(
+        "cost_per_outcome",
+        "Cost per unit of outcome",
+        (
+            "fiscal_year",
+            "outcome",
+            "outcome_unit",
+            "cost_channel",
+            "cost",
+            "cost_change",
+            "outcome_value",
+            "outcome_improvement",
+            "improvement_unit",
+            "cost_per_unit_improvement",
+            "null_reason",
+        ),
+        {"cost_change": "currency units", "cost_per_unit_improvement": "currency units"},
+    ),
+)
+SCORE_COLUMNS = ["fiscal_year", "measure", "actual", "target", "status", "status_reason"]
+
+
+def by_service(rows: list[dict]) -> dict[str, list[dict]]:
+    """Rows grouped by service_id, in their order: one query per mart serves every page."""
+    out: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        out[r["service_id"]].append(r)
+    return out
+
+
+def read_sections(con) -> dict[str, dict[str, list[dict]]]:
+    """{mart: {service_id: rows}} for every mart the service pages show, read once per build."""
+    present = set(marts_tables(con))
+    return {
+        mart: by_service(_query(con, f"select * from marts.{mart} order by service_id, fiscal_year").rows)  # noqa: S608
+        for mart in dict.fromkeys(s.mart for s in SECTIONS)
+        if mart in present
+    }
+
+
+def _families(score_rows: list[dict]) -> dict[str, dict[str, list[dict]]]:
+    """{perspective: {measure: rows by fiscal year}} of one service's scorecard."""
+    out: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    for r in score_rows:
+        out[r["perspective"] or "other"][r["measure"]].append(r)
+    return out
+
+
+def _family_part(perspective: str, measures: dict[str, list[dict]]) -> str:
+    """One KPI family: a chart of the measures with a trend (data as its table), else a table."""
+    rows = [r for m in sorted(measures) for r in measures[m]]
+    table = Table(SCORE_COLUMNS, rows)
+    caption = f"{perspective}: each measure by fiscal year, actual and target"
+    trends = [(m, measures[m][0].get("unit") or "", measures[m]) for m in sorted(measures) if has_trend(measures[m])]
+    if not trends:
+        return f"<h3>{_e(perspective)}</h3>" + html_table(table, caption)
+    return f"<h3>{_e(perspective)}</h3>" + figure(trend_family_spec(caption, trends), caption, table, SCORE_COLUMNS)
+
+
+def _service_page(sid: str, score_rows: list[dict], sections: dict, explanations: dict) -> str:
     parts = ["<h2>Each measure over the years, against its target</h2>"]
-    measures: dict[str, list[dict]] = defaultdict(list)
-    for r in score.rows:
-        measures[r["measure"]].append(r)
-    for measure, rows in measures.items():
-        unit = rows[0].get("unit") or ""
-        parts.append(
-            figure(
-                _trend_chart(rows, measure, unit),
-                f"{measure} ({unit}) by fiscal year, actual and target",
-                Table(score.columns, rows),
-                ["fiscal_year", "actual", "target", "status", "status_reason"],
-            )
-        )
-    missed = [r for r in score.rows if r["status"] == "missed"]
+    for perspective, measures in sorted(_families(score_rows).items()):
+        parts.append(_family_part(perspective, measures))
     exp = Table(
         ["fiscal_year", "measure", "actual", "target", "explanation"],
         [
-            {
-                **r,
-                "explanation": explanations.get((sid, r["measure"], int(r["fiscal_year"])), NO_EXPLANATION),
-            }
-            for r in missed
+            {**r, "explanation": explanations.get((sid, r["measure"], int(r["fiscal_year"])), NO_EXPLANATION)}
+            for r in score_rows
+            if r["status"] == "missed"
         ],
     )
     parts.append("<h2>Missed targets and the service's explanation</h2>")
     parts.append(html_table(exp, "Every missed target and its explanation"))
-    sections = (
-        ("service_channel_kpis", "Channel mix and cost per transaction by channel"),
-        ("perceived_vs_measured", "Waits: perceived against measured"),
-        ("service_standard_performance", "Waits against the service standard"),
-        ("service_requests_summary", "3-1-1 requests and time to close"),
-        ("cost_per_outcome", "Cost per unit of outcome"),
-    )
-    tables = set(marts_tables(con))
-    for mart, title in sections:
-        if mart not in tables:
+    for section in SECTIONS:
+        if section.mart not in sections:
             continue
-        t = _query(con, f"select * from marts.{mart} where service_id = ? order by fiscal_year", [sid])  # noqa: S608
-        parts.append(f"<h2>{_e(title)}</h2>")
-        shown = [c for c in t.columns if c not in ("service_id", "service_name", "agency", "priority_area")]
-        parts.append(html_table(t, f"{title} (marts.{mart})", shown))
-        if mart == "service_channel_kpis" and t.rows:
-            newest_rows = [r for r in t.rows if r["fiscal_year"] == newest and r.get("transactions")]
-            chart = (
-                alt.Chart(
-                    alt.Data(
-                        values=[{"channel": r["channel"], "transactions": r["transactions"]} for r in newest_rows]
-                    ),
-                    title=f"Transactions by channel, FY{newest}",
-                )
-                .mark_bar()
-                .encode(x=alt.X("transactions:Q", title="Transactions (count)"), y=alt.Y("channel:N", title="Channel"))
-                .properties(width=420, height=140)
-            )
-            parts.append(
-                figure(
-                    chart,
-                    f"Channel mix: transactions by channel, FY{newest}",
-                    Table(t.columns, newest_rows),
-                    ["channel", "transactions", "cost_per_transaction", SATISFACTION_COLUMN],
-                )
-            )
+        rows = sections[section.mart].get(sid, [])
+        if section.only_rows_with:
+            rows = [r for r in rows if r.get(section.only_rows_with) is not None]
+        t = Table(list(rows[0]) if rows else list(section.columns), rows)
+        parts.append(f"<h2>{_e(section.title)}</h2>")
+        parts.append(html_table(t, f"{section.title} (marts.{section.mart})", section.columns, section.units))
+        if (
+            section.mart == "service_channel_kpis"
+            and section.only_rows_with is None
+            and has_trend([r for r in rows if r.get("transactions")], "transactions")  # zeros are no mix
+        ):
+            title = "Channel mix: transactions by channel and fiscal year"
+            parts.append(figure(channel_mix_spec(rows), title, t, ["fiscal_year", "channel", "transactions"]))
     return "".join(parts)
 
 
@@ -179,24 +282,12 @@ def _plan_page(con) -> str:
     if not totals.rows:
         return "<p>No budget plan: the marts hold no plan yet (no scenarios or no base year).</p>"
     year = totals.rows[0]["plan_year"]
-    chart = (
-        alt.Chart(
-            alt.Data(values=[{"scenario": r["scenario"], "cost": r["total_cost"]} for r in totals.rows]),
-            title=f"Total cost per scenario, FY{year}",
-        )
-        .mark_bar()
-        .encode(
-            x=alt.X("cost:Q", title="Total cost (currency units)"),
-            y=alt.Y("scenario:N", title="Scenario", sort=None),
-        )
-        .properties(width=420, height=30 * len(totals.rows))
-    )
     cols = ["scenario", "scenario_description", "forecast_volume", "plan_digital_take_up", "total_cost"]
     cols += ["savings_vs_baseline", "savings_vs_baseline_pct"]
     return (
         f"<p>Next fiscal year's cost (FY{_e(year)}) per scenario, and what online adoption saves "
         "against the baseline.</p>"
-        + figure(chart, f"Total cost per scenario, FY{year}", totals, cols)
+        + figure(plan_spec(totals.rows), f"Total cost per scenario, FY{year}", totals, cols, PLAN_UNITS)
         + html_table(totals, f"Budget plan per scenario, FY{year}", cols, PLAN_UNITS)
     )
 
@@ -211,6 +302,22 @@ def _published_page(con) -> str:
     )
 
 
+def _about_page(fresh: Freshness) -> str:
+    return (
+        "<p>Every figure of this site is computed by the pipeline from the sources it loaded: raw "
+        "files and feeds are loaded into the lake (each load a line of the load ledger), checked by "
+        "the data contracts, and turned into the marts by dbt; the site and the open data are "
+        "written from the marts by the same refresh, so they are never older than the marts.</p>"
+        '<h2 id="chain">Checking that the history was not rewritten</h2>'
+        "<p>The load ledger is a hash chain: each entry's hash covers the load (its counts, times, "
+        "code version, the Iceberg snapshots it made and the SHA-256 of every file it wrote or read) "
+        "and the previous entry's hash, so no entry can be edited, removed or reordered unnoticed.</p>"
+        f"{chain_head_html(fresh.chain_head)}"
+        '<h2 id="missing">Measures with no data, and why</h2>'
+        f"{missing_table(fresh.missing, fresh.year)}"
+    )
+
+
 def build_site(
     duckdb_path: Path,
     out_dir: Path,
@@ -218,35 +325,47 @@ def build_site(
     explanations: dict,
     manifest_path: Path | None = None,
     generated_at: str | None = None,
+    chain_head: tuple[int, str] | None = None,
 ) -> list[Path]:
-    """Write the site and the open-data package under `out_dir`; returns the pages written."""
+    """Write the site and the open-data package under `out_dir`; returns the pages written.
+
+    Each mart is read once (rows grouped by service in Python) and each page is written as
+    soon as it is made, so the build grows with the number of services, not its square."""
     out_dir = Path(out_dir)
     (out_dir / "service").mkdir(parents=True, exist_ok=True)
     stamp = generated_at or datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     con = _open_marts(duckdb_path)
     try:
-        years = [r[0] for r in con.execute("select distinct fiscal_year from marts.scorecard order by 1").fetchall()]
-        if not years:
+        scorecard = _query(con, "select * from marts.scorecard order by service_id, measure, fiscal_year")
+        if not scorecard.rows:
             raise ValueError("the marts hold no scorecard: run `civic refresh` first")
-        newest = years[-1]
-        score = _query(
-            con, "select * from marts.scorecard where fiscal_year = ? order by service_name, measure", [newest]
+        newest = max(r["fiscal_year"] for r in scorecard.rows)
+        score = Table(
+            scorecard.columns,
+            sorted(
+                (r for r in scorecard.rows if r["fiscal_year"] == newest),
+                key=lambda r: (str(r["service_name"]), r["measure"]),
+            ),
         )
-        summary = _query(con, "select * from marts.scorecard_summary where fiscal_year = ?", [newest])
         fresh = freshness_from_loads(loads, score)
+        fresh.chain_head = chain_head
+        sections = read_sections(con)
         written = []
 
-        def write(rel: str, title: str, body: str) -> None:
+        def write(rel: str, title: str, body: str, service_id: str | None = None) -> None:
             path = out_dir / rel
-            path.write_text(page(title, body, fresh, rel.count("/"), stamp), encoding="utf-8")
+            path.write_text(page(title, body, fresh, rel.count("/"), stamp, service_id), encoding="utf-8")
             written.append(path)
 
-        write("index.html", f"Public service scorecard, FY{newest}", _home(score, summary, newest))
-        services = sorted({(r["service_id"], r["service_name"]) for r in score.rows})
-        for sid, name in services:
-            write(f"service/{slug(sid)}.html", str(name), _service_page(con, sid, name, explanations, newest))
+        write("index.html", f"Public service scorecard, FY{newest}", _home(score, newest))
+        names = {r["service_id"]: r["service_name"] for r in score.rows}
+        for sid, rows in by_service(scorecard.rows).items():
+            if sid in names:  # a service of the newest year (the home page links to it)
+                body = _service_page(sid, rows, sections, explanations)
+                write(f"service/{slug(sid)}.html", str(names[sid]), body, sid)
         write("plan.html", "Budget plan", _plan_page(con))
         write("published.html", "Published KPIs beside our recomputation", _published_page(con))
+        write("about.html", "About the data", _about_page(fresh))
         files = write_open_data(con, out_dir / "data", manifest_path)
         links = "".join(f'<li><a href="data/{_e(f)}">{_e(f)}</a></li>' for f in files)
         write(

@@ -7,17 +7,17 @@ except for the columns a page displays by name, so marts can grow columns freely
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import altair as alt
 import duckdb
-import vl_convert
 
 from lake.marts_query import connect_read_only
+from report.charts import chart_svg
 
 # The satisfaction column the headline uses: one constant, as it may be renamed to a 0-1 share.
 SATISFACTION_COLUMN = "satisfaction_top2_share"
@@ -39,10 +39,22 @@ class Table:
 
 @dataclass
 class Freshness:
-    """When each source was last loaded, and which measures have no data this year and why."""
+    """When each source was last loaded, which measures have no data this year and why, and
+    the load ledger's chain head the figures were built on."""
 
     last_loaded: list[tuple[str, str, int]] = field(default_factory=list)  # (table, finished_at, rows)
-    missing: list[tuple[str, str, str]] = field(default_factory=list)  # (service, measure, reason)
+    missing: list[tuple[str, str, str, str]] = field(default_factory=list)  # (service id, name, measure, reason)
+    year: int | None = None  # the newest fiscal year, the one `missing` is about
+    chain_head: tuple[int, str] | None = None  # (seq, entry hash) of the newest ledger entry
+    _by_service: dict[str, list[tuple[str, str, str, str]]] | None = field(default=None, repr=False, compare=False)
+
+    def missing_of(self, service_id: str) -> list[tuple[str, str, str, str]]:
+        """One service's measures without data (indexed once: a page per service must not scan them all)."""
+        if self._by_service is None:
+            self._by_service = {}
+            for m in self.missing:
+                self._by_service.setdefault(m[0], []).append(m)
+        return self._by_service.get(service_id, [])
 
 
 def _query(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence = ()) -> Table:
@@ -90,6 +102,34 @@ def format_value(value, unit: str | None = None) -> str:
     return str(value)
 
 
+# Units of mart columns by name, where the name says it (a section may say more).
+_SUFFIX_UNITS = (
+    ("_share", "share"),
+    ("_pct", "pct"),
+    ("_minutes", "minutes"),
+    ("days_to_close", "days"),
+    ("days_to_complete", "days"),
+    ("cost_per_transaction", "currency units"),
+    ("spending_per_transaction", "currency units"),
+)
+_NAME_UNITS = {
+    "digital_take_up": "share",
+    "completion_rate": "share",
+    "cost": "currency units",
+    "programme_spending": "currency units",
+    "transactions": "transactions",
+    "requests": "requests",
+}
+
+
+@functools.cache
+def column_unit(column: str) -> str | None:
+    """The unit of a mart column its name implies (`mean_wait_minutes` -> minutes), or None."""
+    if column in _NAME_UNITS:
+        return _NAME_UNITS[column]
+    return next((unit for suffix, unit in _SUFFIX_UNITS if column.endswith(suffix)), None)
+
+
 def _e(text) -> str:
     return html.escape(str(text), quote=True)
 
@@ -105,6 +145,8 @@ def _cell(row: dict, column: str, units: dict | None) -> str:
     unit = (units or {}).get(column)
     if unit is None and column in ("actual", "target", "prior_actual", "actual_change"):
         unit = row.get("unit")  # the scorecard's figures are in the row's own unit
+    if unit is None:
+        unit = column_unit(column)
     return format_value(value, unit)
 
 
@@ -125,18 +167,13 @@ def html_table(table: Table, caption: str, columns: Iterable[str] | None = None,
     )
 
 
-def chart_svg(chart: alt.TopLevelMixin) -> str:
-    """Render a Vega-Lite chart to inline SVG offline (vl-convert bundles Vega)."""
-    svg = vl_convert.vegalite_to_svg(chart.to_json())
-    return re.sub(r"^<\?xml[^>]*>\s*", "", svg)
-
-
-def figure(chart: alt.TopLevelMixin, title: str, alt_table: Table, columns: list[str]) -> str:
+def figure(spec: dict, title: str, alt_table: Table, columns: list[str], units: dict | None = None) -> str:
     """A chart with its data as a table beside it (the text alternative)."""
     return (
-        f'<figure><div role="img" aria-label="{_e(title)} (data in the table below)">{chart_svg(chart)}</div>'
+        f'<figure><div role="img" aria-label="{_e(title)} (data in the table below)">{chart_svg(spec)}</div>'
         f"<figcaption>{_e(title)}</figcaption>"
-        f"<details><summary>Data of this chart</summary>{html_table(alt_table, title, columns)}</details></figure>"
+        f"<details><summary>Data of this chart</summary>{html_table(alt_table, title, columns, units)}</details>"
+        "</figure>"
     )
 
 
@@ -153,35 +190,77 @@ caption{text-align:left;font-weight:600;padding:.25rem 0}
 .status-met{background:#d7f0dc}.status-near{background:#fff2c2}.status-missed{background:#f9d6d5}
 .freshness{border-top:1px solid #888;margin-top:2rem;font-size:.9rem}
 figure{margin:1rem 0}
+.hash{overflow-wrap:anywhere}
 """
 
 
-def page(title: str, body: str, freshness: Freshness, depth: int = 0, generated_at: str = "") -> str:
-    """A whole page: navigation, content, and the freshness block every page carries."""
-    up = "../" * depth
-    nav = "".join(
-        f'<li><a href="{up}{href}">{_e(label)}</a></li>'
-        for href, label in (
-            ("index.html", "Scorecard"),
-            ("plan.html", "Budget plan"),
-            ("published.html", "Published KPIs"),
-            ("data.html", "Open data"),
-        )
+VERIFY_HELP = (
+    "Keep it: whoever runs <code>civic verify --head {hash}</code> on the lake later checks that "
+    "the history of loads up to it was not rewritten; <code>civic verify</code> alone recomputes "
+    "every ledger entry's hash and every data file's SHA-256."
+)
+
+
+def chain_head_html(head: tuple[int, str] | None) -> str:
+    """The load ledger's chain head these figures were built on, and how to verify it."""
+    if not head or not head[0]:
+        return "<p>The lake has no load ledger yet: no chain head to verify.</p>"
+    seq, digest = head
+    return (
+        f'<p>Load ledger chain head: entry #{seq}, <code class="hash">{_e(digest)}</code>. '
+        + VERIFY_HELP.format(hash=_e(digest))
+        + "</p>"
     )
+
+
+def missing_table(missing: list[tuple[str, str, str, str]], year: int | None) -> str:
+    rows = [{"service": name, "measure": m, "why no data": r} for _, name, m, r in missing]
+    caption = f"Measures with no data in FY{year}, and why" if year else "Measures with no data, and why"
+    return html_table(Table(["service", "measure", "why no data"], rows), caption)
+
+
+NAV = (
+    ("index.html", "Scorecard"),
+    ("plan.html", "Budget plan"),
+    ("published.html", "Published KPIs"),
+    ("data.html", "Open data"),
+    ("about.html", "About the data"),
+)
+
+
+def page(
+    title: str,
+    body: str,
+    freshness: Freshness,
+    depth: int = 0,
+    generated_at: str = "",
+    service_id: str | None = None,
+) -> str:
+    """A whole page: navigation, content, and the freshness block every page carries.
+
+    A service page lists its own measures without data; the others count them all and link
+    to the list on the about page (one list per site, not one per page of 1,800 services)."""
+    up = "../" * depth
+    nav = "".join(f'<li><a href="{up}{href}">{_e(label)}</a></li>' for href, label in NAV)
     loads = Table(
         ["source table", "last loaded", "rows loaded"],
         [{"source table": t, "last loaded": f, "rows loaded": n} for t, f, n in freshness.last_loaded],
     )
-    missing = Table(
-        ["service", "measure", "why no data"],
-        [{"service": s, "measure": m, "why no data": r} for s, m, r in freshness.missing],
-    )
+    if service_id is not None:
+        completeness = missing_table(freshness.missing_of(service_id), freshness.year)
+    else:
+        services = len({m[0] for m in freshness.missing})
+        completeness = (
+            f"<p>{len(freshness.missing):,} measure(s) of {services:,} service(s) have no data in "
+            f'FY{_e(freshness.year)}: <a href="{up}about.html#missing">the list, with the reason for each</a>.</p>'
+        )
     fresh = (
         '<section class="freshness" aria-labelledby="freshness-h"><h2 id="freshness-h">Freshness and completeness</h2>'
         f"<p>Generated by the refresh at {_e(generated_at)} from the marts. "
         "A figure shown as “no data” is missing, never zero.</p>"
+        f"{chain_head_html(freshness.chain_head)}"
         f"{html_table(loads, 'When each source was last loaded')}"
-        f"{html_table(missing, 'Measures with no data in the newest fiscal year, and why')}</section>"
+        f"{completeness}</section>"
     )
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8">'

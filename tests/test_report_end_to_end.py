@@ -10,7 +10,6 @@ import hashlib
 import io
 import json
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -19,74 +18,17 @@ import openpyxl
 import pytest
 from conftest import use_home
 from frictionless import validate
+from site_pages import (
+    CHANNEL_FIGURES,
+    REQUEST_FIGURES,
+    WAIT_FIGURES,
+    assert_section_equals_mart,
+    close_to_shown,
+    parse,
+    service_pages,
+)
 
 from orchestration.cli import main
-
-
-class _Page(HTMLParser):
-    """Links and the cells of each table (caption -> rows of {column: text})."""
-
-    def __init__(self):
-        super().__init__()
-        self.links: list[str] = []
-        self.tables: dict[str, list[dict[str, str]]] = {}
-        self._caption = None
-        self._in_caption = False
-        self._col = None
-        self._row: dict[str, str] | None = None
-        self._text = ""
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "a" and a.get("href"):
-            self.links.append(a["href"])
-        elif tag == "caption":
-            self._in_caption, self._caption = True, ""
-        elif tag == "tr":
-            self._row = {}
-        elif tag == "td" and "data-col" in a:
-            self._col, self._text = a["data-col"], ""
-
-    def handle_endtag(self, tag):
-        if tag == "caption":
-            self._in_caption = False
-            self.tables.setdefault(self._caption, [])
-        elif tag == "td" and self._col is not None and self._row is not None:
-            self._row[self._col] = self._text.strip()
-            self._col = None
-        elif tag == "tr" and self._row:
-            self.tables[self._caption].append(self._row)
-            self._row = None
-
-    def handle_data(self, data):
-        if self._in_caption:
-            self._caption += data
-        elif self._col is not None:
-            self._text += data
-
-
-def parse(path: Path) -> _Page:
-    p = _Page()
-    p.feed(path.read_text(encoding="utf-8"))
-    return p
-
-
-def shown_number(text: str) -> float | None:
-    """The number a cell shows ("1,234.50 currency per transaction", "12.3 %"), or None for "no data"."""
-    if text == "no data":
-        return None
-    m = re.match(r"-?[\d,]+(\.\d+)?", text)
-    assert m, f"not a figure: {text!r}"
-    return float(m.group(0).replace(",", ""))
-
-
-def close_to_shown(text: str, value, unit: str) -> bool:
-    shown = shown_number(text)
-    if value is None or shown is None:
-        return value is None and shown is None
-    expected = float(value) * (100 if unit in ("fraction", "share") else 1)
-    decimals = len(text.split(" ")[0].split(".")[1]) if "." in text.split(" ")[0] else 0
-    return abs(shown - expected) <= 0.5 * 10**-decimals + 1e-9
 
 
 @pytest.fixture(scope="module")
@@ -164,6 +106,53 @@ def test_plan_page_totals_equal_the_plan_mart(site):
     assert {r["scenario"] for r in rows} == set(totals)
     for r in rows:
         assert close_to_shown(r["total_cost"], totals[r["scenario"]], ""), r
+
+
+def _mart_rows(con, mart: str) -> dict[str, list[dict]]:
+    """Every row of a mart as dicts, by service name, read here (not through report/)."""
+    db = duckdb.connect(str(con.path), read_only=True)
+    try:
+        cur = db.execute(
+            f"select m.*, s.service_name as page_name from marts.{mart} m join"  # noqa: S608
+            " (select distinct service_id, service_name from marts.scorecard"
+            "  where fiscal_year = (select max(fiscal_year) from marts.scorecard)) s using (service_id)"
+        )
+        cols = [d[0] for d in cur.description]
+        out: dict[str, list[dict]] = {}
+        for values in cur.fetchall():
+            row = dict(zip(cols, values))
+            out.setdefault(row["page_name"], []).append(row)
+        return out
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("figures", [CHANNEL_FIGURES, WAIT_FIGURES, REQUEST_FIGURES], ids=lambda f: f[1].split(":")[0])
+def test_service_page_figures_equal_the_marts(site, figures):
+    """Channel mix and cost per transaction by channel, waits (mean, p90, share within the
+    standard) and 3-1-1 requests and time to close: every row of the mart for every service
+    with a page, on that page with the same figures."""
+    _, root, con = site
+    pages = service_pages(root)
+    rows = _mart_rows(con, figures[0])
+    assert rows, f"the demo has no {figures[0]} rows"
+    compared = sum(assert_section_equals_mart(pages[name], rows.get(name, []), figures) for name in pages)
+    assert compared >= 10, compared
+
+
+def test_every_page_shows_the_chain_head_civic_verify_checks(site, monkeypatch, capsys):
+    """The head of the load ledger's hash chain the site was built on, as `civic verify`
+    (which recomputes the chain) reports it, on every page with how to verify it."""
+    home, root, _ = site
+    use_home(monkeypatch, home)
+    assert main(["verify"]) == 0
+    seq, digest = re.findall(r"chain head #(\d+) ([0-9a-f]{64})", capsys.readouterr().out)[-1]
+    pages = [*root.glob("*.html"), *(root / "service").glob("*.html")]
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert f"entry #{seq}, <code" in text and f"civic verify --head {digest}" in text, page
+    about = parse(root / "about.html")
+    assert any(c.startswith("Measures with no data in FY") for c in about.tables), list(about.tables)
 
 
 def test_missed_targets_show_the_explanation_or_say_none_was_given(site):

@@ -6,9 +6,10 @@ from datetime import datetime
 
 import pytest
 
-from report.build import freshness_from_loads
+from report.build import by_service, freshness_from_loads
+from report.charts import channel_mix_spec, has_trend, plan_spec, trend_family_spec
 from report.explanations import ExplanationsError, parse_explanations, read_explanations
-from report.site import Table, format_value, html_table
+from report.site import Freshness, Table, chain_head_html, column_unit, format_value, html_table, page
 
 
 def test_explanations_are_keyed_by_service_measure_and_year():
@@ -64,12 +65,94 @@ def test_freshness_takes_the_newest_load_per_table_and_lists_missing_measures():
         {"table_name": "u", "finished_at": datetime(2024, 1, 1), "loaded": 1},
     ]
     score = Table(
-        ["service_name", "measure", "actual", "status_reason"],
+        ["fiscal_year", "service_id", "service_name", "measure", "actual", "status_reason"],
         [
-            {"service_name": "S", "measure": "m1", "actual": None, "status_reason": "no survey this year"},
-            {"service_name": "S", "measure": "m2", "actual": 3.0, "status_reason": None},
+            {
+                "fiscal_year": 2025,
+                "service_id": "s",
+                "service_name": "S",
+                "measure": "m1",
+                "actual": None,
+                "status_reason": "no survey this year",
+            },
+            {
+                "fiscal_year": 2025,
+                "service_id": "s",
+                "service_name": "S",
+                "measure": "m2",
+                "actual": 3.0,
+                "status_reason": None,
+            },
         ],
     )
     fresh = freshness_from_loads(loads, score)
     assert fresh.last_loaded == [("t", "2025-03-01 00:00:00", 7), ("u", "2024-01-01 00:00:00", 1)]
-    assert fresh.missing == [("S", "m1", "no survey this year")]
+    assert fresh.missing == [("s", "S", "m1", "no survey this year")]
+    assert fresh.year == 2025
+
+
+def test_a_service_page_lists_its_own_missing_measures_and_the_others_link_to_the_list():
+    fresh = Freshness([], [("a", "A", "m1", "no survey"), ("b", "B", "m2", "closed")], 2025, (3, "f" * 64))
+    own = page("A", "", fresh, 1, "now", service_id="a")
+    assert "no survey" in own and "closed" not in own and "Measures with no data in FY2025" in own
+    other = page("Home", "", fresh, 0, "now")
+    assert "no survey" not in other and "2 measure(s) of 2 service(s)" in other
+    assert 'href="about.html#missing"' in other
+    for text in (own, other):
+        assert "f" * 64 in text and "civic verify --head" in text
+
+
+def test_the_chain_head_is_shown_with_how_to_verify_it_or_said_to_be_absent():
+    shown = chain_head_html((12, "ab" * 32))
+    assert "#12" in shown and f"civic verify --head {'ab' * 32}" in shown
+    assert "no load ledger" in chain_head_html(None) and "no load ledger" in chain_head_html((0, "0" * 64))
+
+
+@pytest.mark.parametrize(
+    ("column", "unit"),
+    [
+        ("mean_wait_minutes", "minutes"),
+        ("share_within_wait_standard", None),
+        ("within_sla_share", "share"),
+        ("satisfaction_top2_pct", "pct"),
+        ("median_days_to_close", "days"),
+        ("cost_per_transaction", "currency units"),
+        ("digital_take_up", "share"),
+        ("channel", None),
+    ],
+)
+def test_a_columns_unit_comes_from_its_name(column, unit):
+    assert column_unit(column) == unit
+
+
+def test_rows_are_grouped_by_service_in_their_order():
+    rows = [{"service_id": "b", "n": 1}, {"service_id": "a", "n": 2}, {"service_id": "b", "n": 3}]
+    assert by_service(rows) == {"b": [rows[0], rows[2]], "a": [rows[1]]}
+
+
+def test_a_trend_needs_values_in_two_fiscal_years():
+    assert not has_trend([{"fiscal_year": 2024, "actual": 1.0}, {"fiscal_year": 2025, "actual": None}])
+    assert has_trend([{"fiscal_year": 2024, "actual": 1.0}, {"fiscal_year": 2025, "actual": 0.0}])
+    assert not has_trend([{"fiscal_year": 2024, "transactions": 5}] * 3, "transactions")
+
+
+def test_every_chart_spec_is_valid_vega_lite_with_units_in_its_labels():
+    """The build writes Vega-Lite dicts without Altair (for speed): Altair validates them here."""
+    import altair as alt
+
+    rows = [{"fiscal_year": y, "actual": 0.5, "target": 0.6} for y in (2024, 2025)]
+    family = trend_family_spec("quality", [("digital take-up", "fraction", rows), ("mean wait", "minutes", rows)])
+    alt.VConcatChart.from_dict(family)
+    assert [p["encoding"]["y"]["title"] for p in family["vconcat"]] == [
+        "digital take-up (fraction)",
+        "mean wait (minutes)",
+    ]
+    assert family["vconcat"][0]["encoding"]["y"]["axis"]["format"] == "%"
+    mix = channel_mix_spec([{"fiscal_year": 2025, "channel": "online", "transactions": 3}])
+    alt.Chart.from_dict(mix)
+    assert mix["encoding"]["x"]["title"] == "Transactions (count)"
+    plan = plan_spec([{"plan_year": 2026, "scenario": "baseline", "total_cost": 10.0}])
+    alt.Chart.from_dict(plan)
+    assert "currency" in plan["encoding"]["x"]["title"]
+    with pytest.raises(Exception, match="bogus"):
+        alt.Chart.from_dict({**mix, "mark": "bogus"})

@@ -10,7 +10,7 @@ from pathlib import Path
 import dagster as dg
 
 from lake.catalog import open_catalog
-from lake.load_ledger import read_loads
+from lake.load_ledger import ledger_head, read_loads
 from lake.locks import marts_lock
 from lake.settings import Settings
 from orchestration.defs.dbt.project import ensure_manifest
@@ -30,13 +30,16 @@ def site_dir(settings: Settings) -> Path:
 
 
 def publish_site(settings: Settings, out: Path | None = None) -> list[Path]:
-    """Build the site from the marts, the load ledger and plans/explanations.yml; with the
-    warehouse on S3 (the production profile) also copy it to the bucket under `report/`."""
-    loads = read_loads(open_catalog(settings)).to_pylist()
+    """Build the site from the marts, the load ledger (and its chain head) and
+    plans/explanations.yml; with the warehouse on S3 (the production profile) also copy it
+    to the bucket under `report/`."""
+    catalog = open_catalog(settings)
+    loads = read_loads(catalog).to_pylist()
+    head = ledger_head(catalog)  # the head `civic refresh` prints, shown on every page
     explanations = read_explanations()
     root = out or site_dir(settings)
     with marts_lock(settings, progress):
-        pages = build_site(settings.duckdb_path, root, loads, explanations, ensure_manifest())
+        pages = build_site(settings.duckdb_path, root, loads, explanations, ensure_manifest(), chain_head=head)
     if settings.warehouse_is_s3:
         bucket = upload_site(settings, root)
         progress(f"  published the site to s3://{bucket}/{REPORT_PREFIX}")
