@@ -3,12 +3,14 @@ validated against the contracts, and the marts' uses of its personal fields deri
 the dbt lineage (lake.data_use), landed as reference tables that marts.data_use joins.
 
 The dbt sources of models/lake_tables.yml map onto these keys, so int_data_use runs after
-them. Partitioned like the rest of the refresh; the tables are replaced whole.
+them. Partitioned like the rest of the refresh; the tables are replaced whole. The same
+step moves the access log's spool into governance.access_log (lake.access_log).
 """
 
 import dagster as dg
 
 from contracts.register import RegisterError, read_register, register_file
+from lake.access_log import flush_spool
 from lake.data_use import land_data_use
 from lake.load_ledger import code_version
 from lake.locks import catalog_write_lock
@@ -47,9 +49,14 @@ def build_data_use_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDe
         except RegisterError as err:  # a mistake in the file: retrying cannot fix it
             raise dg.Failure(description=str(err), allow_retries=False) from err
         props = {"civic.run-id": context.run.run_id, "civic.code-version": code_version(), "civic.source": str(path)}
-        with catalog_write_lock(lakehouse.settings(), progress):
+        settings = lakehouse.settings()
+        with catalog_write_lock(settings, progress):
             registered, uses = land_data_use(lakehouse.catalog(), register, properties=props)
+            # and the queries spooled since the last refresh into governance.access_log
+            accesses = flush_spool(lakehouse.catalog(), settings.home)
         progress(f"  landed the data-use register ({registered} personal fields) and {uses} mart use(s)")
+        if accesses:
+            progress(f"  moved {accesses} logged quer{'y' if accesses == 1 else 'ies'} into governance.access_log")
         yield dg.MaterializeResult(asset_key=REGISTER_KEY, metadata={"rows": registered, "path": str(path)})
         yield dg.MaterializeResult(asset_key=LINEAGE_KEY, metadata={"rows": uses})
 
