@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -78,7 +78,7 @@ def spool_path(home: Path) -> Path:
 def query_facts(sql: str, dialect: str = "duckdb") -> tuple[str, list[str]]:
     """(fingerprint, marts named) of a query: SHA-256 of sqlglot's normalised DuckDB text
     (literals kept as written, so different filters differ), and the `marts.<t>` tables it
-    reads. A text sqlglot cannot parse is fingerprinted as its whitespace-collapsed self."""
+    reads (other tables, of a refused query, with their schema). A text sqlglot cannot parse is fingerprinted as its whitespace-collapsed self."""
     import sqlglot
     from sqlglot import exp
 
@@ -89,7 +89,14 @@ def query_facts(sql: str, dialect: str = "duckdb") -> tuple[str, list[str]]:
     if tree is None:
         return _sha(" ".join(sql.split())), []
     text = tree.sql(dialect="duckdb", normalize=True, pretty=False)
-    marts = sorted({t.name.lower() for t in tree.find_all(exp.Table) if t.db.lower() == "marts" and t.name})
+    # a mart by its name; anything else (a refused query's raw.x) with its schema
+    marts = sorted(
+        {
+            t.name.lower() if t.db.lower() == "marts" else ".".join(p for p in (t.db, t.name) if p).lower()
+            for t in tree.find_all(exp.Table)
+            if t.name
+        }
+    )
     return _sha(text), marts
 
 
@@ -120,11 +127,11 @@ def append_to_spool(home: Path, access: Access) -> None:
 @contextmanager
 def logged(
     home: Path, sql: str, dialect: str = "duckdb", channel: str = "civic query", role: str | None = None
-) -> Iterator[dict]:
+) -> Iterator[dict[str, Any]]:
     """Log one query run inside the block: the caller sets `rows` and `outcome` in the
     dict it gets (an exception that escapes counts as `failed`)."""
     started = time.perf_counter()
-    outcome = {"rows": None, "outcome": "failed"}
+    outcome: dict[str, Any] = {"rows": None, "outcome": "failed"}
     try:
         yield outcome
     finally:
@@ -234,7 +241,17 @@ def monthly_report(accesses: list[dict]) -> list[tuple]:
             g["rows"] += a["rows"] or 0
             g["first"], g["last"] = min(g["first"], a["at"]), max(g["last"], a["at"])
     return [
-        (*key, g["queries"], g["refused"], g["rows"], _minute(g["first"]), _minute(g["last"]))
+        (
+            key[0],
+            key[1] or None,
+            key[2] or None,
+            key[3],
+            g["queries"],
+            g["refused"],
+            g["rows"],
+            _minute(g["first"]),
+            _minute(g["last"]),
+        )
         for key, g in sorted(groups.items())
     ]
 

@@ -27,13 +27,12 @@ import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 from pyiceberg.catalog import Catalog
-from pyiceberg.expressions import EqualTo
 from pyiceberg.io.pyarrow import schema_to_pyarrow
 from pyiceberg.table import Table
 
 from contracts.register import DatasetUse
 from contracts.staged import QUARANTINE_ARROW, StagedLoad
-from lake.commit import partition_filter
+from lake.commit import equal_to, partition_filter
 from lake.load_ledger import LoadRecord
 from lake.maintenance import table_orphans
 from lake.quarantine import QUARANTINE_TABLE
@@ -102,16 +101,11 @@ def _all(rows: pa.Table) -> pa.Array:
 
 def year_selections(entities: dict[str, int]) -> list[Selection]:
     """Every row of the fiscal years below each entity's cutoff (retention)."""
-    return [
-        Selection(
-            entity,
-            frozenset(),
-            _all,
-            _all,
-            lambda year, cutoff=cutoff: year is not None and year < cutoff,
-        )
-        for entity, cutoff in entities.items()
-    ]
+    return [Selection(entity, frozenset(), _all, _all, _before(cutoff)) for entity, cutoff in entities.items()]
+
+
+def _before(cutoff: int) -> Callable[[int | None], bool]:
+    return lambda year: year is not None and year < cutoff
 
 
 def remove_rows(
@@ -160,7 +154,7 @@ def _partitions(catalog: Catalog, sel: Selection) -> set[tuple[int | None, str]]
         rows = rows.filter(sel.raw_mask(rows))
         found |= set(zip(rows["fiscal_year"].to_pylist(), rows["_source"].to_pylist()))
     if catalog.table_exists(QUARANTINE_TABLE):
-        rows = catalog.load_table(QUARANTINE_TABLE).scan(row_filter=EqualTo("entity", sel.entity)).to_arrow()
+        rows = catalog.load_table(QUARANTINE_TABLE).scan(row_filter=equal_to("entity", sel.entity)).to_arrow()
         rows = rows.filter(sel.quarantine_mask(rows))
         found |= set(zip(rows["fiscal_year"].to_pylist(), rows["source"].to_pylist()))
     return {(y, s) for y, s in found if sel.years(y)}

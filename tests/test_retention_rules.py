@@ -41,3 +41,38 @@ def test_an_erasure_selects_the_rows_naming_the_pseudonym_and_nothing_else():
     assert sel.quarantine_mask(quarantined).to_pylist() == [True, True, False]
     (old,) = year_selections({"survey_answers": 2019})
     assert [old.years(y) for y in (2018, 2019, None)] == [True, False, False]
+
+
+def _entry(seq: int, loaded: int, quarantined: int, erased: int | None = None, year: int = 2025) -> dict:
+    return {
+        "seq": seq,
+        "load_id": f"l{seq}",
+        "table_name": "raw.survey_responses",
+        "fiscal_year": year,
+        "source": "landing",
+        "loaded": loaded,
+        "quarantined": quarantined,
+        "erased": erased,
+    }
+
+
+def test_verify_checks_that_an_erasure_accounts_for_the_rows_it_removed():
+    from lake.verify import Verification, _check_removals
+
+    def problems(entries):
+        out = Verification()
+        _check_removals(entries, out)
+        return out.problems
+
+    assert problems([_entry(1, 10, 2), _entry(2, 9, 1, erased=2), _entry(3, 9, 0, erased=1)]) == []
+    (wrong,) = problems([_entry(1, 10, 2), _entry(2, 9, 2, erased=2)])
+    assert wrong.endswith("says it removed 2 rows, but the partition held 12 rows before it and 11 after")
+    (orphan,) = problems([_entry(1, 10, 2), _entry(2, 0, 0, erased=3, year=2024)])
+    assert orphan.endswith("removes 3 rows from a partition no load made")
+
+
+def test_the_erased_count_is_chained_without_changing_the_hash_of_older_entries():
+    from lake.ledger_chain import entry_hash
+
+    old = {k: v for k, v in _entry(1, 10, 2).items() if k != "erased"}
+    assert entry_hash(old) == entry_hash({**old, "erased": None}) != entry_hash({**old, "erased": 1})
