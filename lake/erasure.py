@@ -34,7 +34,7 @@ from contracts.register import DatasetUse
 from contracts.staged import QUARANTINE_ARROW, StagedLoad
 from lake.commit import equal_to, partition_filter
 from lake.load_ledger import LoadRecord
-from lake.maintenance import table_orphans
+from lake.maintenance import normal_location, referenced_files, table_orphans
 from lake.quarantine import QUARANTINE_TABLE
 from lake.raw_commit import commit_staged
 
@@ -115,9 +115,11 @@ def remove_rows(
     selections: list[Selection],
     feed: str,
     run_id: str | None = None,
+    every_orphan: bool = True,
 ) -> list[Removal]:
     """Rewrite every partition holding selected rows without them, then expire the older
-    snapshots of the tables touched and delete the files only those reached."""
+    snapshots of the tables touched and delete the files only those reached
+    (`every_orphan`: see :func:`purge_history`)."""
     request = f"{feed}-{dt.datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     scratch = work_dir / request
     found = [(sel, part) for sel in selections for part in sorted(_partitions(catalog, sel), key=_order)]
@@ -133,7 +135,7 @@ def remove_rows(
         # no older snapshot of these tables may keep the rows
         for name in sorted({f"raw.{sel.entity}" for sel in selections} | {QUARANTINE_TABLE}):
             if catalog.table_exists(name):
-                purge_history(catalog.load_table(name), fs)
+                purge_history(catalog.load_table(name), fs, every_orphan)
     return removals
 
 
@@ -221,17 +223,26 @@ def _rewrite(
     return Removal(name, year, source, removed, q_removed, entry)
 
 
-def purge_history(table: Table, fs: pafs.FileSystem) -> int:
-    """Expire every snapshot but the current one, then delete every file of the table no
-    kept snapshot (nor the metadata log) reaches; returns the files deleted. Metadata JSON
-    files of the log stay: they name snapshots and files, never rows."""
+def purge_history(table: Table, fs: pafs.FileSystem, every_orphan: bool) -> int:
+    """Expire every snapshot but the current one and delete the files only they reached;
+    with `every_orphan` (no commit can be in flight: the embedded catalog under the
+    refresh lock) also every other file of the table nothing reaches, such as those an
+    earlier erasure killed between expiring and deleting left. Returns the files deleted.
+    Metadata JSON files of the log stay: they name snapshots and files, never rows."""
     current = table.current_snapshot()
     old = [s.snapshot_id for s in table.metadata.snapshots if current is None or s.snapshot_id != current.snapshot_id]
+    before = {normal_location(f) for f in referenced_files(table)}
     if old:
         table.maintenance.expire_snapshots().by_ids(old).commit()
         table.refresh()
-    orphans = table_orphans(table, fs, dt.datetime.now(dt.UTC))
-    for orphan in orphans:
+    after = {normal_location(f) for f in referenced_files(table)}
+    doomed = (
+        {normal_location(o.location) for o in table_orphans(table, fs, dt.datetime.now(dt.UTC))}
+        if every_orphan
+        else set()
+    )
+    doomed |= before - after
+    for location in sorted(doomed - after):
         with contextlib.suppress(FileNotFoundError):
-            fs.delete_file(orphan.location)
-    return len(orphans)
+            fs.delete_file(location)
+    return len(doomed - after)

@@ -62,7 +62,10 @@ def _remove(settings: Settings, catalog, selections, feed: str):
 
     # no load commits meanwhile: the files only old snapshots reach can go at once
     with refresh_lock(settings, print), catalog_write_lock(settings, print):
-        return remove_rows(catalog, arrow_filesystem(settings, settings.warehouse), settings.work_dir, selections, feed)
+        fs = arrow_filesystem(settings, settings.warehouse)
+        # a served catalog takes commits from other machines: only the files the expired
+        # snapshots alone reached are deleted, never a file a running load is placing
+        return remove_rows(catalog, fs, settings.work_dir, selections, feed, every_orphan=settings.catalog_is_sqlite)
 
 
 def _report_removals(removals, what: str) -> None:
