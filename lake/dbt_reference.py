@@ -5,7 +5,8 @@ Arrow dataset, nothing is copied), for small tables that are replaced as a whole
 no fiscal year: no fiscal-year filter is pushed down, whatever ``--vars`` say. A reference
 table that was never landed (a lake no refresh has written to yet) reads as empty with its
 declared schema, so a hand-run ``dbt build`` still builds; ``reference.plan_scenarios`` is
-landed by the Dagster asset reference/plan_scenarios (lake.plan_scenarios).
+landed by the Dagster asset reference/plan_scenarios (lake.plan_scenarios), the data-use
+register and lineage by reference/data_use (lake.data_use).
 
 Configure it in ``profiles.yml`` next to ``iceberg_raw``::
 
@@ -22,12 +23,17 @@ from typing import Any
 from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
 
 from lake import dbt_source
+from lake.data_use import LINEAGE_TABLE, REGISTER_TABLE, lineage_schema, register_schema
 from lake.plan_scenarios import PLAN_SCENARIOS_TABLE, REFERENCE_NAMESPACE, scenarios_schema
 
 log = logging.getLogger(__name__)
 
 # the reference tables dbt reads, with the schema each reads as while it does not exist yet
-EMPTY_SCHEMAS = {PLAN_SCENARIOS_TABLE: scenarios_schema}
+EMPTY_SCHEMAS = {
+    PLAN_SCENARIOS_TABLE: scenarios_schema,
+    REGISTER_TABLE: register_schema,
+    LINEAGE_TABLE: lineage_schema,
+}
 
 
 class Plugin(dbt_source.Plugin):

@@ -39,6 +39,9 @@ CHAINED_FIELDS = (
     "data_files",
     "source_files",
 )
+# Fields added later, covered only when set, so the entries written before them keep
+# their hashes: `erased` is the rows an erasure or retention entry removed (None: a load).
+OPTIONAL_CHAINED_FIELDS = ("erased",)
 GENESIS = "0" * 64  # the previous hash of the first entry
 
 
@@ -62,6 +65,7 @@ def _canonical(value: Any) -> Any:
 def entry_hash(entry: dict[str, Any]) -> str:
     """The hash of one ledger entry: SHA-256 of its chained fields as canonical JSON."""
     content = {name: _canonical(entry.get(name)) for name in CHAINED_FIELDS}
+    content |= {name: entry[name] for name in OPTIONAL_CHAINED_FIELDS if entry.get(name) is not None}
     text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(text.encode()).hexdigest()
 

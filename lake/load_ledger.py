@@ -51,6 +51,9 @@ LOADS_ARROW = pa.schema(
         ("seq", pa.int64()),
         ("prev_hash", pa.string()),
         ("entry_hash", pa.string()),
+        # rows an erasure or a retention run removed from the partition (null: a load);
+        # such an entry replaces the partition with the rows kept (lake.erasure)
+        ("erased", pa.int64()),
     ]
 )
 _HEAD_SEQ, _HEAD_HASH = "civic.chain-seq", "civic.chain-head"
@@ -88,6 +91,7 @@ class LoadRecord:
     seq: int | None = None
     prev_hash: str | None = None
     entry_hash: str | None = None
+    erased: int | None = None
 
 
 def record_load(catalog: Catalog, record: LoadRecord) -> LoadRecord:

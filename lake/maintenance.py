@@ -130,7 +130,7 @@ def referenced_files(table: Table) -> set[str]:
     return refs
 
 
-def _normal(location: str) -> str:
+def normal_location(location: str) -> str:
     """A location without its scheme, so file:///x, /x and s3://b/x compare as paths."""
     parsed = urlparse(location)
     return f"{parsed.netloc}{parsed.path}" if parsed.scheme else location
@@ -138,13 +138,13 @@ def _normal(location: str) -> str:
 
 def table_orphans(table: Table, fs: pafs.FileSystem, now: dt.datetime) -> list[Orphan]:
     """Files under the table's data/ and metadata/ folders that nothing references."""
-    refs = {_normal(r) for r in referenced_files(table)}
-    root = _normal(table.location()).rstrip("/")
+    refs = {normal_location(r) for r in referenced_files(table)}
+    root = normal_location(table.location()).rstrip("/")
     found: list[Orphan] = []
     for folder, kind in (("data", "data"), ("metadata", "metadata")):
         infos = fs.get_file_info(pafs.FileSelector(f"{root}/{folder}", recursive=True, allow_not_found=True))
         for info in infos:
-            if info.type != pafs.FileType.File or _normal(info.path) in refs:
+            if info.type != pafs.FileType.File or normal_location(info.path) in refs:
                 continue
             mtime = info.mtime or now
             if mtime.tzinfo is None:

@@ -1,7 +1,8 @@
 """Publish the marts dbt built in DuckDB to the Iceberg `marts` namespace, per fiscal year.
 
 BI tools that read Iceberg (Trino, Spark, DuckDB elsewhere) see the same marts as
-`civic query`; each refreshed year is replaced in one commit per mart.
+`civic query`; each refreshed year is replaced in one commit per mart. A mart without a
+year (marts.data_use) is replaced whole, unpartitioned, at every publication.
 """
 
 from __future__ import annotations
@@ -37,6 +38,16 @@ def list_marts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     return sorted(marts.items())
 
 
+def yearless_marts(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Tables of schema `marts` with neither year column: replaced whole."""
+    with_years = dict(list_marts(con))
+    names = con.execute(
+        "select table_name from information_schema.tables "
+        "where table_schema = 'marts' and table_type = 'BASE TABLE' order by table_name"
+    ).fetchall()
+    return [n for (n,) in names if n not in with_years]
+
+
 def publish_marts(catalog: Catalog, duckdb_path: Path, years: list[int], properties: dict[str, str]) -> dict[str, int]:
     """Replace `years` of every mart in Iceberg; return rows published per mart."""
     published: dict[str, int] = {}
@@ -57,6 +68,14 @@ def publish_marts(catalog: Catalog, duckdb_path: Path, years: list[int], propert
                 with warnings.catch_warnings():
                     warnings.filterwarnings("ignore", message="Delete operation did not match any records")
                     table.overwrite(part, overwrite_filter=_year_filter(year_col, year), snapshot_properties=props)
+            published[mart] = data.num_rows
+        for mart in yearless_marts(con):
+            data = con.execute(f'select * from marts."{mart}"').to_arrow_table()
+            data = data.cast(iceberg_compatible(data.schema))
+            table = ensure_table(catalog, f"marts.{mart}", data.schema, partition_by=())
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="Delete operation did not match any records")
+                table.overwrite(data, snapshot_properties={k: str(v) for k, v in properties.items()})
             published[mart] = data.num_rows
     return published
 

@@ -43,6 +43,8 @@ def commit_staged(
     started_at: dt.datetime,
     run_id: str | None = None,
     only_years: list[int] | None = None,
+    feed: str | None = None,
+    erased: int | None = None,
 ) -> list[LoadRecord]:
     """Commit a staged load: one commit and ledger row per (table, fiscal year, source).
 
@@ -51,15 +53,19 @@ def commit_staged(
     rows the contracts counted for it, any difference is refused before anything is
     committed. With `only_years` (a refresh of those years), exactly those years are
     committed (a year without rows replaces its partition with nothing), plus rows
-    without a usable year; rows of other years are left out.
+    without a usable year; rows of other years are left out. `feed` and `erased` mark a
+    partition rewritten without some of its rows (lake.erasure): the ledger's feed and
+    rows removed.
     """
+    if erased is not None:  # one partition rewritten (fiscal year None: quarantined rows only)
+        return [_commit_year(catalog, staged, started_at, run_id, feed, erased)]
     if staged.fiscal_year is not None:
         if only_years is not None:
             raise ValueError(
                 f"load {staged.load_id} is of FY{staged.fiscal_year} only: `only_years` is for a load spanning years"
             )
-        return [_commit_year(catalog, staged, started_at, run_id)]
-    return [_commit_year(catalog, part, started_at, run_id) for part in _by_year(staged, only_years)]
+        return [_commit_year(catalog, staged, started_at, run_id, feed, erased)]
+    return [_commit_year(catalog, part, started_at, run_id, feed) for part in _by_year(staged, only_years)]
 
 
 def _by_year(staged: StagedLoad, only_years: list[int] | None) -> list[StagedLoad]:
@@ -98,7 +104,14 @@ def _by_year(staged: StagedLoad, only_years: list[int] | None) -> list[StagedLoa
     return parts
 
 
-def _commit_year(catalog: Catalog, staged: StagedLoad, started_at: dt.datetime, run_id: str | None) -> LoadRecord:
+def _commit_year(
+    catalog: Catalog,
+    staged: StagedLoad,
+    started_at: dt.datetime,
+    run_id: str | None,
+    feed: str | None = None,
+    erased: int | None = None,
+) -> LoadRecord:
     """One (table, fiscal year, source): quarantine, raw partition, then the ledger row."""
     if not staged.balanced:
         raise ValueError(f"refusing an unbalanced load {staged.load_id}: received != loaded + quarantined")
@@ -166,9 +179,10 @@ def _commit_year(catalog: Catalog, staged: StagedLoad, started_at: dt.datetime, 
         seconds=(finished - started_at).total_seconds(),
         code_version=code_version(),
         run_id=run_id,
-        feed=staged.source,
+        feed=feed or staged.source,
         data_files=file_list(data_files),
         source_files=file_list([("source", p, h) for p, h in staged.source_hashes.items()]),
+        erased=erased,
     )
     return record_load(catalog, record)
 

@@ -9,6 +9,9 @@ Found, each as one line naming the entry, file or snapshot:
 - a data file in a table that no ledger entry registered;
 - a snapshot of a raw or quarantine table that no ledger entry explains (a commit made
   outside a load, or the entry of the newest load removed).
+- an erasure or retention entry (lake.erasure: `erased` set) that removes rows from a
+  partition no earlier entry loaded, or whose rows before and after do not differ by
+  exactly the rows it says it removed.
 A head kept from an earlier refresh (`--head`) must still be an entry of the chain.
 """
 
@@ -53,6 +56,7 @@ def verify_lake(
     chained = sorted((e for e in ledger if e["seq"] is not None), key=lambda e: e["seq"])
     out.entries, out.unchained = len(chained), len(ledger) - len(chained)
     _check_chain(chained, out)
+    _check_removals(chained, out)
     if kept_head and not any(e["entry_hash"] == kept_head for e in chained):
         out.problems.append(f"the kept chain head {kept_head} is not in the ledger: its history was rewritten")
     tables = {e["table_name"] for e in chained} | {QUARANTINE_TABLE}
@@ -90,6 +94,25 @@ def _check_chain(chained: list[dict[str, Any]], out: Verification) -> None:
         previous = e
     if previous is not None:
         out.head = (previous["seq"], previous["entry_hash"])
+
+
+def _check_removals(chained: list[dict[str, Any]], out: Verification) -> None:
+    """An entry that removed rows accounts for them against the partition's previous entry."""
+    previous: dict[tuple, dict[str, Any]] = {}
+    for e in chained:
+        key = (e["table_name"], e["fiscal_year"], e["source"])
+        if e.get("erased") is not None:
+            before = previous.get(key)
+            if before is None:
+                out.problems.append(f"{_label(e)} removes {e['erased']} rows from a partition no load made")
+            else:
+                held = before["loaded"] + before["quarantined"]
+                if held - e["erased"] != e["loaded"] + e["quarantined"]:
+                    out.problems.append(
+                        f"{_label(e)} says it removed {e['erased']} rows, but the partition held {held} "
+                        f"rows before it and {e['loaded'] + e['quarantined']} after"
+                    )
+        previous[key] = e
 
 
 def _registers(e: dict[str, Any], table: str) -> bool:

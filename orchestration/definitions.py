@@ -7,6 +7,7 @@ import dagster as dg
 from lake.settings import load_settings
 from orchestration.defs.dbt.assets import build_dbt_assets, mart_keys
 from orchestration.defs.dbt.project import DBT_EXECUTABLE, civic_dbt
+from orchestration.defs.governance.assets import build_data_use_asset
 from orchestration.defs.maintenance import build_maintenance_schedule, lake_maintenance
 from orchestration.defs.marts.publish import build_publish_asset
 from orchestration.defs.partitions import fiscal_year_partitions
@@ -30,6 +31,7 @@ defs = dg.Definitions(
     assets=[
         *build_raw_assets(fiscal_years, calendar),
         build_plan_scenarios_asset(fiscal_years, calendar),
+        build_data_use_asset(fiscal_years),
         dbt_models,
         build_publish_asset(mart_keys(dbt_models), fiscal_years, calendar),
         build_report_asset(fiscal_years),

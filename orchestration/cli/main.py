@@ -166,7 +166,8 @@ def cmd_refresh(args) -> int:
 
 def cmd_query(args) -> int:
     """Read-only SQL over the marts-only file (docs/querying.md)."""
-    from lake.marts_query import QueryFailed, QueryLimitHit, limits_from, run_query
+    from lake.access_log import logged_query
+    from lake.marts_query import QueryFailed, QueryLimitHit
     from lake.sql_guard import QueryRefused
     from orchestration.cli.display import render
 
@@ -174,7 +175,7 @@ def cmd_query(args) -> int:
     if not settings.marts_path.exists():
         raise no_lake(settings.marts_path)
     try:
-        result = run_query(settings.marts_path, args.sql, limits_from(settings), dialect=args.dialect)
+        result = logged_query(settings, args.sql, args.dialect)  # lake/access_log.py
     except QueryRefused as err:
         print(f"query refused: {one_line(err)}", file=sys.stderr)
         return 2
@@ -706,6 +707,9 @@ def build_parser() -> argparse.ArgumentParser:
     u = sub.add_parser("ui", help="start the Dagster UI on 127.0.0.1")
     u.add_argument("--port", type=int, default=3000, help="port of the UI (default 3000)")
     u.set_defaults(func=cmd_ui)
+    from orchestration.cli.governance import add_commands  # erase, retention, access-log
+
+    add_commands(sub)
     return p
 
 

@@ -41,10 +41,13 @@ def _contiguous_runs(years: list[int]) -> list[list[int]]:
     return runs
 
 
-def run_refresh(years: list[int], instance: dg.DagsterInstance | None = None) -> RefreshOutcome:
+def run_refresh(
+    years: list[int], instance: dg.DagsterInstance | None = None, rebuild_only: bool = False
+) -> RefreshOutcome:
     """One Dagster run per contiguous range of fiscal years (dbt runs once per range), after
     cleaning up the dead runs of earlier refreshes; a stop signal cancels the run in
-    progress (run_guard.py)."""
+    progress (run_guard.py). `rebuild_only`: every asset but the raw loads (the marts
+    rebuilt from the raw tables as they are, after an erasure)."""
     from lake.locks import exclusive
     from orchestration.cli.run_guard import RunGuard
     from orchestration.definitions import calendar, defs, settings
@@ -59,6 +62,10 @@ def run_refresh(years: list[int], instance: dg.DagsterInstance | None = None) ->
             instance.get_runs_count()  # touches (and so creates) the run storage
         recovered = recover(instance, settings.run_stale_seconds)
     job = defs.resolve_job_def("annual_refresh")
+    selection = None
+    if rebuild_only:
+        graph = defs.resolve_asset_graph()
+        selection = [k for k in graph.get_all_asset_keys() if k.path[0] != "raw" and graph.get(k).is_materializable]
     outcome = RefreshOutcome(
         years=sorted(set(years)), run_ids=[], success=True, failures=[], retried_steps=[], recovered=recovered
     )
@@ -77,6 +84,7 @@ def run_refresh(years: list[int], instance: dg.DagsterInstance | None = None) ->
                 raise_on_error=False,
                 run_id=guard.run_id,
                 tags=tags,
+                asset_selection=selection,
             )
             guard.run_id = None
             outcome.run_ids.append(result.run_id)

@@ -1,0 +1,1 @@
+"""The data-use register as Dagster assets: validated, and landed with the marts' uses of it."""
