@@ -30,7 +30,7 @@ def test_the_shipped_scenarios_file_declares_baseline_online_and_wait_scenarios(
     assert by_name["online_plus_25"]["online_shift_points"] == 25
     assert by_name["wait_target"]["wait_target_is_standard"] is True
     assert all(r["volume_growth_pct"] == 0 and r["service_ids"] is None for r in rows)
-    assert {r["scenarios_version"] for r in rows} == {"2026.1"}
+    assert {r["scenarios_version"] for r in rows} == {"2026.2"}
     assert len({r["scenarios_sha256"] for r in rows}) == 1
     assert [r["scenario_order"] for r in rows] == [1, 2, 3, 4]
     assert set(rows[0]) == {name for name, _ in scenarios_model.COLUMNS}
