@@ -66,6 +66,22 @@ def test_the_budget_office_may_name_the_plans_base_year(scenarios_model):
     assert scenarios_model.scenarios_arrow(named).schema.field("base_fiscal_year").type == "int32"
 
 
+def test_the_budget_office_declares_the_adopted_scenario(scenarios_model):
+    """`adopted`: one name for every plan year, or plan years with a default; absent: baseline."""
+    head = "version: 1\nscenarios:\n  - name: baseline\n  - name: online\n    online_shift_points: 10\n"
+
+    def adopted(text):
+        return {r["scenario"]: (r["is_adopted_by_default"], r["adopted_plan_years"]) for r in text}
+
+    assert adopted(scenarios_model.parse_scenarios(head)) == {"baseline": (True, None), "online": (False, None)}
+    by_name = scenarios_model.parse_scenarios(head + "adopted: online\n")
+    assert adopted(by_name) == {"baseline": (False, None), "online": (True, None)}
+    by_year = scenarios_model.parse_scenarios(head + "adopted: {2026: online, 2025: online, default: baseline}\n")
+    assert adopted(by_year) == {"baseline": (True, None), "online": (False, "2025;2026")}
+    shipped = scenarios_model.read_scenarios(REPO / "plans" / "scenarios.yml")
+    assert [r["scenario"] for r in shipped if r["is_adopted_by_default"]] == ["baseline"]
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -112,6 +128,9 @@ def test_the_budget_office_may_name_the_plans_base_year(scenarios_model):
         ),
         ("version: 1\nbase_fiscal_year: 2024.5\nscenarios:\n  - name: baseline\n", "base_fiscal_year"),
         ("version: 1\nbase_fiscal_year: 24\nscenarios:\n  - name: baseline\n", "base_fiscal_year"),
+        ("version: 1\nadopted: nope\nscenarios:\n  - name: baseline\n", "adopted: 'nope' is not a scenario"),
+        ("version: 1\nadopted: {1800: baseline}\nscenarios:\n  - name: baseline\n", "adopted: plan year"),
+        ("version: 1\nadopted: []\nscenarios:\n  - name: baseline\n", "adopted: expected a scenario name"),
     ],
 )
 def test_mistakes_in_the_scenarios_file_fail_with_a_clear_message(scenarios_model, text, message):

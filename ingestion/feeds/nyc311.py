@@ -92,16 +92,8 @@ def _csv_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
         if "incident_zip" in table.column_names
         else pa.nulls(table.num_rows, pa.string()),
     }
-    taken = {
-        "unique_key",
-        "complaint_type",
-        "created_date",
-        "closed_date",
-        "due_date",
-        "agency",
-        "incident_address",
-        "incident_zip",
-    }
+    # incident_zip stays an extra column too (as before `area` existed)
+    taken = {"unique_key", "complaint_type", "created_date", "closed_date", "due_date", "agency", "incident_address"}
     for name in table.column_names:
         if name not in taken:
             cols[kept_name(name, CANONICAL)] = table[name]
