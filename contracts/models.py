@@ -157,6 +157,9 @@ class ServiceRequestModel(_Lenient):
     agency: Optional[str] = pa.Field(nullable=True)
     # where the request is about: often a street address (a person's home)
     location: Optional[str] = personal(pseudonym("address"), nullable=True)
+    # the coarse area it is in (ward, ZIP code, community board, grid cell): an area, not
+    # a person's place, so kept in clear (marts.request_hot_spots); optional
+    area: Optional[str] = pa.Field(nullable=True)
 
     @pa.dataframe_check(name="closed_after_requested")
     def closed_after_requested(cls, data) -> pl.LazyFrame:

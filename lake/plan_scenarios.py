@@ -55,7 +55,7 @@ SCENARIO_KEYS = {
     "volume_growth_pct",
     "services",
 }
-TOP_KEYS = {"version", "volume_growth_pct", "base_fiscal_year", "scenarios"}
+TOP_KEYS = {"version", "volume_growth_pct", "base_fiscal_year", "adopted", "scenarios"}
 # a base year the budget office may name: any year the lakehouse could hold
 BASE_YEAR_RANGE = (1900, 2200)
 COLUMNS = (
@@ -72,6 +72,8 @@ COLUMNS = (
     ("scenarios_version", "string"),
     ("scenarios_sha256", "string"),
     ("base_fiscal_year", "int32"),
+    ("is_adopted_by_default", "bool_"),
+    ("adopted_plan_years", "string"),
 )
 
 
@@ -88,6 +90,38 @@ def _number(value, where: str, low: float | None = None, high: float | None = No
     if high is not None and value > high:
         raise ScenarioError(f"{where}: {value:g} is above the allowed maximum {high:g}")
     return value
+
+
+def _fiscal_year(value, where: str) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not BASE_YEAR_RANGE[0] <= value <= BASE_YEAR_RANGE[1]:
+        raise ScenarioError(f"{where}: expected a fiscal year such as 2024, got {value!r}")
+    return value
+
+
+def parse_adopted(value, names: set[str]) -> tuple[str, dict[int, str]]:
+    """The `adopted` key: one scenario name (adopted for every plan year), or a mapping of
+    plan years to names with an optional `default`. Absent: the baseline. Returns
+    (default scenario, {plan year: scenario})."""
+    if value is None:
+        return "baseline", {}
+    if isinstance(value, str):
+        value = {"default": value}
+    if not isinstance(value, dict) or not value:
+        raise ScenarioError(
+            f"adopted: expected a scenario name or a mapping of plan years to scenario names, got {value!r}"
+        )
+    default, by_year = "baseline", {}
+    for key, name in value.items():
+        where = "adopted" if key == "default" else f"adopted: {key}"
+        if not isinstance(name, str) or name not in names:
+            raise ScenarioError(f"{where}: {name!r} is not a scenario of this file (one of {sorted(names)})")
+        if key == "default":
+            default = name
+        else:
+            by_year[_fiscal_year(key, "adopted: plan year")] = name
+    return default, by_year
 
 
 def parse_scenarios(text: str) -> list[dict]:
@@ -178,6 +212,11 @@ def parse_scenarios(text: str) -> list[dict]:
         )
     if "baseline" not in seen:
         raise ScenarioError("scenarios file: a scenario named `baseline` is required (the plan compares against it)")
+    default, by_year = parse_adopted(doc.get("adopted"), seen)
+    for row in rows:
+        row["is_adopted_by_default"] = row["scenario"] == default
+        years = sorted(y for y, name in by_year.items() if name == row["scenario"])
+        row["adopted_plan_years"] = ";".join(str(y) for y in years) or None
     return rows
 
 

@@ -51,6 +51,8 @@ MARTS_BY_SOURCE = [
     "published_kpis",
     "service_standard_performance",
     "wait_times_observed",
+    "time_to_complete",
+    "request_workload",
 ]
 MARTS_BY_YEAR = [
     "service_channel_kpis",
@@ -60,6 +62,8 @@ MARTS_BY_YEAR = [
     "perceived_vs_measured",
     "survey_question_scores",
     "budget_plan",
+    "online_funnel",
+    "plan_vs_actual",
 ]
 
 

@@ -94,6 +94,7 @@ EXPECTED = {
             "status": pl.String,
             "agency": pl.String,
             "location": pl.String,
+            "area": pl.String,
         },
     ),
     "ledger_entries": (

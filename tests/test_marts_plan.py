@@ -30,7 +30,7 @@ def test_the_shipped_scenarios_file_declares_baseline_online_and_wait_scenarios(
     assert by_name["online_plus_25"]["online_shift_points"] == 25
     assert by_name["wait_target"]["wait_target_is_standard"] is True
     assert all(r["volume_growth_pct"] == 0 and r["service_ids"] is None for r in rows)
-    assert {r["scenarios_version"] for r in rows} == {"2026.1"}
+    assert {r["scenarios_version"] for r in rows} == {"2026.2"}
     assert len({r["scenarios_sha256"] for r in rows}) == 1
     assert [r["scenario_order"] for r in rows] == [1, 2, 3, 4]
     assert set(rows[0]) == {name for name, _ in scenarios_model.COLUMNS}
@@ -64,6 +64,22 @@ def test_the_budget_office_may_name_the_plans_base_year(scenarios_model):
     unnamed = scenarios_model.parse_scenarios("version: 1\nscenarios:\n  - name: baseline\n  - name: x\n")
     assert [r["base_fiscal_year"] for r in unnamed] == [None, None]  # the newest year with volumes and costs
     assert scenarios_model.scenarios_arrow(named).schema.field("base_fiscal_year").type == "int32"
+
+
+def test_the_budget_office_declares_the_adopted_scenario(scenarios_model):
+    """`adopted`: one name for every plan year, or plan years with a default; absent: baseline."""
+    head = "version: 1\nscenarios:\n  - name: baseline\n  - name: online\n    online_shift_points: 10\n"
+
+    def adopted(text):
+        return {r["scenario"]: (r["is_adopted_by_default"], r["adopted_plan_years"]) for r in text}
+
+    assert adopted(scenarios_model.parse_scenarios(head)) == {"baseline": (True, None), "online": (False, None)}
+    by_name = scenarios_model.parse_scenarios(head + "adopted: online\n")
+    assert adopted(by_name) == {"baseline": (False, None), "online": (True, None)}
+    by_year = scenarios_model.parse_scenarios(head + "adopted: {2026: online, 2025: online, default: baseline}\n")
+    assert adopted(by_year) == {"baseline": (True, None), "online": (False, "2025;2026")}
+    shipped = scenarios_model.read_scenarios(REPO / "plans" / "scenarios.yml")
+    assert [r["scenario"] for r in shipped if r["is_adopted_by_default"]] == ["baseline"]
 
 
 @pytest.mark.parametrize(
@@ -112,6 +128,9 @@ def test_the_budget_office_may_name_the_plans_base_year(scenarios_model):
         ),
         ("version: 1\nbase_fiscal_year: 2024.5\nscenarios:\n  - name: baseline\n", "base_fiscal_year"),
         ("version: 1\nbase_fiscal_year: 24\nscenarios:\n  - name: baseline\n", "base_fiscal_year"),
+        ("version: 1\nadopted: nope\nscenarios:\n  - name: baseline\n", "adopted: 'nope' is not a scenario"),
+        ("version: 1\nadopted: {1800: baseline}\nscenarios:\n  - name: baseline\n", "adopted: plan year"),
+        ("version: 1\nadopted: []\nscenarios:\n  - name: baseline\n", "adopted: expected a scenario name"),
     ],
 )
 def test_mistakes_in_the_scenarios_file_fail_with_a_clear_message(scenarios_model, text, message):

@@ -121,6 +121,11 @@ def test_nyc311_csv_and_api_json(lake):
     sample = api[0]
     assert by_id[sample["unique_key"]]["service_id"] == sample["complaint_type"]
     assert by_id[sample["unique_key"]]["closed_at"] is None or "closed_date" in sample
+    # the ZIP code is the request's coarse area (marts.request_hot_spots), kept in clear
+    zips = {r["Unique Key"]: r["Incident Zip"] or None for r in csv_rows}
+    in_csv = [r for r in loaded if r["request_id"] in zips]
+    assert in_csv and all(r["area"] == zips[r["request_id"]] for r in in_csv)
+    assert by_id[sample["unique_key"]]["area"] == sample.get("incident_zip")
     # extra source columns are kept, a source column named like a canonical one as source_<name>
     assert "descriptor" in loaded[0]
     # ... except personal ones: NYC's "Location" (kept as source_location) is exact

@@ -3,7 +3,9 @@
 Planted per service-year: V_i served tickets, some transferred (called, then sent on) and
 some no-shows (never called). The mean wait over called tickets (served + transferred) is
 exactly w[s,y]: waits are whole seconds in symmetric pairs W - d, W + d around W = 60 w
-(d <= 0.95 W, so no wait is negative); an odd one out waits exactly W.
+(d <= 0.95 W, so no wait is negative); an odd one out waits exactly W. A served ticket's
+service time (called -> completed) is 180 s plus a stratified draw over the service's span
+(SERVED_SPAN_S), so its median and p90 are 180 + q x span within span / V_i seconds.
 """
 
 from __future__ import annotations
@@ -19,6 +21,12 @@ from ingestion.demo.random_streams import stream_key, with_uniforms
 N_SITES = 9
 # The canonical columns the contract expects (docs/raw_tables.md): one definition.
 COLUMNS = ENTITIES["queue_events"].columns
+SERVED_MIN_S = 180
+
+
+def served_span_s(service_index: int) -> int:
+    """Spread of a served ticket's service time above SERVED_MIN_S, per service."""
+    return 600 + 60 * (service_index % 6)
 
 
 def segments(plan: DemoPlan, year: int) -> pl.DataFrame:
@@ -46,10 +54,11 @@ def segments(plan: DemoPlan, year: int) -> pl.DataFrame:
                     "called_offset": offset,
                     "site_a": i % N_SITES + 1,
                     "site_b": (i + 4) % N_SITES + 1,
+                    "span_s": served_span_s(i),
                 }
             )
             start += n
-    return pl.DataFrame(rows, schema_overrides={"n": pl.Int64, "called_base": pl.Int64})
+    return pl.DataFrame(rows, schema_overrides={"n": pl.Int64, "called_base": pl.Int64, "span_s": pl.Int64})
 
 
 def build(rows: pl.DataFrame, year: int, plan: DemoPlan) -> pl.DataFrame:
@@ -72,7 +81,7 @@ def build(rows: pl.DataFrame, year: int, plan: DemoPlan) -> pl.DataFrame:
     ).cast(pl.Int64)
     service_s = (
         pl.when(pl.col("role") == "served")
-        .then(180 + (pl.col("u_svc") * 900).cast(pl.Int64))
+        .then(SERVED_MIN_S + ((pl.col("local") + pl.col("u_svc")) * pl.col("span_s") / pl.col("n")).cast(pl.Int64))
         .otherwise(60 + (pl.col("u_svc") * 240).cast(pl.Int64))
     )
     site = pl.when(pl.col("u_site") < 0.6).then(pl.col("site_a")).otherwise(pl.col("site_b"))

@@ -8,6 +8,10 @@ costs to channels by volume share; shared centres to services by that channel's 
 share). cost_per_minute_wait_reduced is (in-person cost_y - in-person cost_y-1) / (mean wait
 y-1 - mean wait y): null in the first generated year and where the wait did not improve.
 Rates are fractions 0..1; money is in CURRENCY with 2-decimal amounts.
+
+Times to complete are stratified draws (web_sessions.py, queue_events.py): the planted
+median and p90 are MIN + q x span, and a sample quantile of n rows lies within
+2 x span / n + 1 seconds of it (`tolerance_minutes`).
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ from ingestion.demo.parameters import (
     DemoPlan,
     ServicePlan,
 )
+from ingestion.demo.queue_events import SERVED_MIN_S, served_span_s
+from ingestion.demo.service_requests import SURGE_SERVICE, SURGE_WEEK, SURGE_YEAR, surge_requests
+from ingestion.demo.web_sessions import COMPLETED_MIN_S, completed_span_s, lost_at_details
 
 
 def _f(x: F | int | None) -> float | None:
@@ -53,8 +60,35 @@ def _cost_per_minute(plan: DemoPlan, sp: ServicePlan, year: int) -> F | None:
     return F(change, 100) / reduced
 
 
+def completion_minutes(min_s: int, span_s: int, n: int) -> dict | None:
+    """Planted median and p90 (minutes) of n stratified durations min_s + [0, span_s)."""
+    if n == 0:
+        return None
+    return {
+        "median": (min_s + span_s / 2) / 60,
+        "p90": (min_s + 0.9 * span_s) / 60,
+        "tolerance_minutes": (2 * span_s / n + 1) / 60,
+    }
+
+
+def online_funnel(yp) -> dict:
+    """Sessions reaching and stopping at each step (start, details, payment, confirmation)."""
+    abandoned = yp.started - yp.online
+    details = lost_at_details(abandoned)
+    return {
+        "reached": {
+            "start": yp.started + yp.bounces,
+            "details": yp.started,
+            "payment": yp.started - details,
+            "confirmation": yp.online,
+        },
+        "lost": {"start": yp.bounces, "details": details, "payment": abandoned - details, "confirmation": 0},
+    }
+
+
 def service_year(plan: DemoPlan, sp: ServicePlan, year: int) -> dict:
     yp = sp.years[year]
+    index = plan.services.index(sp)
     volume = {ch: yp.volume(ch) for ch in CHANNELS}
     volume["all"] = yp.transactions
     cost = {ch: channel_cost_cents(plan, sp, year, ch) for ch in CHANNELS}
@@ -85,6 +119,10 @@ def service_year(plan: DemoPlan, sp: ServicePlan, year: int) -> dict:
         "cost_per_minute_wait_reduced": _f(_cost_per_minute(plan, sp, year)),
         "online_cost_advantage_vs_in_person": advantage("in_person"),
         "online_cost_advantage_vs_phone": advantage("phone"),
+        "online_minutes_to_complete": completion_minutes(COMPLETED_MIN_S, completed_span_s(index), yp.online),
+        "in_person_service_minutes": completion_minutes(SERVED_MIN_S, served_span_s(index), yp.in_person),
+        "online_funnel": online_funnel(yp) if sp.svc.online else None,
+        "fee_revenue_online": _money(round(sp.svc.fee * 100) * yp.online),
         "planted_rows": {
             "queue_events": {"served": yp.in_person, "transferred": yp.transferred, "no_show": yp.no_show},
             "web_sessions": {"completed": yp.online, "abandoned": yp.started - yp.online, "bounces": yp.bounces},
@@ -110,6 +148,22 @@ def _service_info(sp: ServicePlan) -> dict:
         "price_per_minute_wait_reduced": _money(sp.price_per_minute_cents),
         "wait_minutes_at_anchor": float(sp.wait_anchor),
         "wait_step_minutes": float(sp.wait_step),
+    }
+
+
+def _request_surge(plan: DemoPlan) -> dict | None:
+    """The planted 3-1-1 surge week (service_requests.py), when its year is generated."""
+    if SURGE_YEAR not in plan.years:
+        return None
+    sp = next(sp for sp in plan.services if sp.svc.service_id == SURGE_SERVICE)
+    n = surge_requests(SURGE_SERVICE, SURGE_YEAR, sp.years[SURGE_YEAR].phone)
+    return {
+        "service_id": SURGE_SERVICE,
+        "fiscal_year": SURGE_YEAR,
+        "week_of_year": SURGE_WEEK,
+        "location": "Ward 1",
+        "planted_requests": n,
+        "planted_repeats": n - 1,
     }
 
 
@@ -139,6 +193,7 @@ def build_truths(plan: DemoPlan, written: dict, bad_rows: list[dict], files: dic
             str(y): {sp.svc.service_id: _money(investment_cents(sp, y)) for sp in plan.services} for y in plan.years
         },
         "executed_cost_total": executed,
+        "request_surge": _request_surge(plan),
         "measures": measures,
         "bad_rows": bad_rows,
         "rows_written": {

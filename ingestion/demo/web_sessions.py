@@ -3,6 +3,12 @@
 Planted per service-year: V_o completed sessions (last_step 'confirmation', fee charged),
 started - V_o abandoned ones (last_step 'details' or 'payment'), and bounces (last_step
 'start', not counted as started). Completion rate = V_o / started.
+
+Abandonment by step (marts.online_funnel): of the abandoned sessions exactly
+floor(DETAILS_SHARE x abandoned) stop at 'details', the rest at 'payment'.
+Time to complete (marts.time_to_complete): completed sessions last 240 s plus a
+stratified draw over the service's span (COMPLETED_SPAN_S), so their median and p90 are
+240 + q x span within span / V_o seconds (truths.completion_minutes).
 """
 
 from __future__ import annotations
@@ -17,15 +23,36 @@ from ingestion.demo.random_streams import stream_key, with_uniforms
 
 # The canonical columns the contract expects (docs/raw_tables.md): one definition.
 COLUMNS = ENTITIES["web_sessions"].columns
+DETAILS_SHARE = (11, 20)  # abandoned sessions that stop at 'details' (numerator, denominator)
+COMPLETED_MIN_S = 240
+
+
+def completed_span_s(service_index: int) -> int:
+    """Spread of a completed session's duration above COMPLETED_MIN_S, per service."""
+    return 600 + 120 * (service_index % 6)
+
+
+def lost_at_details(abandoned: int) -> int:
+    return abandoned * DETAILS_SHARE[0] // DETAILS_SHARE[1]
 
 
 def segments(plan: DemoPlan, year: int) -> pl.DataFrame:
     rows = []
-    for sp in plan.services:
+    for i, sp in enumerate(plan.services):
         yp = sp.years[year]
-        for role, n in (("completed", yp.online), ("abandoned", yp.started - yp.online), ("bounce", yp.bounces)):
-            rows.append({"service_id": sp.svc.service_id, "role": role, "n": n, "fee": float(sp.svc.fee)})
-    return pl.DataFrame(rows, schema_overrides={"n": pl.Int64})
+        abandoned = yp.started - yp.online
+        for role, n in (("completed", yp.online), ("abandoned", abandoned), ("bounce", yp.bounces)):
+            rows.append(
+                {
+                    "service_id": sp.svc.service_id,
+                    "role": role,
+                    "n": n,
+                    "fee": float(sp.svc.fee),
+                    "span_s": completed_span_s(i),
+                    "n_details": lost_at_details(abandoned),
+                }
+            )
+    return pl.DataFrame(rows, schema_overrides={"n": pl.Int64, "span_s": pl.Int64, "n_details": pl.Int64})
 
 
 def _pick(u: str, cuts: tuple[tuple[float, str], ...], last: str) -> pl.Expr:
@@ -43,7 +70,7 @@ def build(rows: pl.DataFrame, year: int, plan: DemoPlan) -> pl.DataFrame:
     role = pl.col("role")
     duration = (
         pl.when(role == "completed")
-        .then(240 + (pl.col("u_dur") * 1200).cast(pl.Int64))
+        .then(COMPLETED_MIN_S + ((pl.col("local") + pl.col("u_dur")) * pl.col("span_s") / pl.col("n")).cast(pl.Int64))
         .when(role == "abandoned")
         .then(60 + (pl.col("u_dur") * 600).cast(pl.Int64))
         .otherwise(5 + (pl.col("u_dur") * 90).cast(pl.Int64))
@@ -53,7 +80,7 @@ def build(rows: pl.DataFrame, year: int, plan: DemoPlan) -> pl.DataFrame:
         .then(pl.lit("confirmation"))
         .when(role == "bounce")
         .then(pl.lit("start"))
-        .when(pl.col("u_step") < 0.55)
+        .when(pl.col("local") < pl.col("n_details"))
         .then(pl.lit("details"))
         .otherwise(pl.lit("payment"))
     )

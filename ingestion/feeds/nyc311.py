@@ -28,6 +28,7 @@ CANONICAL = {
     "status": "_status",
     "agency": "agency",
     "location": "incident_address",
+    "area": "incident_zip",
 }
 
 
@@ -86,7 +87,12 @@ def _csv_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
         "location": table["incident_address"]
         if "incident_address" in table.column_names
         else pa.nulls(table.num_rows, pa.string()),
+        # a ZIP code is an area (kept in clear): the hot spots' coarse location
+        "area": pc.cast(table["incident_zip"], pa.string())
+        if "incident_zip" in table.column_names
+        else pa.nulls(table.num_rows, pa.string()),
     }
+    # incident_zip stays an extra column too (as before `area` existed)
     taken = {"unique_key", "complaint_type", "created_date", "closed_date", "due_date", "agency", "incident_address"}
     for name in table.column_names:
         if name not in taken:

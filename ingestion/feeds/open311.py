@@ -30,6 +30,7 @@ REQUEST_COLUMNS = {
     "status": "_status",
     "agency": "agency_responsible",
     "location": "_location",
+    "area": "_area",
 }
 SERVICE_COLUMNS = {
     "service_id": "service_code",
@@ -73,6 +74,7 @@ def normalise_request(r: dict) -> dict:
     for key in ("lat", "long", "zipcode"):
         if key in r and _blank(r[key]):
             r[key] = None
+    r["_area"] = r.get("zipcode")  # a ZIP code is an area: the hot spots' coarse location
     return r
 
 

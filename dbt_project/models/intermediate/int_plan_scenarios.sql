@@ -17,5 +17,9 @@ select
     cast(scenarios_sha256 as varchar) as scenarios_sha256,
     -- the base year the budget office names (top-level base_fiscal_year), null: the newest
     -- year with both volumes and costs (marts.budget_plan)
-    cast(base_fiscal_year as integer) as base_fiscal_year
+    cast(base_fiscal_year as integer) as base_fiscal_year,
+    -- the scenario the budget office adopted (top-level `adopted`): for every plan year
+    -- not listed (is_adopted_by_default), and for the plan years it lists
+    cast(is_adopted_by_default as boolean) as is_adopted_by_default,
+    cast(adopted_plan_years as varchar) as adopted_plan_years
 from {{ source('reference', 'plan_scenarios') }}

@@ -23,6 +23,14 @@ requests as (
     group by fiscal_year, service_id
 ),
 
+online_time as (
+    select fiscal_year, service_id, median_minutes
+    from {{ ref('time_to_complete') }}
+    where
+        channel = 'online' and source = 'web_sessions'
+        and {{ fiscal_year_filter('fiscal_year') }}
+),
+
 budget as (
     select fiscal_year, service_id, spend_to_budget
     from {{ ref('int_budget_execution') }}
@@ -37,6 +45,9 @@ actuals as (
     select k.fiscal_year, k.service_id, 'spend_to_approved_budget', b.spend_to_budget
     from kpis as k
     left join budget as b on b.fiscal_year = k.fiscal_year and b.service_id = k.service_id
+    union all
+    select fiscal_year, service_id, 'net_cost_per_transaction', net_cost_per_transaction
+    from kpis
     -- citizen
     union all
     select fiscal_year, service_id, 'satisfaction_top2_pct', satisfaction_top2_pct
@@ -57,6 +68,10 @@ actuals as (
         case when r.closed_with_sla > 0 then r.closed_within_sla / r.closed_with_sla end
     from kpis as k
     left join requests as r on r.fiscal_year = k.fiscal_year and r.service_id = k.service_id
+    union all
+    select k.fiscal_year, k.service_id, 'online_median_minutes_to_complete', t.median_minutes
+    from kpis as k
+    left join online_time as t on t.fiscal_year = k.fiscal_year and t.service_id = k.service_id
     -- organisational capacity
     union all
     select fiscal_year, service_id, 'digital_take_up', digital_take_up

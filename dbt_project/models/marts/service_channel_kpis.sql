@@ -50,6 +50,15 @@ unknown_volumes as (
     group by v.fiscal_year, v.service_id, v.channel
 ),
 
+-- fees collected: online, the fee_amount of completed web sessions (no other source
+-- of this project's feeds carries fees per channel yet)
+fees as (
+    select fiscal_year, service_id, 'online' as channel, {{ exact_sum('fee_amount') }} as fee_revenue
+    from {{ ref('stg_web_sessions') }}
+    where is_completed and fee_amount is not null and service_id is not null
+    group by fiscal_year, service_id
+),
+
 satisfaction as (
     select * from {{ ref('int_satisfaction') }}
 ),
@@ -95,6 +104,7 @@ channel_rows as (
         case when k.channel = 'online' then coalesce(tx.completions, 0) end as completions,
         case when cd.service_id is not null then coalesce(c.cost, 0.0) end as cost,
         p.programme_spending,
+        f.fee_revenue,
         u.channel is not null as is_volume_unknown
     from channel_keys as k
     inner join services as s
@@ -111,6 +121,8 @@ channel_rows as (
         on p.fiscal_year = k.fiscal_year and p.service_id = k.service_id and p.channel = k.channel
     left join unknown_volumes as u
         on u.fiscal_year = k.fiscal_year and u.service_id = k.service_id and u.channel = k.channel
+    left join fees as f
+        on f.fiscal_year = k.fiscal_year and f.service_id = k.service_id and f.channel = k.channel
 ),
 
 service_costs as (
@@ -135,6 +147,7 @@ total_rows as (
         sum(r.completions) filter (where r.channel = 'online') as completions,
         any_value(sc.cost) as cost,
         {{ exact_sum('r.programme_spending') }} as programme_spending,
+        {{ exact_sum('r.fee_revenue') }} as fee_revenue,
         string_agg(r.channel, ';' order by r.channel) filter (where r.is_volume_unknown)
             as volumes_not_reported
     from services as s
@@ -150,13 +163,14 @@ rows as (
         fiscal_year, service_id, channel, is_channel_offered, transactions,
         cast(null as bigint) as digital_transactions, started, completions, cost,
         programme_spending,
-        case when is_volume_unknown then channel end as volumes_not_reported
+        case when is_volume_unknown then channel end as volumes_not_reported,
+        fee_revenue
     from channel_rows
     union all
     select
         fiscal_year, service_id, channel, is_channel_offered, transactions,
         digital_transactions, started, completions, cost,
-        programme_spending, volumes_not_reported
+        programme_spending, volumes_not_reported, fee_revenue
     from total_rows
 )
 
@@ -213,7 +227,13 @@ select
         when r.programme_spending is not null then 'programme_spending'
     end as varchar) as cost_basis,
     cast(r.volumes_not_reported as varchar) as volumes_not_reported,
-    cast(sat.satisfaction_top2_pct as double) as satisfaction_top2_share
+    cast(sat.satisfaction_top2_pct as double) as satisfaction_top2_share,
+    cast(r.fee_revenue as double) as fee_revenue,
+    cast(case when r.transactions > 0 then r.fee_revenue / r.transactions end as double)
+        as fee_revenue_per_transaction,
+    cast(r.cost - coalesce(r.fee_revenue, 0.0) as double) as net_cost,
+    cast(case when r.transactions > 0 then (r.cost - coalesce(r.fee_revenue, 0.0)) / r.transactions end as double)
+        as net_cost_per_transaction
 from rows as r
 inner join services as s
     on s.fiscal_year = r.fiscal_year and s.service_id = r.service_id

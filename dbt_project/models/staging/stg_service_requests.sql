@@ -16,6 +16,7 @@ typed as (
         lower(trim(cast(status as varchar))) as status,
         cast(agency as varchar) as agency,
         cast(location as varchar) as location,
+        nullif(trim(cast(area as varchar)), '') as area,
         cast(_source as varchar) as source,
         cast(_load_id as varchar) as load_id,
         cast(_source_file as varchar) as source_file
@@ -42,6 +43,7 @@ select
     end as is_closed_within_sla,
     agency,
     location,
+    area,
     source,
     load_id,
     source_file
