@@ -180,7 +180,7 @@ def test_read_commands_create_no_state(home, capsys, monkeypatch, unset):
         monkeypatch.delenv("CIVIC_HOME")
     cwd = home.parent
     before = _tree(cwd)
-    for argv in (["query", "select * from marts.kpis"], ["loads"], ["plan"]):
+    for argv in (["query", "select * from marts.kpis"], ["loads"], ["plan"], ["quarantine"]):
         line = _fails(capsys, argv, 1)
         assert line.startswith(f"civic {argv[0]}: no lake at ") and "run `civic demo` or `civic refresh` first" in line
     assert main(["feeds"]) == 0
