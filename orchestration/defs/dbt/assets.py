@@ -14,7 +14,7 @@ from orchestration.defs.dbt.selection import refusal, unbuilt_intermediate_paren
 from orchestration.defs.partitions import dbt_vars, fiscal_years_of_keys
 from orchestration.defs.resources import CivicDbtCliResource, LakehouseResource
 from orchestration.environment import dbt_env
-from orchestration.progress import progress
+from orchestration.progress import progress, tool_output
 
 
 class CivicTranslator(DagsterDbtTranslator):
@@ -55,7 +55,9 @@ def build_dbt_assets(partitions_def: dg.PartitionsDefinition, calendar: FiscalCa
             # the project, profile and --vars are unchanged; the marts lock keeps it one build
             # at a time.
             target = settings.home / "dbt-target"
-            yield from dbt.cli(args, context=context, target_path=target, env=dbt_env(settings)).stream()
+            with tool_output():  # dbt's own log: on the progress bar in `civic refresh`
+                yield from dbt.cli(args, context=context, target_path=target, env=dbt_env(settings)).stream()
+        progress(f"  dbt build done for FY{', FY'.join(map(str, years))}", done=True)
 
     return civic_dbt_models
 

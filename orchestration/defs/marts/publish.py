@@ -52,7 +52,7 @@ def build_publish_asset(
                 staged.unlink(missing_ok=True)
                 raise
             swap_in(staged, settings.marts_path)
-        progress(f"  published {len(published)} mart(s) to Iceberg and {settings.marts_path.name}")
+        progress(f"  published {len(published)} mart(s) to Iceberg and {settings.marts_path.name}", done=True)
         return dg.MaterializeResult(metadata={f"rows.{k}": dg.MetadataValue.int(v) for k, v in published.items()})
 
     return marts_in_iceberg

@@ -48,7 +48,7 @@ def build_plan_scenarios_asset(
         }
         with catalog_write_lock(settings, progress):
             snapshot = land_plan_scenarios(lakehouse.catalog(), rows, props)
-        progress(f"  landed {len(rows)} plan scenario(s) of {path}")
+        progress(f"  landed {len(rows)} plan scenario(s) of {path}", done=True)
         return dg.MaterializeResult(
             metadata={
                 "scenarios": dg.MetadataValue.int(len(rows)),
@@ -60,3 +60,12 @@ def build_plan_scenarios_asset(
         )
 
     return plan_scenarios
+
+
+def plan_rebuild_selection() -> dg.AssetSelection:
+    """What `civic plan --rebuild` runs after a change of plans/scenarios.yml: the scenarios,
+    every asset downstream of them (the plan's models, their publication, the site) and
+    the intermediate models those read (an intermediate table holds only the years of
+    the build that made it: orchestration/defs/dbt/selection.py). No raw table is loaded."""
+    downstream = dg.AssetSelection.assets(PLAN_SCENARIOS_KEY).downstream()
+    return downstream | (downstream.upstream() & dg.AssetSelection.groups("intermediate"))

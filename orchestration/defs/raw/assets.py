@@ -113,7 +113,8 @@ def build_raw_asset(
             received, loaded, quarantined = received + rec.received, loaded + rec.loaded, quarantined + rec.quarantined
             progress(
                 f"  raw.{entity} {label}: received {rec.received:,}, loaded {rec.loaded:,}, "
-                f"quarantined {rec.quarantined:,} ({rec.seconds:.1f}s)"
+                f"quarantined {rec.quarantined:,} ({rec.seconds:.1f}s)",
+                done=True,
             )
 
         for fy in years:

@@ -70,7 +70,7 @@ def build_report_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefi
     def report_site(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
         settings = lakehouse.settings()
         pages = publish_site(settings)
-        progress(f"  wrote the scorecard site: {len(pages)} page(s) under {site_dir(settings)}")
+        progress(f"  wrote the scorecard site: {len(pages)} page(s) under {site_dir(settings)}", done=True)
         return dg.MaterializeResult(
             metadata={"pages": dg.MetadataValue.int(len(pages)), "path": str(site_dir(settings))}
         )

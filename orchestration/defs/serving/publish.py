@@ -40,7 +40,7 @@ def build_serving_asset(
         dictionary = read_marts_dictionary(ensure_manifest())
         with marts_lock(settings, progress):
             published = publish_to_serving(settings.serving_uri, settings.duckdb_path, years, dictionary)
-        progress(f"  published {len(published)} mart(s) to the serving database")
+        progress(f"  published {len(published)} mart(s) to the serving database", done=True)
         return dg.MaterializeResult(metadata={f"rows.{k}": dg.MetadataValue.int(v) for k, v in published.items()})
 
     return marts_in_serving_database
