@@ -79,7 +79,15 @@ def test_filters(quarantined, capsys):
 def test_table_view_and_limit(quarantined, capsys):
     assert main(["quarantine", "--table", "web_sessions", "--limit", "2"]) == 0
     captured = capsys.readouterr()
-    assert captured.out.splitlines()[0].split() == ["entity", "fiscal_year", "source", "rule", "column", "message", "row"]
+    assert captured.out.splitlines()[0].split() == [
+        "entity",
+        "fiscal_year",
+        "source",
+        "rule",
+        "column",
+        "message",
+        "row",
+    ]
     assert captured.out.rstrip().endswith("(2 rows)")
     assert captured.err == "shown 2 of 4 rejected rows (--limit)\n"
 
@@ -87,8 +95,14 @@ def test_table_view_and_limit(quarantined, capsys):
 @pytest.mark.parametrize(
     "argv, says",
     [
-        (["--table", "queue_event"], "civic quarantine: unknown table 'raw.queue_event': did you mean raw.queue_events?"),
-        (["--rule", "unique"], "civic quarantine: unknown rule 'unique': did you mean unique_id? (rules: in_fiscal_year, "),
+        (
+            ["--table", "queue_event"],
+            "civic quarantine: unknown table 'raw.queue_event': did you mean raw.queue_events?",
+        ),
+        (
+            ["--rule", "unique"],
+            "civic quarantine: unknown rule 'unique': did you mean unique_id? (rules: in_fiscal_year, ",
+        ),
     ],
 )
 def test_misspelled_names_are_refused_naming_what_exists(quarantined, capsys, argv, says):

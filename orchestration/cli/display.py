@@ -137,9 +137,7 @@ def _table(columns, rows, money, currency, width, count) -> str:
     for i, column in enumerate(columns):
         values = [r[i] for r in rows]
         is_money = column in money
-        numeric = bool(values) and all(
-            isinstance(v, _NUMBER) and not isinstance(v, bool) or v is None for v in values
-        )
+        numeric = bool(values) and all(isinstance(v, _NUMBER) and not isinstance(v, bool) or v is None for v in values)
         number_format = column_format(column, values, is_money)
         cells.append([_cell(v, number_format) for v in values])
         head = visible(column) + (f" ({currency})" if is_money and currency else "")

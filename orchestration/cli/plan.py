@@ -238,7 +238,12 @@ def render_plan(
         lines.append(f"FY{first['plan_year']} totals")
         money = {"total_cost", "savings_vs_baseline", "baseline_cost"}
         lines.append(
-            render(["scenario", "total_cost", "savings_vs_baseline", "baseline_cost"], table, money=money, currency=currency)
+            render(
+                ["scenario", "total_cost", "savings_vs_baseline", "baseline_cost"],
+                table,
+                money=money,
+                currency=currency,
+            )
         )
     return "\n".join(lines)
 
