@@ -362,21 +362,12 @@ def cmd_feeds(args) -> int:
 
 
 def cmd_ui(args) -> int:
-    import subprocess
+    from orchestration.services.ui import run_ui
 
     _dagster_home()
-    cmd = [
-        str(Path(sys.executable).with_name("dagster")),
-        "dev",
-        "-m",
-        "orchestration.definitions",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(args.port),
-    ]
-    print(f"Dagster UI on http://127.0.0.1:{args.port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
-    return subprocess.call(cmd)
+    home = Path(os.environ["DAGSTER_HOME"])
+    print(f"Dagster UI on http://127.0.0.1:{args.port} (DAGSTER_HOME={home}); Ctrl-C stops it")
+    return run_ui(args.port, os.environ, cwd=home)
 
 
 def cmd_ingest(args) -> int:
