@@ -219,3 +219,10 @@ def test_every_option_has_help():
         if a.help is None and not isinstance(a, argparse._SubParsersAction)
     ]
     assert missing == []
+
+
+def test_ingest_help_names_every_feed_kind():
+    from ingestion.feeds import FEED_KINDS
+    from orchestration.cli.main import FEED_KIND_NAMES
+
+    assert FEED_KIND_NAMES == tuple(sorted(FEED_KINDS))

@@ -25,6 +25,23 @@ DEMO_YEARS = "2021:2025"
 FORMATS = ["table", "csv", "json"]
 FORMAT_HELP = "output format: table (default), csv or json"
 SQL_DIALECTS = ["duckdb", "postgres", "tsql", "snowflake", "bigquery", "spark", "trino"]
+# The feed kinds of ingestion.feeds.FEED_KINDS, named here so that `civic --help` need not
+# import every reader (a test keeps the two the same)
+FEED_KIND_NAMES = (
+    "au_dta",
+    "boston_cityscore",
+    "ca_dmv_csv",
+    "ca_dmv_xml",
+    "fiscal_data_package",
+    "gc_service_inventory",
+    "ma_rmv_xml",
+    "nyc311",
+    "nyc_mmr",
+    "open311",
+    "sandiego_survey",
+    "uk_opg",
+    "us_dap",
+)
 
 
 def _version() -> str:
@@ -402,7 +419,18 @@ def cmd_ingest(args) -> int:
     print(f"received {received:,} = loaded {loaded:,} + quarantined {quarantined:,}")
     if note := outside_note((r.fiscal_year for r in records), settings.fiscal_years):
         print(note)
+    _record_ingest(settings, records)
     return check_fit(args.kind, args.location, received, loaded, quarantined, FEED_KINDS)
+
+
+def _record_ingest(settings: Settings, records) -> None:
+    """The loads as events of the raw assets in the Dagster UI (orchestration/defs/raw/events.py)."""
+    import dagster as dg
+
+    from orchestration.defs.raw.events import report_ingest
+
+    with dg.DagsterInstance.get() as instance:
+        report_ingest(instance, records, settings.calendar, settings.fiscal_years)
 
 
 def cmd_plan(args) -> int:
@@ -715,7 +743,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--source",  # its former name, still accepted
         dest="kind",
         required=True,
-        help="feed kind, e.g. open311, nyc311, gc_service_inventory, fiscal_data_package (README.md lists all)",
+        help=f"feed kind: {', '.join(FEED_KIND_NAMES)} (README.md, 'Published sources', says what each reads)",
     )
     i.add_argument(
         "--observed-at",

@@ -15,6 +15,7 @@ from lake.locks import marts_lock
 from lake.settings import Settings
 from orchestration.defs.dbt.project import ensure_manifest
 from orchestration.defs.marts.publish import MARTS_ICEBERG_KEY
+from orchestration.defs.owners import owners_of
 from orchestration.defs.resources import LakehouseResource
 from orchestration.progress import progress
 from orchestration.services.seaweed import s3_client
@@ -63,6 +64,7 @@ def build_report_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefi
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
         group_name="report",
+        owners=owners_of("report"),
         kinds={"html"},
         pool="marts_duckdb",
         description="The public scorecard site and open-data package under $CIVIC_HOME/report, from the marts.",
