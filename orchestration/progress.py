@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -65,7 +66,8 @@ class _Bar(_Steps):
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            console=Console(file=stream, highlight=False, markup=False, emoji=False),
+            # a terminal still when Dagster tees a step's output to its compute log
+            console=Console(file=stream, force_terminal=True, highlight=False, markup=False, emoji=False),
             transient=True,
             redirect_stdout=False,
             redirect_stderr=False,
@@ -97,7 +99,14 @@ def steps(total: int, stream: TextIO | None = None) -> Iterator[None]:
     """Show the progress messages as steps of `total` while the block runs."""
     global _active
     stream = stream or sys.stdout
-    handler = _Bar(total, stream) if stream.isatty() else _Steps(total, stream)
+    terminal = stream.isatty()
+    own = None
+    if terminal:
+        # The terminal itself, not fd 1: Dagster points fd 1 at a pipe to its compute log
+        # while a step runs, and the bar would stand still there.
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            own = stream = open(os.dup(stream.fileno()), "w", buffering=1, encoding="utf-8")  # noqa: SIM115
+    handler = _Bar(total, stream) if terminal else _Steps(total, stream)
     saved = logger.handlers[:], logger.level, logger.propagate
     logger.handlers[:] = [handler]
     logger.setLevel(logging.INFO)
@@ -109,6 +118,8 @@ def steps(total: int, stream: TextIO | None = None) -> Iterator[None]:
         _active = None
         logger.handlers[:], logger.level, logger.propagate = saved
         handler.close()
+        if own is not None:
+            own.close()
 
 
 class _Lines(io.TextIOBase):
