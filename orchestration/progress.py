@@ -69,6 +69,9 @@ class _Bar(_Steps):
             # a terminal still when Dagster tees a step's output to its compute log
             console=Console(file=stream, force_terminal=True, highlight=False, markup=False, emoji=False),
             transient=True,
+            # drawn when something happens, from the thread it happens in (a refresh thread
+            # of its own stood still while Dagster ran the dbt step)
+            auto_refresh=False,
             redirect_stdout=False,
             redirect_stderr=False,
         )
@@ -79,12 +82,14 @@ class _Bar(_Steps):
         self.count(record)
         message = record.getMessage()
         self.bar.console.print(message, markup=False, highlight=False)
-        self.bar.update(self.task, completed=self.done, total=self.total, description=message.strip()[:60])
+        self.bar.update(
+            self.task, completed=self.done, total=self.total, description=message.strip()[:60], refresh=True
+        )
 
     def tool_line(self, line: str) -> None:
         """dbt's lines only name what it is doing on the bar's line (the failures are summed up after)."""
         if line.strip():
-            self.bar.update(self.task, description=line.strip()[:60])
+            self.bar.update(self.task, description=line.strip()[:60], refresh=True)
 
     def close(self) -> None:
         self.bar.stop()
