@@ -15,7 +15,7 @@ from orchestration.defs.owners import owners_of
 from orchestration.defs.partitions import dbt_vars, fiscal_years_of_keys
 from orchestration.defs.resources import CivicDbtCliResource, LakehouseResource
 from orchestration.environment import dbt_env
-from orchestration.progress import progress, tool_output
+from orchestration.progress import progress
 
 
 class CivicTranslator(DagsterDbtTranslator):
@@ -59,8 +59,7 @@ def build_dbt_assets(partitions_def: dg.PartitionsDefinition, calendar: FiscalCa
             # the project, profile and --vars are unchanged; the marts lock keeps it one build
             # at a time.
             target = settings.home / "dbt-target"
-            with tool_output():  # dbt's own log: on the progress bar in `civic refresh`
-                yield from dbt.cli(args, context=context, target_path=target, env=dbt_env(settings)).stream()
+            yield from dbt.cli(args, context=context, target_path=target, env=dbt_env(settings)).stream()
         progress(f"  dbt build done for FY{', FY'.join(map(str, years))}", done=True)
 
     return civic_dbt_models
