@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
 from pyiceberg.catalog import Catalog
+from pyiceberg.exceptions import NoSuchTableError
+from pyiceberg.expressions import AlwaysTrue, And, BooleanExpression
 
 from contracts.staged import QUARANTINE_ARROW
-from lake.commit import partition_filter, replace_partition
+from lake.commit import equal_to, partition_filter, replace_partition
 from lake.maintenance import bound_history, expire_snapshots
 from lake.tables import ensure_table
 
@@ -41,3 +44,29 @@ def replace_quarantine(
     )
     expire_snapshots(table)
     return snapshot
+
+
+def read_quarantine(
+    catalog: Catalog, entity: str | None = None, fiscal_year: int | None = None, rule: str | None = None
+) -> pa.Table:
+    """The rejected rows (optionally of one entity, fiscal year and rule), read-only: no
+    table yet (nothing ever quarantined) is an empty result, never a created table."""
+    try:
+        table = catalog.load_table(QUARANTINE_TABLE)
+    except NoSuchTableError:
+        return QUARANTINE_ARROW.empty_table()
+    expr: BooleanExpression = AlwaysTrue()
+    for column, value in (("entity", entity), ("fiscal_year", fiscal_year), ("rule", rule)):
+        if value is not None:
+            expr = And(expr, equal_to(column, value))
+    rows = table.scan(row_filter=expr).to_arrow()
+    return rows.sort_by([("entity", "ascending"), ("fiscal_year", "ascending"), ("source", "ascending")])
+
+
+def quarantine_rules(catalog: Catalog) -> set[str]:
+    """The rules that quarantined at least one row: what `--rule` can name."""
+    try:
+        table = catalog.load_table(QUARANTINE_TABLE)
+    except NoSuchTableError:
+        return set()
+    return {r for r in table.scan(selected_fields=("rule",)).to_arrow()["rule"].to_pylist() if r}

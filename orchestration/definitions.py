@@ -11,7 +11,7 @@ from orchestration.defs.governance.assets import build_data_use_asset
 from orchestration.defs.maintenance import build_maintenance_schedule, lake_maintenance
 from orchestration.defs.marts.publish import build_publish_asset
 from orchestration.defs.partitions import fiscal_year_partitions
-from orchestration.defs.plan.assets import build_plan_scenarios_asset
+from orchestration.defs.plan.assets import build_plan_scenarios_asset, plan_rebuild_selection
 from orchestration.defs.raw.assets import build_raw_assets
 from orchestration.defs.report.assets import build_report_asset
 from orchestration.defs.resources import CivicDbtCliResource, LakehouseResource
@@ -27,6 +27,12 @@ annual_refresh = dg.define_asset_job(
     selection=dg.AssetSelection.all(),
     description="Load every raw table of the fiscal year, build the marts, publish them and the scorecard site.",
 )
+plan_rebuild = dg.define_asset_job(
+    "plan_rebuild",
+    selection=plan_rebuild_selection(),
+    description="After a change of plans/scenarios.yml: land the scenarios, rebuild the plan's dbt models (and the "
+    "intermediate models they read) and publish them; no raw table is loaded (`civic plan --rebuild`).",
+)
 defs = dg.Definitions(
     assets=[
         *build_raw_assets(fiscal_years, calendar),
@@ -38,7 +44,7 @@ defs = dg.Definitions(
         # the serving database for BI tools, when one is configured (CIVIC_SERVING_URI)
         *([build_serving_asset(mart_keys(dbt_models), fiscal_years, calendar)] if settings.serving_uri else []),
     ],
-    jobs=[annual_refresh, lake_maintenance],
+    jobs=[annual_refresh, plan_rebuild, lake_maintenance],
     schedules=[
         build_annual_schedule(annual_refresh, calendar, settings.fiscal_years),
         build_maintenance_schedule(settings.profile),

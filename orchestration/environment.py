@@ -20,4 +20,6 @@ def dbt_env(settings: Settings) -> dict[str, str]:
         "CIVIC_CATALOG_NAME": settings.catalog_name,
         "CIVIC_WAREHOUSE": settings.warehouse,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        # dbt's log lines reach a terminal, a pipe and the Dagster UI alike: no colour codes
+        "DBT_USE_COLORS": "false",
     }

@@ -195,7 +195,7 @@ def test_read_commands_create_no_state(home, capsys, monkeypatch, unset):
         monkeypatch.delenv("CIVIC_HOME")
     cwd = home.parent
     before = _tree(cwd)
-    for argv in (["query", "select * from marts.kpis"], ["loads"], ["plan"]):
+    for argv in (["query", "select * from marts.kpis"], ["loads"], ["plan"], ["quarantine"]):
         line = _fails(capsys, argv, 1)
         assert line.startswith(f"civic {argv[0]}: no lake at ") and "run `civic demo` or `civic refresh` first" in line
     assert main(["feeds"]) == 0
@@ -234,3 +234,10 @@ def test_every_option_has_help():
         if a.help is None and not isinstance(a, argparse._SubParsersAction)
     ]
     assert missing == []
+
+
+def test_ingest_help_names_every_feed_kind():
+    from ingestion.feeds import FEED_KINDS
+    from orchestration.cli.main import FEED_KIND_NAMES
+
+    assert FEED_KIND_NAMES == tuple(sorted(FEED_KINDS))

@@ -128,3 +128,19 @@ def test_a_model_selected_without_its_intermediate_parents_is_refused(defs):
     # a mart with every intermediate model above it (and staging views left out) can run
     above = dg.AssetSelection.assets(mart).upstream().resolve(defs.resolve_asset_graph())
     assert unbuilt_intermediate_parents({k for k in above if k in models}, deps) == set()
+
+
+def test_plan_rebuild_loads_no_raw_table_and_builds_what_the_plan_reads(defs):
+    """`civic plan --rebuild`: the scenarios, the plan's models and their publication; the
+    intermediate models they read (never a model without its intermediate parents); no
+    raw asset and no mart that does not depend on the plan."""
+    from orchestration.defs.dbt.selection import unbuilt_intermediate_parents
+
+    job = defs.resolve_job_def("plan_rebuild")
+    selected = job.asset_layer.selected_asset_keys
+    names = {k.to_user_string() for k in selected}
+    assert {"reference/plan_scenarios", "marts/budget_plan", "marts/budget_plan_totals", "iceberg/marts"} <= names
+    assert not any(n.startswith("raw/") for n in names)
+    assert "marts/service_channel_kpis" not in names
+    deps = {k: defs.resolve_asset_graph().get(k).parent_keys for k in selected}
+    assert unbuilt_intermediate_parents(set(selected), deps) == set()

@@ -25,6 +25,23 @@ DEMO_YEARS = "2021:2025"
 FORMATS = ["table", "csv", "json"]
 FORMAT_HELP = "output format: table (default), csv or json"
 SQL_DIALECTS = ["duckdb", "postgres", "tsql", "snowflake", "bigquery", "spark", "trino"]
+# The feed kinds of ingestion.feeds.FEED_KINDS, named here so that `civic --help` need not
+# import every reader (a test keeps the two the same)
+FEED_KIND_NAMES = (
+    "au_dta",
+    "boston_cityscore",
+    "ca_dmv_csv",
+    "ca_dmv_xml",
+    "fiscal_data_package",
+    "gc_service_inventory",
+    "ma_rmv_xml",
+    "nyc311",
+    "nyc_mmr",
+    "open311",
+    "sandiego_survey",
+    "uk_opg",
+    "us_dap",
+)
 
 
 def _version() -> str:
@@ -66,10 +83,11 @@ def _dagster_home() -> None:
     prepare_dagster_home(load_settings())
 
 
-def _refresh(years: list[int]) -> bool:
+def _refresh(years: list[int], job: str = "annual_refresh") -> bool:
     from lake.locks import exclusive
-    from orchestration.cli.refresh import run_refresh
+    from orchestration.cli.refresh import expected_steps, run_refresh
     from orchestration.load.feeds import FeedsConfigError, read_feeds
+    from orchestration.progress import progress, steps
 
     settings = load_settings()
     try:  # a broken feeds.yml is refused before anything runs
@@ -98,21 +116,27 @@ def _refresh(years: list[int]) -> bool:
     except PseudonymKeyError as err:
         print(f"refresh refused: {one_line(err)}", file=sys.stderr)
         return False
-    print(f"Refreshing FY{years[0]}" + (f"..FY{years[-1]}" if len(years) > 1 else "") + " through Dagster")
-    if configured:
+    span = f"FY{years[0]}" + (f"..FY{years[-1]}" if len(years) > 1 else "")
+    if job == "plan_rebuild":
+        print(f"Rebuilding the budget plan and the models it reads for {span} (no raw table is loaded)")
+    else:
+        print(f"Refreshing {span} through Dagster")
+    if configured and job == "annual_refresh":
         print(f"  with {len(configured)} feed(s) of {settings.feeds_file}: {', '.join(s.name for s in configured)}")
     t0 = time.perf_counter()
-    if settings.catalog_is_sqlite:
-        # The embedded SQLite catalog takes one writer: refreshes queue one at a time.
-        with exclusive(settings.home / "locks" / "refresh.lock", "another refresh of this CIVIC_HOME", print):
-            outcome = run_refresh(years)
-    else:
-        outcome = run_refresh(years)
+    with steps(expected_steps(years, bool(settings.serving_uri), raw=job == "annual_refresh")):
+        if settings.catalog_is_sqlite:
+            # The embedded SQLite catalog takes one writer: refreshes queue one at a time.
+            with exclusive(settings.home / "locks" / "refresh.lock", "another refresh of this CIVIC_HOME", progress):
+                outcome = run_refresh(years, job_name=job)
+        else:
+            outcome = run_refresh(years, job_name=job)
     took = time.perf_counter() - t0
     if outcome.retried_steps:
         print(f"Retried after transient errors: {', '.join(outcome.retried_steps)}")
     if outcome.success:
-        print(f"Refresh done in {took:.1f}s (runs: {', '.join(r[:8] for r in outcome.run_ids)})")
+        done = "Plan rebuilt" if job == "plan_rebuild" else "Refresh done"
+        print(f"{done} in {took:.1f}s (runs: {', '.join(r[:8] for r in outcome.run_ids)})")
         _print_chain_head(settings)
     else:
         print(f"Refresh FAILED after {took:.1f}s:", file=sys.stderr)
@@ -220,20 +244,14 @@ def _lake_exists(settings: Settings) -> bool:
 
 def cmd_loads(args) -> int:
     from lake.catalog import open_catalog
-    from lake.load_ledger import LOADS_TABLE, read_loads
+    from lake.load_ledger import read_loads
     from orchestration.cli.display import render
 
     settings = load_settings()
     if not _lake_exists(settings):
         raise no_lake(settings.home)
     catalog = open_catalog(settings)
-    table_name = args.table and f"raw.{args.table.removeprefix('raw.')}"
-    if table_name:
-        from contracts.entities import ENTITIES
-
-        tables = ({".".join(t) for t in catalog.list_tables("raw")} | {f"raw.{e}" for e in ENTITIES}) - {LOADS_TABLE}
-        if table_name not in tables:
-            raise UsageError(did_you_mean(table_name, tables, "table"))
+    table_name = args.table and _raw_table(catalog, args.table)
     table = read_loads(catalog, table_name, args.year)
     cols = [
         "load_id",
@@ -250,6 +268,47 @@ def cmd_loads(args) -> int:
     if args.limit:
         rows = rows[: args.limit]
     print(render(cols, rows, args.format))
+    return 0
+
+
+def _raw_table(catalog, name: str) -> str:
+    """`raw.<name>` of `--table`, refused naming the raw tables when there is none."""
+    from contracts.entities import ENTITIES
+    from lake.load_ledger import LOADS_TABLE
+
+    table_name = f"raw.{name.removeprefix('raw.')}"
+    tables = ({".".join(t) for t in catalog.list_tables("raw")} | {f"raw.{e}" for e in ENTITIES}) - {LOADS_TABLE}
+    if table_name not in tables:
+        raise UsageError(did_you_mean(table_name, tables, "table"))
+    return table_name
+
+
+# CSV and JSON carry every column; a table leaves out the load and the file, the widest
+QUARANTINE_COLUMNS = ["entity", "fiscal_year", "source", "rule", "column", "message", "row"]
+QUARANTINE_ALL = ["load_id", "entity", "fiscal_year", "source", "source_file", "rule", "column", "message", "row"]
+
+
+def cmd_quarantine(args) -> int:
+    """The rejected rows and their reasons (quarantine.rejected_rows), read-only."""
+    from lake.catalog import open_catalog
+    from lake.quarantine import quarantine_rules, read_quarantine
+    from orchestration.cli.display import render
+
+    settings = load_settings()
+    if not _lake_exists(settings):
+        raise no_lake(settings.home)
+    catalog = open_catalog(settings)
+    entity = args.table and _raw_table(catalog, args.table).removeprefix("raw.")
+    table = read_quarantine(catalog, entity, args.year, args.rule)
+    if args.rule and not table.num_rows and args.rule not in (rules := quarantine_rules(catalog)):
+        raise UsageError(did_you_mean(args.rule, rules, "rule"))
+    cols = QUARANTINE_COLUMNS if args.format == "table" else QUARANTINE_ALL
+    rows = list(zip(*(table[c].to_pylist() for c in cols))) if table.num_rows else []
+    if args.limit:
+        rows = rows[: args.limit]
+    print(render(cols, rows, args.format))
+    if args.limit and table.num_rows > args.limit:
+        print(f"shown {args.limit:,} of {table.num_rows:,} rejected rows (--limit)", file=sys.stderr)
     return 0
 
 
@@ -321,21 +380,12 @@ def cmd_feeds(args) -> int:
 
 
 def cmd_ui(args) -> int:
-    import subprocess
+    from orchestration.services.ui import run_ui
 
     _dagster_home()
-    cmd = [
-        str(Path(sys.executable).with_name("dagster")),
-        "dev",
-        "-m",
-        "orchestration.definitions",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(args.port),
-    ]
-    print(f"Dagster UI on http://127.0.0.1:{args.port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
-    return subprocess.call(cmd)
+    home = Path(os.environ["DAGSTER_HOME"])
+    print(f"Dagster UI on http://127.0.0.1:{args.port} (DAGSTER_HOME={home}); Ctrl-C stops it")
+    return run_ui(args.port, os.environ, cwd=home)
 
 
 def cmd_ingest(args) -> int:
@@ -370,7 +420,18 @@ def cmd_ingest(args) -> int:
     print(f"received {received:,} = loaded {loaded:,} + quarantined {quarantined:,}")
     if note := outside_note((r.fiscal_year for r in records), settings.fiscal_years):
         print(note)
+    _record_ingest(settings, records)
     return check_fit(args.kind, args.location, received, loaded, quarantined, FEED_KINDS)
+
+
+def _record_ingest(settings: Settings, records) -> None:
+    """The loads as events of the raw assets in the Dagster UI (orchestration/defs/raw/events.py)."""
+    import dagster as dg
+
+    from orchestration.defs.raw.events import report_ingest
+
+    with dg.DagsterInstance.get() as instance:
+        report_ingest(instance, records, settings.calendar, settings.fiscal_years)
 
 
 def cmd_plan(args) -> int:
@@ -383,6 +444,8 @@ def cmd_plan(args) -> int:
     settings = load_settings()
     if not settings.duckdb_path.exists():
         raise no_lake(settings.duckdb_path)
+    if args.rebuild:
+        return _plan_rebuild(settings)
     try:
         if args.format == "table":
             print(plan_command(settings.duckdb_path, args.scenario))
@@ -394,6 +457,22 @@ def cmd_plan(args) -> int:
     except ValueError as err:  # an unknown scenario
         print(one_line(err), file=sys.stderr)
         return 2
+    return 0
+
+
+def _plan_rebuild(settings: Settings) -> int:
+    """`civic plan --rebuild`: the plan of the fiscal years the marts hold, rebuilt from
+    the lake as it is after a change of plans/scenarios.yml (the plan_rebuild job)."""
+    from lake.marts_query import run_query
+
+    found = run_query(settings.duckdb_path, "select distinct fiscal_year from marts.service_channel_kpis order by 1")
+    years = [int(r[0]) for r in found.rows if r[0] is not None]
+    if not years:
+        raise no_lake(settings.duckdb_path)
+    _dagster_home()
+    if not _refresh(years, job="plan_rebuild"):
+        return 1
+    print("Run `civic plan` to see it.")
     return 0
 
 
@@ -419,13 +498,12 @@ def _plan_export(duckdb_path: Path, args) -> int:
 
 
 def cmd_dictionary(args) -> int:
-    import csv
     import dataclasses
-    import io
     import json
     import subprocess
 
     from lake.marts_dictionary import ManifestError, dictionary_markdown, dictionary_rows, read_marts_dictionary
+    from orchestration.cli.display import render
     from orchestration.defs.dbt.project import ensure_manifest
 
     try:
@@ -435,15 +513,14 @@ def cmd_dictionary(args) -> int:
         return 1
     if args.format == "json":
         print(json.dumps([dataclasses.asdict(m) for m in marts], indent=2))
-    elif args.format == "csv":
-        rows = dictionary_rows(marts)
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["mart"], lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        print(out.getvalue(), end="")
-    else:
+    elif args.format == "md":
         print(dictionary_markdown(marts), end="")
+    else:
+        rows = dictionary_rows(marts)
+        cols = list(rows[0]) if rows else ["mart"]
+        if args.format == "table":  # the grain is the mart's, said once per mart in md
+            cols = [c for c in cols if c != "grain"]
+        print(render(cols, [tuple(r[c] for c in cols) for r in rows], args.format))
     return 0
 
 
@@ -617,6 +694,14 @@ def build_parser() -> argparse.ArgumentParser:
     lo.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)
     lo.set_defaults(func=cmd_loads)
 
+    qu = sub.add_parser("quarantine", help="the rows the contracts rejected, with their reasons")
+    qu.add_argument("--table", help="only the rejected rows of this raw table (e.g. service_requests)")
+    qu.add_argument("--year", type=int, help="only the rejected rows of this fiscal year")
+    qu.add_argument("--rule", help="only the rows rejected by this rule (e.g. in_fiscal_year)")
+    qu.add_argument("--limit", type=int, default=0, help="show at most this many rows (default all)")
+    qu.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)
+    qu.set_defaults(func=cmd_quarantine)
+
     ve = sub.add_parser("verify", help="recompute the load ledger's hash chain and the data files' hashes")
     ve.add_argument(
         "--table", help="only the files and snapshots of this raw table (the chain is always checked whole)"
@@ -643,6 +728,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="table (default), csv or json (every column of marts.budget_plan), or xlsx (one sheet per scenario)",
     )
     pl.add_argument("--out", help="write to this file instead of the screen (required for xlsx)")
+    pl.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="after a change of plans/scenarios.yml: rebuild only the plan's models and publish them "
+        "(no raw table is loaded)",
+    )
     pl.set_defaults(func=cmd_plan)
 
     i = sub.add_parser(
@@ -653,7 +744,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--source",  # its former name, still accepted
         dest="kind",
         required=True,
-        help="feed kind, e.g. open311, nyc311, gc_service_inventory, fiscal_data_package (README.md lists all)",
+        help=f"feed kind: {', '.join(FEED_KIND_NAMES)} (README.md, 'Published sources', says what each reads)",
     )
     i.add_argument(
         "--observed-at",
@@ -672,7 +763,12 @@ def build_parser() -> argparse.ArgumentParser:
     fe.set_defaults(func=cmd_feeds)
 
     dc = sub.add_parser("dictionary", help="the data dictionary of the marts (from the dbt docs)")
-    dc.add_argument("--format", choices=["md", "csv", "json"], default="md", help="md (default), csv or json")
+    dc.add_argument(
+        "--format",
+        choices=["md", "table", "csv", "json"],
+        default="md",
+        help="md (default, a document per mart), table (one row per column), csv or json",
+    )
     dc.set_defaults(func=cmd_dictionary)
 
     rp = sub.add_parser("report", help="write the public scorecard site and open data from the marts")

@@ -9,13 +9,14 @@ the totals included, is computed in the marts; this module only rounds and lays 
 
 from __future__ import annotations
 
+import textwrap
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 from lake.marts_query import run_query
 from lake.plan_scenarios import ScenarioError, read_scenarios, scenarios_file
-from orchestration.cli.display import render
+from orchestration.cli.display import render, terminal_width
 
 PLAN_SQL = """
 select *
@@ -83,18 +84,51 @@ def _pct(value) -> float | None:
     return None if value is None else round(float(value) * 100, 1) + 0.0
 
 
-def _baseline_table(rows: list[dict], total: dict) -> str:
+# What each column of `civic plan`'s tables is (the full definitions: budget_plan.yml)
+LEGEND = {
+    "volume": "forecast transactions",
+    "online_%": "digital take-up (the base year's beside a scenario's)",
+    "plan_%": "digital take-up the scenario plans, %",
+    "online": "cost of the online channel",
+    "phone": "cost of the phone channel",
+    "in_person": "cost in person (with the cost of reaching a wait target)",
+    "other": "cost of mobile, other and unpriced channels",
+    "total": "total cost",
+    "per_txn": "total cost per forecast transaction",
+    "baseline": "total cost of the baseline scenario",
+    "scenario": "total cost of this scenario",
+    "savings": "baseline - scenario (positive: the scenario costs less)",
+    "savings_%": "savings as % of the baseline",
+    "wait_cost": "cost of reaching the wait target",
+    "note": "why the plan differs from what the scenario asks",
+}
+COUNTS = {"volume", "online_%", "plan_%", "savings_%"}
+
+
+def _table(cols: list[str], out: list[tuple], currency: str | None) -> str:
+    """A plan table without its all-empty columns, with its money in `currency` and a
+    legend of the columns it shows."""
+    keep = [i for i, c in enumerate(cols) if c in ("service_id", "service_name") or any(r[i] for r in out)]
+    cols, out = [cols[i] for i in keep], [tuple(r[i] for i in keep) for r in out]
+    money = {c for c in cols if c in LEGEND and c not in COUNTS and c != "note"}
+    legend = "; ".join(f"{c}: {LEGEND[c]}" for c in cols if c in LEGEND)
+    amounts = f"amounts in {currency}" if currency else "amounts in the ledger's currency"
+    note = textwrap.fill(f"({amounts}; {legend})", width=min(terminal_width(), 120))
+    return f"{render(cols, out, money=money, count=False)}\n{note}"
+
+
+def _baseline_table(rows: list[dict], total: dict, currency: str | None = None) -> str:
     cols = [
         "service_id",
         "service_name",
-        "forecast_volume",
-        "digital_take_up_pct",
-        "cost_online",
-        "cost_phone",
-        "cost_in_person",
-        "cost_other_channels",
-        "total_cost",
-        "cost_per_transaction",
+        "volume",
+        "online_%",
+        "online",
+        "phone",
+        "in_person",
+        "other",
+        "total",
+        "per_txn",
     ]
     out = []
     for r in [*rows, {**total, "service_id": "TOTAL", "service_name": ""}]:
@@ -112,30 +146,28 @@ def _baseline_table(rows: list[dict], total: dict) -> str:
                 _money(r["cost_per_transaction"]),
             )
         )
-    return render(cols, out)
+    return _table(cols, out, currency)
 
 
-def _scenario_table(rows: list[dict], total: dict) -> str:
+def _scenario_table(rows: list[dict], total: dict, currency: str | None = None) -> str:
+    """A scenario beside the baseline, per service (their names are in the baseline's
+    table; every column of the mart: --format csv|json|xlsx)."""
     cols = [
         "service_id",
-        "service_name",
-        "take_up_pct",
-        "plan_take_up_pct",
-        "baseline_cost",
-        "scenario_cost",
+        "online_%",
+        "plan_%",
+        "baseline",
+        "scenario",
         "savings",
-        "savings_pct",
-        "cost_per_transaction",
-        "target_cpt_gds",
-        "wait_target_cost",
+        "savings_%",
+        "per_txn",
+        "wait_cost",
         "note",
     ]
     out = []
     total = {
         **total,
         "service_id": "TOTAL",
-        "service_name": "",
-        "target_cost_per_transaction": None,
         "scenario_note": None,
     }
     for r in [*rows, total]:
@@ -143,7 +175,6 @@ def _scenario_table(rows: list[dict], total: dict) -> str:
         out.append(
             (
                 r["service_id"],
-                r["service_name"],
                 _pct(r["base_digital_take_up"]),
                 _pct(r["plan_digital_take_up"]),
                 _money(r["baseline_total_cost"] or 0),
@@ -151,15 +182,16 @@ def _scenario_table(rows: list[dict], total: dict) -> str:
                 _money(r["savings_vs_baseline"]),
                 None if pct is None else round(float(pct), 1),
                 _money(r["cost_per_transaction"]),
-                _money(r["target_cost_per_transaction"]),
                 _money(r["wait_target_cost"]),
                 r["scenario_note"] or "",
             )
         )
-    return render(cols, out)
+    return _table(cols, out, currency)
 
 
-def render_plan(rows: list[dict], scenarios: list[str] | None = None, *, totals: dict[str, dict]) -> str:
+def render_plan(
+    rows: list[dict], scenarios: list[str] | None = None, *, totals: dict[str, dict], currency: str | None = None
+) -> str:
     """The plan as text: for each scenario (all when `scenarios` is None, in file order) a
     per-service table against the baseline with a TOTAL row (`totals`: the
     budget_plan_totals rows by scenario), then the totals per scenario."""
@@ -188,10 +220,10 @@ def render_plan(rows: list[dict], scenarios: list[str] | None = None, *, totals:
         lines.append("")
         if part[0]["is_baseline"]:
             lines.append(f"Scenario {name}: {description}".rstrip(": "))
-            lines.append(_baseline_table(part, totals[name]))
+            lines.append(_baseline_table(part, totals[name], currency))
         else:
             lines.append(f"Scenario {name} against baseline: {description}".rstrip(": "))
-            lines.append(_scenario_table(part, totals[name]))
+            lines.append(_scenario_table(part, totals[name], currency))
     table = [
         (
             name,
@@ -204,7 +236,15 @@ def render_plan(rows: list[dict], scenarios: list[str] | None = None, *, totals:
     if len(wanted) > 1 or not by_scenario[wanted[0]][0]["is_baseline"]:
         lines.append("")
         lines.append(f"FY{first['plan_year']} totals")
-        lines.append(render(["scenario", "total_cost", "savings_vs_baseline", "baseline_cost"], table))
+        money = {"total_cost", "savings_vs_baseline", "baseline_cost"}
+        lines.append(
+            render(
+                ["scenario", "total_cost", "savings_vs_baseline", "baseline_cost"],
+                table,
+                money=money,
+                currency=currency,
+            )
+        )
     return "\n".join(lines)
 
 
@@ -222,4 +262,16 @@ def plan_command(duckdb_path, scenarios: list[str] | None) -> str:
     """What `civic plan [--scenario NAME ...]` prints. Raises PlanUnavailable when there is
     no plan yet and ValueError for a scenario the plan does not have."""
     plan = read_full_plan(Path(duckdb_path))
-    return render_plan(plan.rows, scenarios, totals=plan.totals)
+    currency = plan_currency(Path(duckdb_path), plan.rows[0]["base_fiscal_year"])
+    return render_plan(plan.rows, scenarios, totals=plan.totals, currency=currency)
+
+
+def plan_currency(duckdb_path: Path, base_year: int) -> str | None:
+    """The currency of the base year's ledger (marts.funds_by_phase), which the plan's
+    amounts are in; None when the ledger does not say."""
+    sql = f"select distinct currency from marts.funds_by_phase where fiscal_year = {int(base_year)} order by 1"
+    try:
+        found = [r[0] for r in run_query(duckdb_path, sql).rows if r[0]]
+    except Exception:  # noqa: BLE001 - a lake without that mart: the plan is shown without
+        return None
+    return "/".join(found) or None

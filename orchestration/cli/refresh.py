@@ -41,8 +41,22 @@ def _contiguous_runs(years: list[int]) -> list[list[int]]:
     return runs
 
 
+def expected_steps(years: list[int], serving: bool, raw: bool = True) -> int:
+    """The steps a refresh of `years` reports done (orchestration.progress): each raw table
+    per fiscal year (none for a plan rebuild), and per Dagster run the plan, the dbt
+    build, the publication, the site and the serving database when one is set. Feeds add
+    loads of their own."""
+    from contracts.entities import ENTITIES
+
+    per_run = 4 + int(serving)
+    return len(ENTITIES) * len(set(years)) * int(raw) + per_run * len(_contiguous_runs(years))
+
+
 def run_refresh(
-    years: list[int], instance: dg.DagsterInstance | None = None, rebuild_only: bool = False
+    years: list[int],
+    instance: dg.DagsterInstance | None = None,
+    job_name: str = "annual_refresh",
+    rebuild_only: bool = False,
 ) -> RefreshOutcome:
     """One Dagster run per contiguous range of fiscal years (dbt runs once per range), after
     cleaning up the dead runs of earlier refreshes; a stop signal cancels the run in
@@ -50,6 +64,8 @@ def run_refresh(
     rebuilt from the raw tables as they are, after an erasure)."""
     from lake.locks import exclusive
     from orchestration.cli.run_guard import RunGuard
+
+    progress("  loading the pipeline's definitions (Dagster, dbt manifest)")
     from orchestration.definitions import calendar, defs, settings
 
     check_years(years, settings.fiscal_years)  # the CLI checks first, before importing Dagster's definitions
@@ -61,7 +77,8 @@ def run_refresh(
             instance = dg.DagsterInstance.get()
             instance.get_runs_count()  # touches (and so creates) the run storage
         recovered = recover(instance, settings.run_stale_seconds)
-    job = defs.resolve_job_def("annual_refresh")
+    progress("  starting the Dagster run")
+    job = defs.resolve_job_def(job_name)
     selection = None
     if rebuild_only:
         graph = defs.resolve_asset_graph()

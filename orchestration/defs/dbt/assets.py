@@ -1,7 +1,7 @@
 """dbt models as partitioned assets; the partition's fiscal years go in as dbt --vars."""
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dagster as dg
@@ -11,6 +11,7 @@ from contracts.fiscal_year import FiscalCalendar
 from lake.locks import marts_lock
 from orchestration.defs.dbt.project import civic_dbt, ensure_manifest
 from orchestration.defs.dbt.selection import refusal, unbuilt_intermediate_parents
+from orchestration.defs.owners import owners_of
 from orchestration.defs.partitions import dbt_vars, fiscal_years_of_keys
 from orchestration.defs.resources import CivicDbtCliResource, LakehouseResource
 from orchestration.environment import dbt_env
@@ -28,6 +29,9 @@ class CivicTranslator(DagsterDbtTranslator):
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return dbt_resource_props.get("config", {}).get("schema") or "dbt"
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> Sequence[str] | None:
+        return owners_of(self.get_group_name(dbt_resource_props) or "dbt")
 
 
 def build_dbt_assets(partitions_def: dg.PartitionsDefinition, calendar: FiscalCalendar) -> dg.AssetsDefinition:
@@ -56,6 +60,7 @@ def build_dbt_assets(partitions_def: dg.PartitionsDefinition, calendar: FiscalCa
             # at a time.
             target = settings.home / "dbt-target"
             yield from dbt.cli(args, context=context, target_path=target, env=dbt_env(settings)).stream()
+        progress(f"  dbt build done for FY{', FY'.join(map(str, years))}", done=True)
 
     return civic_dbt_models
 

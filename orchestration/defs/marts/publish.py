@@ -12,6 +12,7 @@ from lake.load_ledger import code_version
 from lake.locks import catalog_write_lock, marts_lock
 from lake.marts_file import swap_in, write_marts_file
 from lake.marts_publish import publish_marts
+from orchestration.defs.owners import owners_of
 from orchestration.defs.partitions import fiscal_years_of_keys
 from orchestration.defs.resources import LakehouseResource
 from orchestration.progress import progress
@@ -28,6 +29,7 @@ def build_publish_asset(
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
         group_name="marts",
+        owners=owners_of("marts"),
         kinds={"iceberg"},
         pool="marts_duckdb",
         retry_policy=dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL),
@@ -52,7 +54,12 @@ def build_publish_asset(
                 staged.unlink(missing_ok=True)
                 raise
             swap_in(staged, settings.marts_path)
-        progress(f"  published {len(published)} mart(s) to Iceberg and {settings.marts_path.name}")
-        return dg.MaterializeResult(metadata={f"rows.{k}": dg.MetadataValue.int(v) for k, v in published.items()})
+        progress(f"  published {len(published)} mart(s) to Iceberg and {settings.marts_path.name}", done=True)
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": dg.MetadataValue.int(sum(published.values())),
+                **{f"rows.{k}": dg.MetadataValue.int(v) for k, v in published.items()},
+            }
+        )
 
     return marts_in_iceberg

@@ -18,6 +18,7 @@ from lake.counts import partition_rows
 from lake.locks import catalog_write_lock
 from lake.quarantine import QUARANTINE_TABLE
 from lake.reference import services_catalogue
+from orchestration.defs.owners import owners_of
 from orchestration.defs.partitions import fiscal_years_of_keys
 from orchestration.defs.resources import LakehouseResource
 from orchestration.load.feeds import FeedsConfigError
@@ -57,6 +58,7 @@ def build_raw_asset(
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
         group_name="raw",
+        owners=owners_of("raw"),
         retry_policy=TRANSIENT_RETRY,
         kinds={"iceberg", "dlt", "pandera"},
         description=f"Raw `{entity}` (docs/raw_tables.md): landing files of the fiscal year and that year's rows of "
@@ -107,13 +109,15 @@ def build_raw_asset(
                 "received": rec.received,
                 "loaded": rec.loaded,
                 "quarantined": rec.quarantined,
-                "snapshot_id": rec.snapshot_id,
+                # text: a 64-bit id read as a JSON number is rounded by the browser
+                "snapshot_id": None if rec.snapshot_id is None else str(rec.snapshot_id),
                 "load_id": rec.load_id,
             }
             received, loaded, quarantined = received + rec.received, loaded + rec.loaded, quarantined + rec.quarantined
             progress(
                 f"  raw.{entity} {label}: received {rec.received:,}, loaded {rec.loaded:,}, "
-                f"quarantined {rec.quarantined:,} ({rec.seconds:.1f}s)"
+                f"quarantined {rec.quarantined:,} ({rec.seconds:.1f}s)",
+                done=True,
             )
 
         for fy in years:
@@ -147,6 +151,7 @@ def build_raw_asset(
         counts = {"received": received, "loaded": loaded, "quarantined": quarantined}
         yield dg.MaterializeResult(
             metadata={
+                "dagster/row_count": dg.MetadataValue.int(loaded),
                 **{k: dg.MetadataValue.int(v) for k, v in counts.items()},
                 "fiscal_years": dg.MetadataValue.text(", ".join(map(str, years))),
                 "loads": dg.MetadataValue.json(per_year),
@@ -162,8 +167,8 @@ def build_raw_asset(
                     check_name="contract",
                     passed=share <= limit,
                     metadata={
-                        "quarantined_share": dg.MetadataValue.float(share),
-                        "max_share": dg.MetadataValue.float(limit),
+                        "quarantined_pct": dg.MetadataValue.float(round(100 * share, 2)),
+                        "max_pct": dg.MetadataValue.float(round(100 * limit, 2)),
                         **counts,
                     },
                 ),

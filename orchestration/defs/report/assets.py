@@ -15,6 +15,7 @@ from lake.locks import marts_lock
 from lake.settings import Settings
 from orchestration.defs.dbt.project import ensure_manifest
 from orchestration.defs.marts.publish import MARTS_ICEBERG_KEY
+from orchestration.defs.owners import owners_of
 from orchestration.defs.resources import LakehouseResource
 from orchestration.progress import progress
 from orchestration.services.seaweed import s3_client
@@ -66,6 +67,7 @@ def build_report_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefi
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
         group_name="report",
+        owners=owners_of("report"),
         kinds={"html"},
         pool="marts_duckdb",
         description="The public scorecard site and open-data package under $CIVIC_HOME/report, from the marts.",
@@ -73,7 +75,7 @@ def build_report_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefi
     def report_site(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
         settings = lakehouse.settings()
         pages = publish_site(settings)
-        progress(f"  wrote the scorecard site: {len(pages)} page(s) under {site_dir(settings)}")
+        progress(f"  wrote the scorecard site: {len(pages)} page(s) under {site_dir(settings)}", done=True)
         return dg.MaterializeResult(
             metadata={"pages": dg.MetadataValue.int(len(pages)), "path": str(site_dir(settings))}
         )

@@ -8,6 +8,7 @@ from lake.locks import marts_lock
 from lake.marts_dictionary import read_marts_dictionary
 from lake.marts_serving import publish_to_serving
 from orchestration.defs.dbt.project import ensure_manifest
+from orchestration.defs.owners import owners_of
 from orchestration.defs.partitions import fiscal_years_of_keys
 from orchestration.defs.resources import LakehouseResource
 from orchestration.progress import progress
@@ -24,6 +25,7 @@ def build_serving_asset(
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
         group_name="marts",
+        owners=owners_of("marts"),
         kinds={"postgres"},
         pool="marts_duckdb",
         retry_policy=dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL),
@@ -40,7 +42,7 @@ def build_serving_asset(
         dictionary = read_marts_dictionary(ensure_manifest())
         with marts_lock(settings, progress):
             published = publish_to_serving(settings.serving_uri, settings.duckdb_path, years, dictionary)
-        progress(f"  published {len(published)} mart(s) to the serving database")
+        progress(f"  published {len(published)} mart(s) to the serving database", done=True)
         return dg.MaterializeResult(metadata={f"rows.{k}": dg.MetadataValue.int(v) for k, v in published.items()})
 
     return marts_in_serving_database
