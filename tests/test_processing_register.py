@@ -83,13 +83,18 @@ def test_data_use_follows_the_lineage_to_the_marts_that_name_a_personal_field(tm
     ]
 
 
-def test_in_the_real_project_only_the_question_scores_use_a_pseudonymised_column():
+def test_in_the_real_project_the_question_scores_and_the_repeat_requests_use_a_pseudonymised_column():
     from pathlib import Path
 
     from lake.data_use import derive_data_use
 
     models = Path(__file__).resolve().parents[1] / "dbt_project" / "models"
     uses = derive_data_use(models, read_register(DEFAULT_REGISTER_FILE))
-    # respondents are counted (distinct pseudonyms); the scorecard, the request summary and
+    # respondents are counted (distinct pseudonyms); repeat requests are found by the
+    # pseudonymised location (int_request_repeats); the scorecard, the request summary and
     # the other marts read the same datasets without any personal field
-    assert [(u.mart, u.personal_field) for u in uses] == [("survey_question_scores", "respondent_key")]
+    assert [(u.mart, u.personal_field) for u in uses] == [
+        ("request_hot_spots", "location"),
+        ("request_workload", "location"),
+        ("survey_question_scores", "respondent_key"),
+    ]
