@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import itertools
 import shutil
 import time
 from collections.abc import Iterable, Iterator
@@ -30,6 +31,9 @@ from ingestion.errors import SourceFileError
 from ingestion.pseudonymise import Keyring, protect
 from ingestion.quarantine_sink import QuarantineSink
 from ingestion.readers import iter_batches
+
+# loads of at least this many rows free their batches at once (release_memory)
+RELEASE_MEMORY_ROWS = 100_000
 
 
 def _text_columns(entity: Entity) -> tuple[str, ...]:
@@ -107,23 +111,22 @@ def stage_batches(
                 name = shapes.setdefault(shape, entity.name if not shapes else f"{entity.name}_shape{len(shapes)}")
                 yield table if name == entity.name else dlt.mark.with_table_name(table, name)
 
-    resource = dlt.resource(valid_batches, name=entity.name, write_disposition="append")
-    resource.apply_hints(columns=_timestamp_hints(entity))
-    pipeline = dlt.pipeline(
-        pipeline_name=f"civic_{entity.name}",
-        pipelines_dir=str(work_dir / "dlt"),
-        destination=dlt.destinations.filesystem(bucket_url=(work_dir / "staged").as_uri()),
-        dataset_name="staged",
-    )
     t0 = time.perf_counter()
+    batches_out = valid_batches()
     try:
-        pipeline.run(resource, loader_file_format="parquet")
-    except PipelineStepFailed as failed:
-        raise _root_cause(failed) from failed
+        # dlt starts (about 1 s: its configuration, extract, normalise and load steps) only
+        # for a load with a valid row; one without (no file, or every row quarantined) has
+        # read and checked all its rows once it finds none, and stages no Parquet.
+        first = next(batches_out, None)
+        if first is not None:
+            _run_dlt(entity, itertools.chain([first], batches_out), work_dir)
     finally:
         staged.quarantine_file = sink.close()
-        del pipeline, resource
-        release_memory()
+        del batches_out
+        # a cyclic collection of a big process (Dagster, the dbt manifest) costs ~1 s: only
+        # a load large enough to leave megabytes of Arrow buffers in cycles pays it
+        if staged.received >= RELEASE_MEMORY_ROWS:
+            release_memory()
     staged.seconds["extract_validate_stage"] = time.perf_counter() - t0
     staged_root = work_dir / "staged" / "staged"
     staged.data_files = sorted(f for name in shapes.values() for f in (staged_root / name).glob("*.parquet"))
@@ -133,6 +136,22 @@ def stage_batches(
             f"!= loaded {staged.loaded} + quarantined {staged.quarantined}"
         )
     return staged
+
+
+def _run_dlt(entity: Entity, tables: Iterator[pa.Table], work_dir: Path) -> None:
+    """Stage the valid tables as Parquet through a dlt pipeline of the load's own directory."""
+    resource = dlt.resource(tables, name=entity.name, write_disposition="append")
+    resource.apply_hints(columns=_timestamp_hints(entity))
+    pipeline = dlt.pipeline(
+        pipeline_name=f"civic_{entity.name}",
+        pipelines_dir=str(work_dir / "dlt"),
+        destination=dlt.destinations.filesystem(bucket_url=(work_dir / "staged").as_uri()),
+        dataset_name="staged",
+    )
+    try:
+        pipeline.run(resource, loader_file_format="parquet")
+    except PipelineStepFailed as failed:
+        raise _root_cause(failed) from failed
 
 
 def release_memory() -> None:

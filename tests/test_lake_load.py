@@ -10,6 +10,7 @@ from contracts.errors import ContractError
 from ingestion.errors import SourceFileError
 from lake.catalog import open_catalog
 from lake.commit import partition_filter
+from lake.counts import partition_rows
 from lake.load_ledger import read_loads
 from lake.reference import services_catalogue
 from lake.settings import load_settings
@@ -164,3 +165,14 @@ def test_two_sources_of_one_entity_and_year_never_overwrite_each_other(lake):
     assert got.num_rows == 25
     ingest_year(settings, catalog, "queue_events", 2024)
     assert table.refresh().scan(row_filter=partition_filter(2024)).to_arrow().num_rows == 25
+
+
+def test_a_load_whose_every_row_is_quarantined_stages_nothing_and_balances(lake):
+    """No valid row: dlt is not started, yet every row is checked, quarantined and counted."""
+    settings, catalog, landing = lake
+    _write_queue(landing, 2024, 6, bad_service_rows=6)
+    rec = ingest_year(settings, catalog, "queue_events", 2024)
+    assert (rec.received, rec.loaded, rec.quarantined) == (6, 0, 6)
+    assert partition_rows(catalog, "raw.queue_events", partition_filter(2024)) == 0
+    quarantined = catalog.load_table("quarantine.rejected_rows").scan().to_arrow()
+    assert quarantined.num_rows == 6

@@ -6,7 +6,6 @@ orchestration/cli/run_guard.py). Real Dagster instances, real processes, real si
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from orchestration.services.instance import instance_yaml
 from orchestration.services.stale_runs import (
     HEARTBEAT_TAG,
     HOST_TAG,
@@ -25,7 +25,6 @@ from orchestration.services.stale_runs import (
     recover_dead_runs,
 )
 
-REPO = Path(__file__).resolve().parents[1]
 VICTIM = Path(__file__).with_name("crash_victim.py")
 
 
@@ -57,7 +56,8 @@ def test_a_reused_pid_is_not_alive():
 def _instance_dir(tmp_path: Path) -> Path:
     home = tmp_path / "dagster"
     home.mkdir()
-    shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")  # the repo's settings, pools included
+    # the settings `civic refresh` gives its instance: the repo's, pools included, and its event log
+    (home / "dagster.yaml").write_text(instance_yaml("embedded", home))
     return home
 
 
