@@ -153,7 +153,7 @@ def test_refreshing_a_year_again_changes_nothing(refreshed):
 )
 def test_civic_query_refuses_writes_with_a_clear_error(refreshed, sql, capsys):
     assert main(["query", sql]) == 2
-    assert "query refused" in capsys.readouterr().err
+    assert "civic query: " in capsys.readouterr().err
     settings, _ = refreshed
     assert len(_mart(settings)) > 0
 

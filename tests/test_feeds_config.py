@@ -132,7 +132,7 @@ def test_the_file_is_found_at_civic_feeds_or_in_civic_home(civic_home, tmp_path,
     assert main(["sources"]) == 1
     assert f"{elsewhere}: sources[0] (nyc): `location` is missing" in capsys.readouterr().err
     assert main(["refresh", "--years", "2024"]) == 1  # refused before anything runs
-    assert "refresh refused" in capsys.readouterr().err
+    assert "civic refresh: " in capsys.readouterr().err
 
 
 def test_the_old_names_are_still_read_with_a_notice(civic_home, tmp_path, monkeypatch, capsys):

@@ -157,8 +157,13 @@ def test_plan_check_says_ok_or_the_one_line_error(tmp_path):
     bad.write_text("version: 1\nscenarios:\n  - name: baseline\n  - name: x\n    online_shift: 5\n")
     ok, message = check_scenarios(bad)
     assert not ok and "unknown key" in message and "\n" not in message
+    assert message.startswith(f"{bad}: ")
     ok, message = check_scenarios(tmp_path / "missing.yml")
     assert not ok and "not found" in message
+    empty = tmp_path / "empty.yml"
+    empty.write_text("")
+    ok, message = check_scenarios(empty)
+    assert (ok, message) == (False, f"{empty}: expected a mapping with `version` and `scenarios`")
 
 
 def test_scenarios_land_as_one_whole_reference_table(tmp_path):
@@ -297,10 +302,10 @@ def test_a_broken_scenarios_file_refuses_the_refresh_and_fails_the_check(tmp_pat
     monkeypatch.setenv("CIVIC_HOME", str(tmp_path / "civic"))
     monkeypatch.setenv("CIVIC_PLAN_SCENARIOS", str(bad))
     assert main._refresh([2024]) is False  # refused before any run starts
-    assert "refresh refused: scenarios file: a scenario named `baseline` is required" in capsys.readouterr().err
+    assert f"civic refresh: {bad}: a scenario named `baseline` is required" in capsys.readouterr().err
     parser = main.build_parser()
     assert main.cmd_plan(parser.parse_args(["plan", "--check"])) == 2
-    assert "named `baseline` is required" in capsys.readouterr().err
+    assert capsys.readouterr().err.startswith(f"civic plan: {bad}: a scenario named `baseline` is required")
     monkeypatch.delenv("CIVIC_PLAN_SCENARIOS")
     assert main.cmd_plan(parser.parse_args(["plan", "--check"])) == 0
     assert capsys.readouterr().out.startswith("ok: 4 scenarios in ")

@@ -100,7 +100,7 @@ def test_refresh_without_a_key_refuses_before_anything_runs(civic_home, monkeypa
     )
     assert main(["refresh", "--years", "2024"]) == 1
     err = capsys.readouterr().err
-    assert "refresh refused: survey_responses: personal column(s)" in err
+    assert "civic refresh: survey_responses: personal column(s)" in err
     assert not (civic_home / "catalog.db").exists() and not (civic_home / "warehouse").exists()
 
 

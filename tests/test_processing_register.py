@@ -54,7 +54,7 @@ def test_a_refresh_with_a_broken_register_is_refused(civic_home, monkeypatch, ca
     monkeypatch.setenv("CIVIC_REGISTER", str(path))
     assert main(["refresh", "--years", "2024"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("refresh refused: ") and "respondent_key is personal" in err and err.count("\n") == 1
+    assert err.startswith("civic refresh: ") and "respondent_key is personal" in err and err.count("\n") == 1
 
 
 def _project(root, models: dict[str, str]):

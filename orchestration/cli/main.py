@@ -93,20 +93,20 @@ def _refresh(years: list[int], job: str = "annual_refresh") -> bool:
     try:  # a broken feeds.yml is refused before anything runs
         configured = read_feeds(settings.feeds_file)
     except FeedsConfigError as err:
-        print(f"refresh refused: {one_line(err)}", file=sys.stderr)
+        print(f"civic refresh: {one_line(err)}", file=sys.stderr)
         return False
     from orchestration.cli.plan import check_scenarios
 
     ok, message = check_scenarios()  # and so is a broken plans/scenarios.yml
     if not ok:
-        print(f"refresh refused: {one_line(message)}", file=sys.stderr)
+        print(f"civic refresh: {one_line(message)}", file=sys.stderr)
         return False
     from contracts.register import RegisterError, read_register
 
     try:  # and a data-use register that is malformed or disagrees with the contracts
         read_register()
     except RegisterError as err:
-        print(f"refresh refused: {one_line(err)}", file=sys.stderr)
+        print(f"civic refresh: {one_line(err)}", file=sys.stderr)
         return False
     from ingestion.pseudonymise import PseudonymKeyError
     from orchestration.load.flow import check_refresh_keys
@@ -114,7 +114,7 @@ def _refresh(years: list[int], job: str = "annual_refresh") -> bool:
     try:  # and one that would load personal columns without a pseudonymisation key
         check_refresh_keys(settings, years)
     except PseudonymKeyError as err:
-        print(f"refresh refused: {one_line(err)}", file=sys.stderr)
+        print(f"civic refresh: {one_line(err)}", file=sys.stderr)
         return False
     span = f"FY{years[0]}" + (f"..FY{years[-1]}" if len(years) > 1 else "")
     if job == "plan_rebuild":
@@ -201,7 +201,7 @@ def cmd_query(args) -> int:
     try:
         result = logged_query(settings, args.sql, args.dialect)  # lake/access_log.py
     except QueryRefused as err:
-        print(f"query refused: {one_line(err)}", file=sys.stderr)
+        print(f"civic query: {one_line(err)}", file=sys.stderr)
         return 2
     except QueryLimitHit as err:
         print(f"query stopped: {one_line(err)}", file=sys.stderr)
@@ -229,7 +229,7 @@ def cmd_sql(args) -> int:
     try:
         print(transpile_mart_query(text, args.to, read=args.dialect))
     except QueryRefused as err:
-        print(f"query refused: {one_line(err)}", file=sys.stderr)
+        print(f"civic query: {one_line(err)}", file=sys.stderr)
         return 2
     return 0
 
@@ -439,7 +439,7 @@ def cmd_plan(args) -> int:
 
     if args.check:
         ok, message = check_scenarios()
-        print(message, file=sys.stdout if ok else sys.stderr)
+        print(message if ok else f"civic plan: {message}", file=sys.stdout if ok else sys.stderr)
         return 0 if ok else 2
     settings = load_settings()
     if not settings.duckdb_path.exists():
@@ -481,7 +481,7 @@ def _plan_export(duckdb_path: Path, args) -> int:
     from orchestration.cli.plan_export import plan_csv, plan_json, plan_workbook
 
     if args.format == "xlsx" and not args.out:
-        print("plan refused: a workbook is a file: add --out FILE.xlsx", file=sys.stderr)
+        print("civic plan: a workbook is a file: add --out FILE.xlsx", file=sys.stderr)
         return 2
     plan = read_full_plan(duckdb_path)
     if args.format == "xlsx":
@@ -582,13 +582,13 @@ def cmd_report(args) -> int:
 
     settings = load_settings()
     if not settings.duckdb_path.exists():
-        print("report refused: no marts yet: run `civic demo` or `civic refresh` first", file=sys.stderr)
+        print("civic report: no marts yet: run `civic demo` or `civic refresh` first", file=sys.stderr)
         return 1
     out = Path(args.out) if args.out else site_dir(settings)
     try:
         pages = publish_site(settings, out)
     except ExplanationsError as err:
-        print(f"report refused: {one_line(err)}", file=sys.stderr)
+        print(f"civic report: {one_line(err)}", file=sys.stderr)
         return 1
     print(f"Wrote {len(pages)} page(s) and the open-data package to {out} (open {out / 'index.html'})")
     return 0

@@ -254,7 +254,8 @@ def check_scenarios(path: Path | None = None) -> tuple[bool, str]:
     try:
         rows = read_scenarios(path)
     except ScenarioError as err:
-        return False, " ".join(str(err).split())
+        problem = " ".join(str(err).split()).removeprefix("scenarios file: ")
+        return False, f"{path}: {problem}"
     return True, f"ok: {len(rows)} scenarios in {path}"
 
 
