@@ -84,6 +84,10 @@ def _home(score: Table, year: int) -> str:
     )
 
 
+class NoScorecard(ValueError):
+    """The marts hold no scorecard row (a lake refreshed only over years without data)."""
+
+
 @dataclass(frozen=True)
 class Section:
     """A part of every service page: the rows of one mart (optionally only some), some columns."""
@@ -338,7 +342,7 @@ def build_site(
     try:
         scorecard = _query(con, "select * from marts.scorecard order by service_id, measure, fiscal_year")
         if not scorecard.rows:
-            raise ValueError("the marts hold no scorecard: run `civic refresh` first")
+            raise NoScorecard("the marts hold no scorecard: run `civic refresh` first")
         newest = max(r["fiscal_year"] for r in scorecard.rows)
         score = Table(
             scorecard.columns,

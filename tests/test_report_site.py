@@ -156,3 +156,38 @@ def test_every_chart_spec_is_valid_vega_lite_with_units_in_its_labels():
     assert "currency" in plan["encoding"]["x"]["title"]
     with pytest.raises(Exception, match="bogus"):
         alt.Chart.from_dict({**mix, "mark": "bogus"})
+
+
+def test_a_refresh_of_years_without_a_scorecard_skips_the_site(civic_home):
+    """An empty lake refreshed over years without data: the site asset says there is
+    nothing to publish and succeeds (the refresh does not fail on it); `civic report`
+    itself still refuses."""
+    import dagster as dg
+    import duckdb
+
+    from contracts.fiscal_year import FiscalCalendar, FiscalYears
+    from lake.settings import load_settings
+    from orchestration.defs.partitions import fiscal_year_partitions
+    from orchestration.defs.report.assets import build_report_asset
+    from orchestration.defs.resources import LakehouseResource
+    from report.build import NoScorecard
+
+    settings = load_settings()
+    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(settings.duckdb_path)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.scorecard (service_id varchar, measure varchar, fiscal_year integer)")
+    asset = build_report_asset(fiscal_year_partitions(FiscalCalendar(), FiscalYears(2010, 2030)))
+    result = dg.materialize(
+        [asset],
+        partition_key="2030",
+        resources={"lakehouse": LakehouseResource(civic_home=str(civic_home))},
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    assert result.success
+    [mat] = result.asset_materializations_for_node(asset.op.name)
+    assert mat.metadata["pages"].value == 0 and mat.metadata["skipped"].value == "no scorecard rows"
+    from orchestration.defs.report.assets import publish_site
+
+    with pytest.raises(NoScorecard):
+        publish_site(settings)

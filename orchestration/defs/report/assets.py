@@ -19,7 +19,7 @@ from orchestration.defs.owners import owners_of
 from orchestration.defs.resources import LakehouseResource
 from orchestration.progress import progress
 from orchestration.services.seaweed import s3_client
-from report.build import build_site
+from report.build import NoScorecard, build_site
 from report.explanations import read_explanations
 
 REPORT_SITE_KEY = dg.AssetKey(["report", "site"])
@@ -74,7 +74,11 @@ def build_report_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefi
     )
     def report_site(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
         settings = lakehouse.settings()
-        pages = publish_site(settings)
+        try:
+            pages = publish_site(settings)
+        except NoScorecard:  # years without data: nothing to publish, not a failed refresh
+            progress("  no scorecard in the marts yet: the site is not built", done=True)
+            return dg.MaterializeResult(metadata={"pages": dg.MetadataValue.int(0), "skipped": "no scorecard rows"})
         progress(f"  wrote the scorecard site: {len(pages)} page(s) under {site_dir(settings)}", done=True)
         return dg.MaterializeResult(
             metadata={"pages": dg.MetadataValue.int(len(pages)), "path": str(site_dir(settings))}
