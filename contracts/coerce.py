@@ -57,7 +57,19 @@ def _timestamps_from_layouts(text: pl.Series) -> pl.Series:
     return out.scatter(missing, parsed)
 
 
+def _readable_years(stamps: pl.Expr) -> pl.Expr:
+    """A timestamp of a year before 1000 or after 9999 (`-2024-05-01` read as 2024 BC) is
+    a value that could not be read, not a date."""
+    return pl.when(stamps.dt.year().is_between(1000, 9999)).then(stamps).otherwise(None)
+
+
 def _cast_expr(col: str, source: PolarsDataType, target: PolarsDataType) -> pl.Expr:
+    if isinstance(target, pl.Datetime) and source != target:
+        return _readable_years(_cast_to(col, source, target))
+    return _cast_to(col, source, target)
+
+
+def _cast_to(col: str, source: PolarsDataType, target: PolarsDataType) -> pl.Expr:
     c = pl.col(col)
     if source == target:
         return c
@@ -79,7 +91,8 @@ def _cast_expr(col: str, source: PolarsDataType, target: PolarsDataType) -> pl.E
         if target in (pl.Int32, pl.Int64):
             # "3.0" from a spreadsheet export is still the integer 3
             as_float = c.cast(pl.Float64, strict=False)
-            return pl.when(as_float == as_float.round(0)).then(as_float).otherwise(None).cast(target)
+            # (non-strict: a whole number beyond the column's range is an unreadable value)
+            return pl.when(as_float == as_float.round(0)).then(as_float).otherwise(None).cast(target, strict=False)
     return c.cast(target, strict=False)
 
 
@@ -90,11 +103,26 @@ def _has_blank(text: pl.Series) -> bool:
     return bool(pc.any(pc.or_(pc.equal(pc.binary_length(arr), 0), pc.utf8_is_space(arr))).as_py())
 
 
-def coerce(df: pl.DataFrame, columns: Mapping[str, PolarsDataType]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Return (typed frame, failures) where failures has index, column, value.
+def _failures(df: pl.DataFrame, col: str, bad: pl.Series, rule: str) -> pl.DataFrame:
+    return (
+        df.with_row_index("index")
+        .filter(bad)
+        .select(
+            pl.col("index").cast(pl.Int64),
+            pl.lit(rule).alias("rule"),
+            pl.lit(col).alias("column"),
+            pl.col(col).cast(pl.String).alias("value"),
+        )
+    )
 
-    Columns outside `columns` are left as delivered. A column of the wrong type whose
-    values can none of them be read raises ContractError.
+
+def coerce(df: pl.DataFrame, columns: Mapping[str, PolarsDataType]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Return (typed frame, failures) where failures has index, rule, column, value.
+
+    rule `type`: the value could not be read as the column's type; `not_finite`: a
+    number column's value is infinite or NaN (`inf`, `1e400`), never a figure. Both are
+    null in the typed frame. Columns outside `columns` are left as delivered. A column
+    of the wrong type whose values can none of them be read raises ContractError.
     """
     exprs: list[pl.Expr] = []
     failure_frames: list[pl.DataFrame] = []
@@ -102,18 +130,28 @@ def coerce(df: pl.DataFrame, columns: Mapping[str, PolarsDataType]) -> tuple[pl.
         if col not in df.columns:
             continue
         source = df.schema[col]
-        if source == target:
-            continue
         if source == pl.Null:
             exprs.append(pl.col(col).cast(target))
             continue
+        if source == target and not target.is_float():
+            continue
         cast = df.select(_cast_expr(col, source, target).alias(col)).to_series()
+        infinite = pl.repeat(False, df.height, eager=True)
+        if target.is_float():
+            infinite = cast.is_not_null() & ~cast.is_finite()
+            if infinite.any():
+                failure_frames.append(_failures(df, col, infinite, "not_finite"))
+                cast = cast.set(infinite, None)
+            if source == target:
+                if infinite.any():
+                    exprs.append(pl.lit(cast).alias(col))
+                continue
         exprs.append(pl.lit(cast).alias(col))
         given = df[col].is_not_null()
         if source == pl.String:
             given = given & (df[col].str.strip_chars() != "")
         probe = pl.DataFrame({"given": given, "lost": cast.is_null()})
-        bad = probe["given"] & probe["lost"]
+        bad = probe["given"] & probe["lost"] & ~infinite
         n_bad = int(bad.sum())
         if n_bad:
             n_given = int(probe["given"].sum())
@@ -123,15 +161,7 @@ def coerce(df: pl.DataFrame, columns: Mapping[str, PolarsDataType]) -> tuple[pl.
                     f"column {col!r} is {source} and none of its {n_given} values can be read "
                     f"as {target} (e.g. {sample!r})"
                 )
-            failure_frames.append(
-                df.with_row_index("index")
-                .filter(bad)
-                .select(
-                    pl.col("index").cast(pl.Int64),
-                    pl.lit(col).alias("column"),
-                    pl.col(col).cast(pl.String).alias("value"),
-                )
-            )
+            failure_frames.append(_failures(df, col, bad, "type"))
     typed = df.with_columns(exprs) if exprs else df
     # Text columns empty in CSV mean "not given".
     text_cols = [c for c, t in columns.items() if t == pl.String and c in typed.columns and _has_blank(typed[c])]
@@ -142,6 +172,6 @@ def coerce(df: pl.DataFrame, columns: Mapping[str, PolarsDataType]) -> tuple[pl.
     failures = (
         pl.concat(failure_frames)
         if failure_frames
-        else pl.DataFrame(schema={"index": pl.Int64, "column": pl.String, "value": pl.String})
+        else pl.DataFrame(schema={"index": pl.Int64, "rule": pl.String, "column": pl.String, "value": pl.String})
     )
     return typed, failures

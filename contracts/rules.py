@@ -4,7 +4,9 @@
   before the year, `lake.reference`); `no_services_catalogue` when there is none: a row
   that names a service is then quarantined, one without a service is not;
 - `in_fiscal_year`: the event happened inside the fiscal year being loaded;
-- `unique_id`: the id has not been seen earlier in this load (the first copy is kept).
+- `unique_id`: the id has not been seen earlier in this load (the first copy is kept);
+- `plausible_bound`: a number column's value lies within the bound its model declares
+  (`contracts.models.plausible`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import polars as pl
 
 from contracts.entities import Entity
 from contracts.fiscal_year import FiscalCalendar
+from contracts.models import PLAUSIBLE
 from contracts.seen_ids import SeenIds
 
 
@@ -51,6 +54,15 @@ def schema_for(entity: Entity, ctx: LoadContext) -> pa.DataFrameSchema:
     updates: dict[str, dict] = {
         id_col: {"checks": [*schema.columns[id_col].checks, pa.Check(unique_id, name="unique_id")]}
     }
+
+    for col, bound in entity.plausible_bounds.items():
+
+        def plausible(data, bound: float = bound) -> pl.LazyFrame:
+            c = pl.col(data.key)
+            return data.lazyframe.select(c.is_null() | (c.abs() <= bound))
+
+        checks = updates.get(col, {}).get("checks", schema.columns[col].checks)
+        updates[col] = {"checks": [*checks, pa.Check(plausible, name=PLAUSIBLE)]}
 
     if entity.checks_service and ctx.known_services is not None:
         known = pl.Series("known", sorted(ctx.known_services), dtype=pl.String)

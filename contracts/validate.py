@@ -14,6 +14,7 @@ from pandera.errors import SchemaError, SchemaErrors
 from contracts.coerce import coerce
 from contracts.entities import FEED_REJECTED, STATED_FISCAL_YEAR, Entity
 from contracts.errors import ContractError
+from contracts.models import PLAUSIBLE
 from contracts.rules import LoadContext, schema_for
 
 REJECT_SCHEMA = {
@@ -25,10 +26,13 @@ REJECT_SCHEMA = {
 }
 
 # When a row breaks several rules, the one reported first.
+# A value that could not be read is reported as such, not as the missing value it became.
 _RULE_ORDER = (
     "source_rejected",
-    "not_nullable",
     "type",
+    "not_finite",
+    "not_nullable",
+    "plausible_bound",
     "unique_id",
     "in_fiscal_year",
     "known_service",
@@ -48,7 +52,18 @@ _ROW_RULES = {
 }
 
 
-def _message(rule: str, column: str, value: str | None, ctx: LoadContext) -> str:
+_READ_AS: dict[object, str] = {
+    pl.Float64: "a number",
+    pl.Int32: "a whole number in range",
+    pl.Int64: "a whole number in range",
+    pl.Boolean: "true or false",
+    pl.Datetime: "a date and time",
+}
+
+
+def _message(
+    rule: str, column: str, value: str | None, ctx: LoadContext, kind: object = None, bound: float = 0.0
+) -> str:
     if rule in _ROW_RULES:
         return _ROW_RULES[rule]
     if rule == "source_rejected":
@@ -56,7 +71,11 @@ def _message(rule: str, column: str, value: str | None, ctx: LoadContext) -> str
     if rule == "not_nullable":
         return f"{column} is missing"
     if rule == "type":
-        return f"{column} value {value!r} cannot be read as its type"
+        return f"{column} value {value!r} could not be read as {_READ_AS.get(kind, str(kind))}"
+    if rule == "not_finite":
+        return f"{column} value {value!r} is not a finite number"
+    if rule == PLAUSIBLE:
+        return f"{column} value {value} is beyond the plausible bound the contract declares ({bound:g})"
     if rule == "unique_id":
         return f"{column} {value!r} repeats an earlier row of this load"
     if rule == "known_service":
@@ -68,6 +87,11 @@ def _message(rule: str, column: str, value: str | None, ctx: LoadContext) -> str
     if rule.startswith("isin"):
         return f"{column} value {value!r} is not an allowed value"
     return f"{column} value {value!r} fails {rule}"
+
+
+def _kind(dtype: object) -> object:
+    """The type a column is read as, without its unit (a Datetime("us") is a Datetime)."""
+    return pl.Datetime if isinstance(dtype, pl.Datetime) or dtype is pl.Datetime else dtype
 
 
 class BatchValidator:
@@ -99,9 +123,7 @@ class BatchValidator:
             # Reference data without dates (the service catalogue) is the load year's snapshot.
             typed = typed.with_columns(pl.lit(ctx.fiscal_year, dtype=pl.Int32).alias("fiscal_year"))
         schema = schema_for(ent, ctx)
-        failures = [
-            type_failures.select("index", pl.lit("type").alias("rule"), "column", pl.col("value").alias("failure_case"))
-        ]
+        failures = [type_failures.select("index", "rule", "column", pl.col("value").alias("failure_case"))]
         if FEED_REJECTED in typed.columns:
             failures.append(
                 typed.with_row_index("index")
@@ -168,8 +190,9 @@ class BatchValidator:
             pl.int_range(typed.height, dtype=pl.Int64).alias("index"), pl.col("fiscal_year").cast(pl.Int32)
         )
         joined = fails.join(rows, on="index", how="left").join(years, on="index", how="left").sort("index")
+        cols, bounds = self.entity.columns, self.entity.plausible_bounds
         messages = [
-            _message(rule, column or "row", value, self.ctx)
+            _message(rule, column or "row", value, self.ctx, _kind(cols.get(column)), bounds.get(column, 0.0))
             for rule, column, value in zip(joined["rule"], joined["column"], joined["failure_case"])
         ]
         if self.ctx.fiscal_year is not None:  # a one-year load: its rejects belong to that year

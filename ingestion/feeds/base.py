@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from contracts.entities import ENTITIES, FEED_REJECTED
 from ingestion.errors import SourceFileError
+from ingestion.readers import text_value
 
 BATCH_ROWS = 50_000
 
@@ -128,21 +129,11 @@ def text_batches(records: list[dict], columns: dict[str, str]) -> Iterator[pa.Re
     extras = sorted({k for r in records for k in r if not k.startswith("_")} - set(columns.values()))
     for start in range(0, len(records), BATCH_ROWS):
         chunk = records[start : start + BATCH_ROWS]
-        arrays = {name: [_text(r.get(columns[name])) for r in chunk] for name in names}
+        arrays = {name: [text_value(r.get(columns[name])) for r in chunk] for name in names}
         # a source column that shares a canonical name is kept as source_<name>
-        arrays.update({kept_name(name, columns): [_text(r.get(name)) for r in chunk] for name in extras})
+        arrays.update({kept_name(name, columns): [text_value(r.get(name)) for r in chunk] for name in extras})
         yield pa.RecordBatch.from_pydict({k: pa.array(v, pa.string()) for k, v in arrays.items()})
 
 
 def kept_name(name: str, canonical) -> str:
     return f"source_{name}" if name in canonical else name
-
-
-def _text(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
