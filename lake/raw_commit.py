@@ -22,6 +22,7 @@ from lake.commit import partition_filter, replace_partition
 from lake.ledger_chain import file_list, sha256_file
 from lake.load_ledger import LoadRecord, code_version, record_load
 from lake.quarantine import QUARANTINE_TABLE, replace_quarantine
+from lake.shrink_guard import check_shrink
 from lake.tables import ensure_table
 
 # A load replaces one fiscal year of one source: two sources feeding the same entity
@@ -43,6 +44,7 @@ def commit_staged(
     started_at: dt.datetime,
     run_id: str | None = None,
     only_years: list[int] | None = None,
+    min_share: float | None = None,
 ) -> list[LoadRecord]:
     """Commit a staged load: one commit and ledger row per (table, fiscal year, source).
 
@@ -52,14 +54,20 @@ def commit_staged(
     committed. With `only_years` (a refresh of those years), exactly those years are
     committed (a year without rows replaces its partition with nothing), plus rows
     without a usable year; rows of other years are left out.
+
+    `min_share` (None: no guard): every year is checked by the shrink guard
+    (`lake.shrink_guard`) before the first is committed, so a refused load changes nothing.
     """
     if staged.fiscal_year is not None:
         if only_years is not None:
             raise ValueError(
                 f"load {staged.load_id} is of FY{staged.fiscal_year} only: `only_years` is for a load spanning years"
             )
-        return [_commit_year(catalog, staged, started_at, run_id)]
-    return [_commit_year(catalog, part, started_at, run_id) for part in _by_year(staged, only_years)]
+        parts = [staged]
+    else:
+        parts = _by_year(staged, only_years)
+    check_shrink(catalog, parts, min_share)
+    return [_commit_year(catalog, part, started_at, run_id) for part in parts]
 
 
 def _by_year(staged: StagedLoad, only_years: list[int] | None) -> list[StagedLoad]:

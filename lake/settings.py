@@ -65,6 +65,11 @@ class Settings:
     pseudonym_key: str | None = field(default=None, repr=False)
     pseudonym_key_file: Path | None = None
     pseudonym_key_version: int = 1
+    # A load that would replace a year's rows with fewer than this share of the previous
+    # load's (CIVIC_SHRINK_GUARD, 0 = never refused) stops unless CIVIC_ALLOW_SHRINK=1
+    # (`civic ingest|refresh --allow-shrink`): lake/shrink_guard.py
+    shrink_guard: float = 0.5
+    allow_shrink: bool = False
 
     @property
     def catalog_is_sqlite(self) -> bool:
@@ -145,6 +150,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         .expanduser()
         .resolve(),
         pseudonym_key_version=_key_version(env.get("CIVIC_PSEUDONYM_KEY_VERSION", "1")),
+        shrink_guard=_share(env, "CIVIC_SHRINK_GUARD", 0.5),
+        allow_shrink=env.get("CIVIC_ALLOW_SHRINK", "").strip().lower() in ("1", "true", "yes"),
     )
 
 
@@ -155,6 +162,13 @@ def _positive(env: dict[str, str], name: str, default: str, kind: type):
         raise ValueError(f"{name} must be a positive number, got {env[name]!r}") from None
     if value <= 0:
         raise ValueError(f"{name} must be a positive number, got {env[name]!r}")
+    return value
+
+
+def _share(env: dict[str, str], name: str, default: float) -> float:
+    value = _number(env, name, default)
+    if value > 1:
+        raise ValueError(f"{name} must be a share from 0 to 1, got {env[name]!r}")
     return value
 
 

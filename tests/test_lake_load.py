@@ -1,5 +1,6 @@
 """Loads into the lake: atomic per-year replacement, row accounting, quarantine, refusals."""
 
+import dataclasses
 import datetime as dt
 
 import pyarrow as pa
@@ -13,6 +14,7 @@ from lake.commit import partition_filter
 from lake.load_ledger import read_loads
 from lake.reference import services_catalogue
 from lake.settings import load_settings
+from lake.shrink_guard import ShrinkRefused
 from orchestration.load.flow import ingest_year
 
 
@@ -164,3 +166,60 @@ def test_two_sources_of_one_entity_and_year_never_overwrite_each_other(lake):
     assert got.num_rows == 25
     ingest_year(settings, catalog, "queue_events", 2024)
     assert table.refresh().scan(row_filter=partition_filter(2024)).to_arrow().num_rows == 25
+
+
+def _replace_queue_file(landing, year, name: str, content: bytes) -> None:
+    folder = landing / "queue_events" / f"fy={year}"
+    for old in folder.iterdir():
+        old.unlink()
+    (folder / name).write_bytes(content)
+
+
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("queue.csv", b"ticket_id,service_id,issued_at,called_at,outcome\n"),  # header only
+        ("queue.jsonl", b""),  # a 0-byte export
+    ],
+)
+def test_an_empty_file_does_not_silently_wipe_a_year(lake, name, content):
+    settings, catalog, landing = lake
+    ingest_year(settings, catalog, "services", 2024)
+    _write_queue(landing, 2024, 10)
+    good = ingest_year(settings, catalog, "queue_events", 2024)
+    _replace_queue_file(landing, 2024, name, content)
+    with pytest.raises(
+        ShrinkRefused, match=r"raw.queue_events FY2024 \(landing\): 0 rows would replace the 10.*--allow-shrink"
+    ):
+        ingest_year(settings, catalog, "queue_events", 2024)
+    table = catalog.load_table("raw.queue_events")
+    assert table.current_snapshot().snapshot_id == good.snapshot_id
+    assert table.scan().to_arrow().num_rows == 10
+    assert read_loads(catalog, "raw.queue_events").num_rows == 1
+    # confirmed, the year is replaced by the empty file
+    allowed = ingest_year(dataclasses.replace(settings, allow_shrink=True), catalog, "queue_events", 2024)
+    assert allowed.loaded == 0
+    assert catalog.load_table("raw.queue_events").scan().to_arrow().num_rows == 0
+
+
+def test_a_load_below_the_shrink_share_of_the_previous_is_refused(lake):
+    settings, catalog, landing = lake
+    ingest_year(settings, catalog, "services", 2024)
+    _write_queue(landing, 2024, 10)
+    ingest_year(settings, catalog, "queue_events", 2024)
+    _write_queue(landing, 2024, 4)  # a truncated export: 4 of 10
+    with pytest.raises(ShrinkRefused, match="4 rows would replace the 10 .*below 50%"):
+        ingest_year(settings, catalog, "queue_events", 2024)
+    _write_queue(landing, 2024, 6)  # at or above the share: a real change, loaded
+    assert ingest_year(settings, catalog, "queue_events", 2024).loaded == 6
+    # CIVIC_SHRINK_GUARD=0 turns the guard off
+    _write_queue(landing, 2024, 1)
+    assert ingest_year(dataclasses.replace(settings, shrink_guard=0.0), catalog, "queue_events", 2024).loaded == 1
+
+
+def test_shrink_guard_settings(monkeypatch):
+    assert load_settings({}).shrink_guard == 0.5 and not load_settings({}).allow_shrink
+    env = {"CIVIC_SHRINK_GUARD": "0.8", "CIVIC_ALLOW_SHRINK": "1"}
+    assert load_settings(env).shrink_guard == 0.8 and load_settings(env).allow_shrink
+    with pytest.raises(ValueError, match="CIVIC_SHRINK_GUARD"):
+        load_settings({"CIVIC_SHRINK_GUARD": "2"})

@@ -140,6 +140,7 @@ def _stage_and_commit(
                 started_at=started,
                 run_id=run_id,
                 only_years=years if fiscal_year is None else None,
+                min_share=None if settings.allow_shrink else settings.shrink_guard,
             )
     finally:
         discard(work)
