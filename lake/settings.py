@@ -15,6 +15,10 @@ from pathlib import Path
 from contracts.fiscal_year import DEFAULT_FISCAL_YEARS, FiscalCalendar, FiscalYears
 
 PROFILES = ("embedded", "production")
+# Files and directories the lake creates are its owner's only: the warehouse holds raw
+# personal data, the DuckDB files every mart; another local user must not read them
+# around the SQL guard.
+OWNER_ONLY_UMASK = 0o077
 
 # Production defaults: the Iceberg SQL catalog on PostgreSQL (host, user, password and
 # database from the standard libpq variables PGHOST, PGPORT, PGUSER, PGPASSWORD,
@@ -104,6 +108,21 @@ class Settings:
             if self.s3_secret_access_key:
                 props["s3.secret-access-key"] = self.s3_secret_access_key
         return props
+
+
+def owner_only() -> None:
+    """Make every file this process (and the dbt, SeaweedFS and Dagster processes it
+    starts) creates owner-only (0600, directories 0700)."""
+    os.umask(OWNER_ONLY_UMASK)
+
+
+def secure_home(home: Path) -> None:
+    """CIVIC_HOME created (or closed, when it exists open to others) 0700, and the
+    process's files owner-only from now on; called by every command that writes state."""
+    owner_only()
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if home.stat().st_mode & 0o077:
+        home.chmod(0o700)
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:

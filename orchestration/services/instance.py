@@ -7,13 +7,14 @@ import os
 import shutil
 from pathlib import Path
 
-from lake.settings import Settings
+from lake.settings import Settings, secure_home
 
 REPO = Path(__file__).resolve().parents[2]
 INSTANCE_FILES = {"embedded": REPO / "dagster.yaml", "production": REPO / "dagster.production.yaml"}
 
 
 def prepare_dagster_home(settings: Settings) -> Path:
+    secure_home(settings.home)
     home = Path(os.environ.get("DAGSTER_HOME") or settings.home / "dagster")
     home.mkdir(parents=True, exist_ok=True)
     source = INSTANCE_FILES[settings.profile]
