@@ -76,6 +76,16 @@ class FeedKind:
 REASON = "_reason"
 
 
+def text_field(record: dict, key: str) -> str | None:
+    """A record's value that must be text (a status, an address): a number or an object
+    there is not guessed at; the record gets the reason under REASON and None is used."""
+    value = record.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    record.setdefault(REASON, f"{key} {text_value(value)} is not text: not loaded")
+    return None
+
+
 def computed_columns(entity: str) -> dict[str, str]:
     """Canonical column -> record key for a kind that computes every canonical value
     (under `_<column>`, so it is not also kept as a source column), plus the reason a
