@@ -34,6 +34,7 @@ _RULE_ORDER = (
     "not_nullable",
     "plausible_bound",
     "unique_id",
+    "unique_across_years",
     "in_fiscal_year",
     "known_service",
     "no_services_catalogue",
@@ -78,6 +79,8 @@ def _message(
         return f"{column} value {value} is beyond the plausible bound the contract declares ({bound:g})"
     if rule == "unique_id":
         return f"{column} {value!r} repeats an earlier row of this load"
+    if rule == "unique_across_years":
+        return f"{column} {value!r} is already loaded for another fiscal year (ids are unique across years)"
     if rule == "known_service":
         return f"service_id {value!r} is not in the FY{ctx.catalogue_year or ctx.fiscal_year} service catalogue"
     if rule == "no_services_catalogue":

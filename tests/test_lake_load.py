@@ -16,6 +16,7 @@ from lake.reference import services_catalogue
 from lake.settings import load_settings
 from lake.shrink_guard import ShrinkRefused
 from orchestration.load.flow import ingest_year
+from tests.conftest import quarantined_rows
 
 
 def _write_services(landing, year):
@@ -223,3 +224,32 @@ def test_shrink_guard_settings(monkeypatch):
     assert load_settings(env).shrink_guard == 0.8 and load_settings(env).allow_shrink
     with pytest.raises(ValueError, match="CIVIC_SHRINK_GUARD"):
         load_settings({"CIVIC_SHRINK_GUARD": "2"})
+
+
+def test_an_id_loaded_for_another_year_is_quarantined_in_the_later_year(lake):
+    settings, catalog, landing = lake
+    for year in (2023, 2024):
+        ingest_year(settings, catalog, "services", year)
+    _write_queue(landing, 2023, 5)
+    ingest_year(settings, catalog, "queue_events", 2023)
+    _write_queue(landing, 2024, 5)
+    repeat = pa.table(
+        {
+            "ticket_id": ["T2023-3", "T2024-new"],
+            "service_id": ["S1", "S1"],
+            "issued_at": pa.array([dt.datetime(2024, 4, 1, 9)] * 2, pa.timestamp("us")),
+            "called_at": pa.array([dt.datetime(2024, 4, 1, 9, 5)] * 2, pa.timestamp("us")),
+            "outcome": ["served", "served"],
+            "kiosk_firmware": ["1.2", "1.2"],
+        }
+    )
+    pq.write_table(repeat, landing / "queue_events" / "fy=2024" / "part-0001.parquet")
+    rec = ingest_year(settings, catalog, "queue_events", 2024)
+    assert (rec.received, rec.loaded, rec.quarantined) == (7, 6, 1)
+    [row] = [r for r in quarantined_rows(catalog, "landing") if r["rule"] == "unique_across_years"]
+    assert (
+        row["message"] == "ticket_id 'T2023-3' is already loaded for another fiscal year (ids are unique across years)"
+    )
+    # reloading the earlier year is checked against the later one's ids, not its own
+    again = ingest_year(settings, catalog, "queue_events", 2023)
+    assert (again.loaded, again.quarantined) == (5, 0)

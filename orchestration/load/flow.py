@@ -48,6 +48,7 @@ from ingestion.staging import discard, file_batches, stage_batches
 from lake.ledger_chain import sha256_file
 from lake.load_ledger import LoadRecord
 from lake.raw_commit import commit_staged
+from lake.raw_ids import other_years_ids
 from lake.reference import services_catalogue
 from lake.settings import Settings
 from orchestration.load.feeds import Feed, read_feeds
@@ -127,6 +128,10 @@ def _stage_and_commit(
             settings.calendar,
             services.service_ids if services else None,
             catalogue_year=services.catalogue_year if services else None,
+            # one year's rows: their ids must not repeat those of the lake's other years
+            other_years_ids=other_years_ids(catalog, spec.name, spec.id_column, fiscal_year)
+            if fiscal_year is not None and spec.is_dated
+            else None,
         )
         staged = stage_batches(spec, batches, ctx, load_id, work, source, files=files, keyring=keyring)
         if years is None and staged.received == 0:
