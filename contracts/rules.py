@@ -40,6 +40,9 @@ class LoadContext:
     # ids the lake holds for the entity's other fiscal years (unique_across_years); None:
     # not checked (a load spanning years checks its own years with `seen_ids`)
     other_years_ids: SeenIds | None = None
+    # the order of day/month/year text dates, as the source declares it (`mdy`, `dmy`;
+    # None: undeclared, a date that reads two ways is quarantined, `contracts.coerce`)
+    date_order: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.calendar, FiscalCalendar):  # the former bare start month

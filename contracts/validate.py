@@ -31,6 +31,7 @@ _RULE_ORDER = (
     "source_rejected",
     "type",
     "not_finite",
+    "ambiguous_date",
     "not_nullable",
     "plausible_bound",
     "unique_id",
@@ -73,6 +74,11 @@ def _message(
         return f"{column} is missing"
     if rule == "type":
         return f"{column} value {value!r} could not be read as {_READ_AS.get(kind, str(kind))}"
+    if rule == "ambiguous_date":
+        return (
+            f"{column} value {value!r} could be read as two dates (day/month order): the source does not "
+            "declare its date_order (mdy or dmy), and a date is never guessed"
+        )
     if rule == "not_finite":
         return f"{column} value {value!r} is not a finite number"
     if rule == PLAUSIBLE:
@@ -109,7 +115,7 @@ class BatchValidator:
         missing = [c for c in ent.required if c not in batch.columns]
         if missing:
             raise ContractError(f"{ent.name}: required column(s) missing: {', '.join(missing)}")
-        typed, type_failures = coerce(batch, ent.columns)
+        typed, type_failures = coerce(batch, ent.columns, ctx.date_order)
         # Every canonical column is in the staged data (null where the source has none),
         # so a raw table always carries the columns the models read.
         absent = [c for c in ent.columns if c not in typed.columns]

@@ -96,3 +96,14 @@ def test_ca_dmv_xml_with_an_unresolvable_entity_fails_naming_the_file(tmp_path):
     )
     with pytest.raises(SourceFileError, match=r"ca_dmv_waittimes_2018-12-11T10-00\.xml: not readable XML"):
         list(feed_kind("ca_dmv_xml").extract(str(path), "wait_observations"))
+
+
+def test_a_feed_declares_its_date_order_in_feeds_yml(tmp_path):
+    from orchestration.load.feeds import FeedsConfigError, parse_feeds
+
+    entry = {"name": "eu", "kind": "nyc311", "location": str(tmp_path), "date_order": "dmy"}
+    [feed] = parse_feeds({"sources": [entry]}, tmp_path / "feeds.yml")
+    assert feed.date_order == "dmy"
+    with pytest.raises(FeedsConfigError, match="`date_order` must be one of mdy, dmy, got 'ymd'"):
+        parse_feeds({"sources": [{**entry, "date_order": "ymd"}]}, tmp_path / "feeds.yml")
+    assert feed_kind("nyc311").date_order == "mdy" and feed_kind("open311").date_order is None

@@ -54,6 +54,9 @@ class FeedKind:
     # Where a kind that remembers an endpoint between runs keeps its state
     # (Settings.state_dir, given by the caller); None = none (an endpoint is refused).
     state_dir: Path | None = None
+    # How the kind's files write day/month/year dates (`mdy`, `dmy`; None: undeclared, a
+    # date that reads two ways is quarantined); a feeds.yml entry's `date_order` wins.
+    date_order: str | None = None
     # Entities in load order: dated entities first, so reference data (a service
     # catalogue without dates) can be filed under the fiscal years they cover.
     entities: tuple[str, ...] = ()

@@ -73,6 +73,7 @@ def normalise(record: dict) -> dict:
 class Nyc311Kind(FeedKind):
     kind = "nyc311"
     entities = ("service_requests",)
+    date_order = "mdy"  # the Open Data export writes 05/27/2024 02:08:51 AM
     reads = {"service_requests": Reads(suffixed((".csv", ".json")), lambda _, path: file_batches(path))}
 
 

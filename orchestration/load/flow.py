@@ -81,6 +81,7 @@ def run_load(
     year_bound: bool = False,
     run_id: str | None = None,
     write_lock: WriteLock = contextlib.nullcontext,
+    date_order: str | None = None,
 ) -> list[LoadRecord]:
     """Load one entity's rows into the lake; one ledger row per (fiscal year, source) committed.
 
@@ -89,17 +90,22 @@ def run_load(
     committed for a staging that received no row). `covered`: where undated rows are
     filed without `years` (else under the current fiscal year). `year_bound`: `extract`
     reads one fiscal year's own files (the landing zone), so every entity is staged
-    year by year. `write_lock` is held around each commit.
+    year by year. `write_lock` is held around each commit. `date_order`: how the source
+    writes day/month/year dates (`contracts.coerce.DATE_ORDERS`; None: undeclared).
     """
     spec = entity_spec(entity)
     keyring = keyring_of(settings)  # none: a batch holding a personal value refuses the load
     if spec.is_dated and not year_bound:  # each row takes the fiscal year of its event
-        return _stage_and_commit(settings, catalog, spec, extract, source, None, years, run_id, write_lock, keyring)
+        return _stage_and_commit(
+            settings, catalog, spec, extract, source, None, years, run_id, write_lock, keyring, date_order
+        )
     # undated reference data, or one year's landing files: staged and filed year by year
     filed_under = years if years is not None else (list(covered) or [settings.calendar.year_of(dt.date.today())])
     records: list[LoadRecord] = []
     for fy in filed_under:
-        records += _stage_and_commit(settings, catalog, spec, extract, source, fy, years, run_id, write_lock, keyring)
+        records += _stage_and_commit(
+            settings, catalog, spec, extract, source, fy, years, run_id, write_lock, keyring, date_order
+        )
     return records
 
 
@@ -114,6 +120,7 @@ def _stage_and_commit(
     run_id: str | None,
     write_lock: WriteLock,
     keyring: Keyring | None,
+    date_order: str | None = None,
 ) -> list[LoadRecord]:
     """One staging and its commit: for `fiscal_year`, or (None) spanning years."""
     started, load_id = dt.datetime.now(), new_load_id(spec.name, fiscal_year)
@@ -132,6 +139,7 @@ def _stage_and_commit(
             other_years_ids=other_years_ids(catalog, spec.name, spec.id_column, fiscal_year)
             if fiscal_year is not None and spec.is_dated
             else None,
+            date_order=date_order,
         )
         staged = stage_batches(spec, batches, ctx, load_id, work, source, files=files, keyring=keyring)
         if years is None and staged.received == 0:
@@ -225,7 +233,14 @@ def ingest_feed(
     for entity in client.entities:
         covered = sorted({r.fiscal_year for r in records if r.fiscal_year is not None})
         records += run_load(
-            settings, catalog, entity, _feed_extract(client, location, entity), name, covered=covered, run_id=run_id
+            settings,
+            catalog,
+            entity,
+            _feed_extract(client, location, entity),
+            name,
+            covered=covered,
+            run_id=run_id,
+            date_order=client.date_order,
         )
     return records
 
@@ -256,5 +271,6 @@ def load_feeds(
             years=years,
             run_id=run_id,
             write_lock=write_lock,
+            date_order=feed.date_order or client.date_order,
         )
     return records

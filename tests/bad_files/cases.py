@@ -320,6 +320,24 @@ def _cases() -> list[Case]:
             expect_ids=tuple(r[0] for r in rows),
         )
     )
+    # 11: day/month text dates of an undeclared order: one that reads two ways is
+    # quarantined, never guessed; one that reads one way only is read so
+    rows = [[f"W{i}", "SITE1", f"{13 + i % 15:02d}/03/2024 10:00", "actual", f"{i}.5"] for i in range(GOOD_ROWS)]
+    rows += [["W-us", "SITE1", "03/25/2024 10:00", "actual", "1.5"], ["W-same", "SITE1", "05/05/2024", "actual", "2.5"]]
+    rows.insert(9, ["BAD1", "SITE1", "05/03/2024 10:00", "actual", "3.5"])
+    rows.insert(19, ["BAD2", "SITE1", "11/12/2024", "actual", "4.5"])
+    cases.append(
+        Case(
+            "dates_day_month_undeclared",
+            "wait_observations",
+            "waits.csv",
+            _csv(WAIT_HEADER, rows),
+            rule="ambiguous_date",
+            message="could be read as two dates",
+            value_column="wait_minutes",
+            expect_ids=tuple(r[0] for r in rows),
+        )
+    )
     # Parquet: typed non-finite floats, and an Int64 beyond the Int32 column
     rows = _wait_rows()
     table = pa.table(
