@@ -19,7 +19,7 @@ import pandera.polars as pa
 from polars._typing import PolarsDataType
 
 from contracts import models
-from contracts.models import REQUIRED
+from contracts.models import PLAUSIBLE, REQUIRED
 from contracts.personal import DROP, GRID, PERSONAL, Protection, pseudonym
 
 
@@ -49,6 +49,15 @@ class Entity:
     def required(self) -> tuple[str, ...]:
         """The columns a batch is refused without (`contracts.models.required`)."""
         return tuple(name for name, column in self._schema.columns.items() if (column.metadata or {}).get(REQUIRED))
+
+    @cached_property
+    def plausible_bounds(self) -> dict[str, float]:
+        """Number column -> the magnitude beyond which its values are quarantined."""
+        return {
+            name: float(column.metadata[PLAUSIBLE])
+            for name, column in self._schema.columns.items()
+            if PLAUSIBLE in (column.metadata or {})
+        }
 
     @cached_property
     def personal(self) -> dict[str, Protection]:

@@ -50,12 +50,24 @@ PHASES = ("proposed", "approved", "adjusted", "executed")
 
 # The Field metadata key marking a column every delivery must carry.
 REQUIRED = "required"
+# The Field metadata key (and the quarantine rule) of a number column's plausible bound:
+# a value whose magnitude is beyond it is a unit or export error (a wait of 1e9 minutes,
+# a ledger line of 1e15), quarantined rather than let into a mart's sums and means.
+PLAUSIBLE = "plausible_bound"
+WAIT_MINUTES_BOUND = 60 * 24 * 366  # a year
+AMOUNT_BOUND = 1e12  # one ledger line of a trillion: beyond any service's budget
+COUNT_BOUND = 1e11
 
 
-def required(**field: Any) -> Any:
+def required(bound: float | None = None, **field: Any) -> Any:
     """A Field for a column the batch is refused without (pandera's nullability and
-    checks still decide about its values)."""
-    return pa.Field(metadata={REQUIRED: True}, **field)
+    checks still decide about its values); `bound` as for `plausible`."""
+    return pa.Field(metadata={REQUIRED: True, **({PLAUSIBLE: bound} if bound else {})}, **field)
+
+
+def plausible(bound: float, **field: Any) -> Any:
+    """A Field for a number column whose values lie within +-`bound`."""
+    return pa.Field(metadata={PLAUSIBLE: bound}, **field)
 
 
 def personal(protection: Protection, *, must_deliver: bool = False, **field: Any) -> Any:
@@ -80,9 +92,9 @@ class ServiceModel(_Lenient):
     cofog_division: Optional[str] = pa.Field(nullable=True)
     agency: Optional[str] = pa.Field(nullable=True)
     channels: Optional[str] = pa.Field(nullable=True)
-    target_wait_minutes: Optional[float] = pa.Field(nullable=True, ge=0)
-    target_days_to_complete: Optional[float] = pa.Field(nullable=True, ge=0)
-    fee: Optional[float] = pa.Field(nullable=True, ge=0)
+    target_wait_minutes: Optional[float] = plausible(WAIT_MINUTES_BOUND, nullable=True, ge=0)
+    target_days_to_complete: Optional[float] = plausible(3660, nullable=True, ge=0)
+    fee: Optional[float] = plausible(AMOUNT_BOUND, nullable=True, ge=0)
     # programme(s) that fund the service, `;`-separated (costs booked to a programme
     # are apportioned to its services)
     programme_id: Optional[str] = pa.Field(nullable=True)
@@ -122,7 +134,7 @@ class WebSessionModel(_Lenient):
     ended_at: Optional[dt.datetime] = pa.Field(nullable=True)
     completed: bool = required(nullable=False)
     last_step: Optional[str] = pa.Field(nullable=True)
-    fee_amount: Optional[float] = pa.Field(nullable=True, ge=0)
+    fee_amount: Optional[float] = plausible(AMOUNT_BOUND, nullable=True, ge=0)
     device_category: Optional[str] = pa.Field(nullable=True)
     channel_group: Optional[str] = pa.Field(nullable=True)
 
@@ -141,7 +153,7 @@ class SurveyResponseModel(_Lenient):
     # null = "don't know": kept, excluded from satisfaction measures
     satisfaction: Optional[pl.Int32] = required(nullable=True, in_range={"min_value": 1, "max_value": 5})
     nps: Optional[pl.Int32] = pa.Field(nullable=True, in_range={"min_value": 0, "max_value": 10})
-    perceived_wait_minutes: Optional[float] = pa.Field(nullable=True, ge=0)
+    perceived_wait_minutes: Optional[float] = plausible(WAIT_MINUTES_BOUND, nullable=True, ge=0)
     # the respondent as the source identifies them (a citizen or account number)
     respondent_key: Optional[str] = personal(pseudonym("respondent"), nullable=True)
 
@@ -179,7 +191,7 @@ class LedgerEntryModel(_Lenient):
     cofog_division: Optional[str] = pa.Field(nullable=True)
     channel: Optional[str] = pa.Field(nullable=True, isin=list(CHANNELS))
     phase: str = required(nullable=False, isin=list(PHASES))
-    amount: float = required(nullable=False)
+    amount: float = required(nullable=False, bound=AMOUNT_BOUND)
     currency: str = required(nullable=False, str_length={"min_value": 3, "max_value": 3})
 
 
@@ -191,7 +203,7 @@ class ServiceTransactionModel(_Lenient):
     # application (a transaction), or an interaction that is not one:
     # phone_enquiry, website_visit
     kind: str = required(nullable=False, isin=list(TRANSACTION_KINDS))
-    volume: Optional[float] = pa.Field(nullable=True, ge=0)  # null = not reported
+    volume: Optional[float] = plausible(COUNT_BOUND, nullable=True, ge=0)  # null = not reported
     # why a volume is null, as the source says: not_applicable (the channel cannot be
     # used: none is the true figure), not_collected (no data: unknown), blank; or reported
     volume_status: Optional[str] = pa.Field(nullable=True, isin=list(VOLUME_STATUSES))
@@ -207,8 +219,8 @@ class ServiceStandardResultModel(_Lenient):
     channel: Optional[str] = pa.Field(nullable=True)
     # share of volume that must meet the standard, 0..1
     target: Optional[float] = pa.Field(nullable=True, ge=0, le=1)
-    volume_meeting_target: Optional[float] = pa.Field(nullable=True, ge=0)
-    total_volume: Optional[float] = pa.Field(nullable=True, ge=0)
+    volume_meeting_target: Optional[float] = plausible(COUNT_BOUND, nullable=True, ge=0)
+    total_volume: Optional[float] = plausible(COUNT_BOUND, nullable=True, ge=0)
 
 
 class WaitObservationModel(_Lenient):
@@ -222,11 +234,11 @@ class WaitObservationModel(_Lenient):
     # what the figure is: estimated, actual, appointment, walk_in
     wait_kind: str = required(nullable=False, isin=list(WAIT_KINDS))
     # null when the feed gives none (site closed)
-    wait_minutes: Optional[float] = pa.Field(nullable=True, ge=0)
-    customers_waiting: Optional[pl.Int64] = pa.Field(nullable=True, ge=0)
-    customers_served: Optional[pl.Int64] = pa.Field(nullable=True, ge=0)
-    open_counters: Optional[pl.Int64] = pa.Field(nullable=True, ge=0)
-    mean_service_minutes: Optional[float] = pa.Field(nullable=True, ge=0)
+    wait_minutes: Optional[float] = plausible(WAIT_MINUTES_BOUND, nullable=True, ge=0)
+    customers_waiting: Optional[pl.Int64] = plausible(COUNT_BOUND, nullable=True, ge=0)
+    customers_served: Optional[pl.Int64] = plausible(COUNT_BOUND, nullable=True, ge=0)
+    open_counters: Optional[pl.Int64] = plausible(COUNT_BOUND, nullable=True, ge=0)
+    mean_service_minutes: Optional[float] = plausible(WAIT_MINUTES_BOUND, nullable=True, ge=0)
 
 
 class WebTrafficDailyModel(_Lenient):
@@ -246,15 +258,15 @@ class WebTrafficDailyModel(_Lenient):
     # source within a channel group: google is Organic Search and Paid Search)
     channel_group: Optional[str] = pa.Field(nullable=True)
     service_id: Optional[str] = pa.Field(nullable=True)
-    visits: Optional[pl.Int64] = pa.Field(nullable=True, ge=0)
-    users: Optional[pl.Int64] = pa.Field(nullable=True, ge=0)
-    avg_session_seconds: Optional[float] = pa.Field(nullable=True, ge=0)
+    visits: Optional[pl.Int64] = plausible(COUNT_BOUND, nullable=True, ge=0)
+    users: Optional[pl.Int64] = plausible(COUNT_BOUND, nullable=True, ge=0)
+    avg_session_seconds: Optional[float] = plausible(86400 * 366, nullable=True, ge=0)
     # share 0..1
     bounce_rate: Optional[float] = pa.Field(nullable=True, ge=0, le=1)
     # share 0..1
     engagement_rate: Optional[float] = pa.Field(nullable=True, ge=0, le=1)
     # event counts (answers to "was this page helpful")
-    events: Optional[pl.Int64] = pa.Field(nullable=True, ge=0)
+    events: Optional[pl.Int64] = plausible(COUNT_BOUND, nullable=True, ge=0)
 
 
 class KpiObservationModel(_Lenient):
@@ -274,7 +286,7 @@ class KpiObservationModel(_Lenient):
     # month, week, quarter, year
     period: Optional[str] = pa.Field(nullable=True, isin=["day", "week", "month", "quarter", "year"])
     # null where the publisher marks it not available
-    value: Optional[float] = pa.Field(nullable=True)
+    value: Optional[float] = plausible(AMOUNT_BOUND, nullable=True)
     # percent, count, currency code
     unit: Optional[str] = pa.Field(nullable=True)
 
@@ -292,6 +304,6 @@ class SurveyAnswerModel(_Lenient):
     # 1..5; null when the answer is "don't know" or blank
     score: Optional[pl.Int32] = pa.Field(nullable=True, in_range={"min_value": 1, "max_value": 5})
     dont_know: Optional[bool] = pa.Field(nullable=True)
-    weight: Optional[float] = pa.Field(nullable=True, ge=0)
+    weight: Optional[float] = plausible(1e9, nullable=True, ge=0)
     # e.g. the respondent's ZIP code
     area: Optional[str] = pa.Field(nullable=True)

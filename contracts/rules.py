@@ -4,7 +4,11 @@
   before the year, `lake.reference`); `no_services_catalogue` when there is none: a row
   that names a service is then quarantined, one without a service is not;
 - `in_fiscal_year`: the event happened inside the fiscal year being loaded;
-- `unique_id`: the id has not been seen earlier in this load (the first copy is kept).
+- `unique_id`: the id has not been seen earlier in this load (the first copy is kept);
+- `unique_across_years`: the id is not one the lake holds for another fiscal year of
+  the entity (a refresh loads its years in order: the later copy is quarantined);
+- `plausible_bound`: a number column's value lies within the bound its model declares
+  (`contracts.models.plausible`).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import polars as pl
 
 from contracts.entities import Entity
 from contracts.fiscal_year import FiscalCalendar
+from contracts.models import PLAUSIBLE
 from contracts.seen_ids import SeenIds
 
 
@@ -32,6 +37,12 @@ class LoadContext:
     catalogue_year: int | None = None
     # ids accepted by earlier batches of the same load (for unique_id across batches)
     seen_ids: SeenIds = field(default_factory=SeenIds)
+    # ids the lake holds for the entity's other fiscal years (unique_across_years); None:
+    # not checked (a load spanning years checks its own years with `seen_ids`)
+    other_years_ids: SeenIds | None = None
+    # the order of day/month/year text dates, as the source declares it (`mdy`, `dmy`;
+    # None: undeclared, a date that reads two ways is quarantined, `contracts.coerce`)
+    date_order: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.calendar, FiscalCalendar):  # the former bare start month
@@ -48,9 +59,26 @@ def schema_for(entity: Entity, ctx: LoadContext) -> pa.DataFrameSchema:
         repeats = seen.repeats(data.lazyframe.select(data.key).collect().to_series())
         return data.lazyframe.select(pl.col(data.key).is_null() | ~pl.lit(pl.Series(repeats)))
 
-    updates: dict[str, dict] = {
-        id_col: {"checks": [*schema.columns[id_col].checks, pa.Check(unique_id, name="unique_id")]}
-    }
+    id_checks = [*schema.columns[id_col].checks, pa.Check(unique_id, name="unique_id")]
+    other_years = ctx.other_years_ids
+    if other_years is not None and len(other_years):
+
+        def unique_across_years(data) -> pl.LazyFrame:
+            # an id another fiscal year of the lake already holds: this later copy is not loaded
+            again = other_years.seen(data.lazyframe.select(data.key).collect().to_series())
+            return data.lazyframe.select(pl.col(data.key).is_null() | ~pl.lit(pl.Series(again)))
+
+        id_checks.append(pa.Check(unique_across_years, name="unique_across_years"))
+    updates: dict[str, dict] = {id_col: {"checks": id_checks}}
+
+    for col, bound in entity.plausible_bounds.items():
+
+        def plausible(data, bound: float = bound) -> pl.LazyFrame:
+            c = pl.col(data.key)
+            return data.lazyframe.select(c.is_null() | (c.abs() <= bound))
+
+        checks = updates.get(col, {}).get("checks", schema.columns[col].checks)
+        updates[col] = {"checks": [*checks, pa.Check(plausible, name=PLAUSIBLE)]}
 
     if entity.checks_service and ctx.known_services is not None:
         known = pl.Series("known", sorted(ctx.known_services), dtype=pl.String)

@@ -159,7 +159,24 @@ class SeenIds:
             shared[:-1] |= pair
             candidates = np.sort(rows[shared])
             found[candidates[~ids.gather(candidates).is_first_distinct().to_numpy()]] = True
-        # Earlier batches: every hash hit is checked against the id it points at.
+        found |= self._earlier(ids, needles, rows)
+        return found
+
+    def seen(self, ids: pl.Series) -> np.ndarray:
+        """For each id, whether an earlier `add` holds it (repeats inside `ids` are not
+        looked at). Null ids are never seen."""
+        found = np.zeros(ids.len(), dtype=bool)
+        present = ids.is_not_null().to_numpy()
+        if not present.any() or not self._runs:
+            return found
+        ids = ids.cast(pl.String)
+        needles = _keys(id_hashes(ids.filter(present)), np.flatnonzero(present))
+        return self._earlier(ids, needles, (needles & _LOW).astype(np.intp))
+
+    def _earlier(self, ids: pl.Series, needles: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Rows whose id an earlier batch accepted: every hash hit is checked against the
+        fingerprint of the id it points at."""
+        found = np.zeros(ids.len(), dtype=bool)
         where, positions = [], []
         for run in self._runs:
             needle, position = run.matches(needles)

@@ -15,6 +15,7 @@ from contracts.coerce import coerce
 from contracts.entities import FEED_REJECTED, STATED_FISCAL_YEAR, Entity
 from contracts.errors import ContractError
 from contracts.fiscal_year import FiscalCalendar
+from contracts.models import PLAUSIBLE
 from contracts.rules import LoadContext, schema_for
 
 REJECT_SCHEMA = {
@@ -26,11 +27,16 @@ REJECT_SCHEMA = {
 }
 
 # When a row breaks several rules, the one reported first.
+# A value that could not be read is reported as such, not as the missing value it became.
 _RULE_ORDER = (
     "source_rejected",
-    "not_nullable",
     "type",
+    "not_finite",
+    "ambiguous_date",
+    "not_nullable",
+    "plausible_bound",
     "unique_id",
+    "unique_across_years",
     "in_fiscal_year",
     "known_service",
     "no_services_catalogue",
@@ -49,7 +55,18 @@ _ROW_RULES = {
 }
 
 
-def _message(rule: str, column: str, value: str | None, ctx: LoadContext) -> str:
+_READ_AS: dict[object, str] = {
+    pl.Float64: "a number",
+    pl.Int32: "a whole number in range",
+    pl.Int64: "a whole number in range",
+    pl.Boolean: "true or false",
+    pl.Datetime: "a date and time",
+}
+
+
+def _message(
+    rule: str, column: str, value: str | None, ctx: LoadContext, kind: object = None, bound: float = 0.0
+) -> str:
     if rule in _ROW_RULES:
         return _ROW_RULES[rule]
     if rule == "source_rejected":
@@ -57,9 +74,20 @@ def _message(rule: str, column: str, value: str | None, ctx: LoadContext) -> str
     if rule == "not_nullable":
         return f"{column} is missing"
     if rule == "type":
-        return f"{column} value {value!r} cannot be read as its type"
+        return f"{column} value {value!r} could not be read as {_READ_AS.get(kind, str(kind))}"
+    if rule == "ambiguous_date":
+        return (
+            f"{column} value {value!r} could be read as two dates (day/month order): the source does not "
+            "declare its date_order (mdy or dmy), and a date is never guessed"
+        )
+    if rule == "not_finite":
+        return f"{column} value {value!r} is not a finite number"
+    if rule == PLAUSIBLE:
+        return f"{column} value {value} is beyond the plausible bound the contract declares ({bound:g})"
     if rule == "unique_id":
         return f"{column} {value!r} repeats an earlier row of this load"
+    if rule == "unique_across_years":
+        return f"{column} {value!r} is already loaded for another fiscal year (ids are unique across years)"
     if rule == "known_service":
         return f"service_id {value!r} is not in the FY{ctx.catalogue_year or ctx.fiscal_year} service catalogue"
     if rule == "no_services_catalogue":
@@ -71,6 +99,11 @@ def _message(rule: str, column: str, value: str | None, ctx: LoadContext) -> str
     return f"{column} value {value!r} fails {rule}"
 
 
+def _kind(dtype: object) -> object:
+    """The type a column is read as, without its unit (a Datetime("us") is a Datetime)."""
+    return pl.Datetime if isinstance(dtype, pl.Datetime) or dtype is pl.Datetime else dtype
+
+
 def _event_year(ent: Entity, columns: list[str], calendar: FiscalCalendar) -> pl.Expr:
     """The fiscal year of a dated row: the publisher's stated label, else its event time's."""
     assert ent.time_column is not None
@@ -80,10 +113,12 @@ def _event_year(ent: Entity, columns: list[str], calendar: FiscalCalendar) -> pl
     return year
 
 
-def fiscal_years_of(ent: Entity, batch: pl.DataFrame, calendar: FiscalCalendar) -> set[int]:
+def fiscal_years_of(
+    ent: Entity, batch: pl.DataFrame, calendar: FiscalCalendar, date_order: str | None = None
+) -> set[int]:
     """The fiscal years a batch of a dated entity's rows falls in (rows whose year cannot
     be read count for none): where a feed's undated reference data is filed."""
-    typed, _failures = coerce(batch, ent.columns)
+    typed, _failures = coerce(batch, ent.columns, date_order)
     if ent.time_column is not None and ent.time_column in typed.columns:
         years = typed.select(_event_year(ent, typed.columns, calendar).alias("fiscal_year"))
     elif "fiscal_year" in typed.columns:
@@ -105,7 +140,7 @@ class BatchValidator:
         missing = [c for c in ent.required if c not in batch.columns]
         if missing:
             raise ContractError(f"{ent.name}: required column(s) missing: {', '.join(missing)}")
-        typed, type_failures = coerce(batch, ent.columns)
+        typed, type_failures = coerce(batch, ent.columns, ctx.date_order)
         # Every canonical column is in the staged data (null where the source has none),
         # so a raw table always carries the columns the models read.
         absent = [c for c in ent.columns if c not in typed.columns]
@@ -120,9 +155,7 @@ class BatchValidator:
             # Reference data without dates (the service catalogue) is the load year's snapshot.
             typed = typed.with_columns(pl.lit(ctx.fiscal_year, dtype=pl.Int32).alias("fiscal_year"))
         schema = schema_for(ent, ctx)
-        failures = [
-            type_failures.select("index", pl.lit("type").alias("rule"), "column", pl.col("value").alias("failure_case"))
-        ]
+        failures = [type_failures.select("index", "rule", "column", pl.col("value").alias("failure_case"))]
         if FEED_REJECTED in typed.columns:
             failures.append(
                 typed.with_row_index("index")
@@ -189,8 +222,9 @@ class BatchValidator:
             pl.int_range(typed.height, dtype=pl.Int64).alias("index"), pl.col("fiscal_year").cast(pl.Int32)
         )
         joined = fails.join(rows, on="index", how="left").join(years, on="index", how="left").sort("index")
+        cols, bounds = self.entity.columns, self.entity.plausible_bounds
         messages = [
-            _message(rule, column or "row", value, self.ctx)
+            _message(rule, column or "row", value, self.ctx, _kind(cols.get(column)), bounds.get(column, 0.0))
             for rule, column, value in zip(joined["rule"], joined["column"], joined["failure_case"])
         ]
         if self.ctx.fiscal_year is not None:  # a one-year load: its rejects belong to that year

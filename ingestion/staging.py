@@ -56,6 +56,30 @@ def file_batches(entity: Entity, files: list[Path]) -> Iterator[tuple[str, pa.Re
     return ((str(path), batch) for path in files for batch in iter_batches(path, text_cols))
 
 
+def validate_batches(
+    entity: Entity, batches: Iterable[tuple[str, pa.RecordBatch]], ctx: LoadContext, keyring: Keyring | None
+) -> Iterator[tuple[str, int, pl.DataFrame, pl.DataFrame]]:
+    """(source file, rows received, valid rows, rejected rows) per batch: protected, then
+    validated. A batch refused as a whole names its file; a data error the readers or
+    the contract did not foresee is a SourceFileError too (never retried as transient)."""
+    # The validator (with its cross-batch id index) lives in the generator's frame, so
+    # it is freed when the generator is drained, not kept by the caller.
+    validator = BatchValidator(entity, ctx)
+    for path, batch in batches:
+        try:
+            frame = pl.from_arrow(batch)
+            assert isinstance(frame, pl.DataFrame)
+            frame = protect(frame, entity, keyring)
+            valid, rejects = validator.validate(frame)
+        except ContractError as err:
+            if type(err) is not ContractError:  # a missing key: not about this file
+                raise
+            raise ContractError(f"{path}: {err}") from err
+        except (pl.exceptions.PolarsError, pa.ArrowException) as err:
+            raise SourceFileError(path, f"{type(err).__name__}: {str(err).splitlines()[0]}") from err
+        yield path, batch.num_rows, valid, rejects
+
+
 def stage_batches(
     entity: Entity,
     batches: Iterable[tuple[str, pa.RecordBatch]],
@@ -81,18 +105,11 @@ def stage_batches(
     shapes: dict[tuple, str] = {}
 
     def valid_batches() -> Iterator[pa.Table]:
-        # The validator (with its cross-batch id index) lives in the generator's frame, so
-        # it is freed when dlt has drained the generator, not kept by this function.
-        validator = BatchValidator(entity, ctx)
-        for path, batch in batches:
+        for path, received, valid, rejects in validate_batches(entity, batches, ctx, keyring):
             if path not in seen_files:
                 seen_files.add(path)
                 staged.files.append(path)
-            staged.received += batch.num_rows
-            frame = pl.from_arrow(batch)
-            assert isinstance(frame, pl.DataFrame)
-            frame = protect(frame, entity, keyring)
-            valid, rejects = validator.validate(frame)
+            staged.received += received
             sink.write(rejects, path)
             staged.quarantined += rejects.height
             staged.loaded += valid.height

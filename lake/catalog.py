@@ -6,14 +6,14 @@ from pathlib import Path
 
 from pyiceberg.catalog.sql import SqlCatalog
 
-from lake.settings import Settings
+from lake.settings import Settings, secure_home
 
 NAMESPACES = ("raw", "quarantine", "marts")
 
 
 def open_catalog(settings: Settings) -> SqlCatalog:
-    """Open the catalog, creating its local directories and namespaces on first use."""
-    settings.home.mkdir(parents=True, exist_ok=True)
+    """Open the catalog, creating its local directories (owner-only) and namespaces on first use."""
+    secure_home(settings.home)
     if settings.warehouse.startswith("file://"):
         Path(settings.warehouse.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
     catalog = SqlCatalog(settings.catalog_name, **settings.iceberg_properties())

@@ -22,6 +22,7 @@ from lake.commit import partition_filter, replace_partition
 from lake.ledger_chain import file_list, sha256_file
 from lake.load_ledger import LoadRecord, code_version, record_load
 from lake.quarantine import QUARANTINE_TABLE, replace_quarantine
+from lake.shrink_guard import check_shrink
 from lake.tables import ensure_table
 
 # A load replaces one fiscal year of one source: two sources feeding the same entity
@@ -45,6 +46,7 @@ def commit_staged(
     only_years: list[int] | None = None,
     feed: str | None = None,
     erased: int | None = None,
+    min_share: float | None = None,
 ) -> list[LoadRecord]:
     """Commit a staged load: one commit and ledger row per (table, fiscal year, source).
 
@@ -56,6 +58,9 @@ def commit_staged(
     without a usable year; rows of other years are left out. `feed` and `erased` mark a
     partition rewritten without some of its rows (lake.erasure): the ledger's feed and
     rows removed.
+
+    `min_share` (None: no guard): every year is checked by the shrink guard
+    (`lake.shrink_guard`) before the first is committed, so a refused load changes nothing.
     """
     if erased is not None:  # one partition rewritten (fiscal year None: quarantined rows only)
         return [_commit_year(catalog, staged, started_at, run_id, feed, erased)]
@@ -64,8 +69,11 @@ def commit_staged(
             raise ValueError(
                 f"load {staged.load_id} is of FY{staged.fiscal_year} only: `only_years` is for a load spanning years"
             )
-        return [_commit_year(catalog, staged, started_at, run_id, feed, erased)]
-    return [_commit_year(catalog, part, started_at, run_id, feed) for part in _by_year(staged, only_years)]
+        parts = [staged]
+    else:
+        parts = _by_year(staged, only_years)
+    check_shrink(catalog, parts, min_share)
+    return [_commit_year(catalog, part, started_at, run_id, feed) for part in parts]
 
 
 def _by_year(staged: StagedLoad, only_years: list[int] | None) -> list[StagedLoad]:

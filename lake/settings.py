@@ -15,6 +15,10 @@ from pathlib import Path
 from contracts.fiscal_year import DEFAULT_FISCAL_YEARS, FiscalCalendar, FiscalYears
 
 PROFILES = ("embedded", "production")
+# Files and directories the lake creates are its owner's only: the warehouse holds raw
+# personal data, the DuckDB files every mart; another local user must not read them
+# around the SQL guard.
+OWNER_ONLY_UMASK = 0o077
 
 # Production defaults: the Iceberg SQL catalog on PostgreSQL (host, user, password and
 # database from the standard libpq variables PGHOST, PGPORT, PGUSER, PGPASSWORD,
@@ -65,6 +69,11 @@ class Settings:
     pseudonym_key: str | None = field(default=None, repr=False)
     pseudonym_key_file: Path | None = None
     pseudonym_key_version: int = 1
+    # A load that would replace a year's rows with fewer than this share of the previous
+    # load's (CIVIC_SHRINK_GUARD, 0 = never refused) stops unless CIVIC_ALLOW_SHRINK=1
+    # (`civic ingest|refresh --allow-shrink`): lake/shrink_guard.py
+    shrink_guard: float = 0.5
+    allow_shrink: bool = False
 
     @property
     def catalog_is_sqlite(self) -> bool:
@@ -99,6 +108,21 @@ class Settings:
             if self.s3_secret_access_key:
                 props["s3.secret-access-key"] = self.s3_secret_access_key
         return props
+
+
+def owner_only() -> None:
+    """Make every file this process (and the dbt, SeaweedFS and Dagster processes it
+    starts) creates owner-only (0600, directories 0700)."""
+    os.umask(OWNER_ONLY_UMASK)
+
+
+def secure_home(home: Path) -> None:
+    """CIVIC_HOME created (or closed, when it exists open to others) 0700, and the
+    process's files owner-only from now on; called by every command that writes state."""
+    owner_only()
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if home.stat().st_mode & 0o077:
+        home.chmod(0o700)
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -145,6 +169,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         .expanduser()
         .resolve(),
         pseudonym_key_version=_key_version(env.get("CIVIC_PSEUDONYM_KEY_VERSION", "1")),
+        shrink_guard=_share(env, "CIVIC_SHRINK_GUARD", 0.5),
+        allow_shrink=env.get("CIVIC_ALLOW_SHRINK", "").strip().lower() in ("1", "true", "yes"),
     )
 
 
@@ -155,6 +181,13 @@ def _positive(env: dict[str, str], name: str, default: str, kind: type):
         raise ValueError(f"{name} must be a positive number, got {env[name]!r}") from None
     if value <= 0:
         raise ValueError(f"{name} must be a positive number, got {env[name]!r}")
+    return value
+
+
+def _share(env: dict[str, str], name: str, default: float) -> float:
+    value = _number(env, name, default)
+    if value > 1:
+        raise ValueError(f"{name} must be a share from 0 to 1, got {env[name]!r}")
     return value
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from lake.settings import load_settings
+from lake.settings import load_settings, owner_only
 from orchestration.defs.dbt.assets import build_dbt_assets, mart_keys
 from orchestration.defs.dbt.project import DBT_EXECUTABLE, civic_dbt
 from orchestration.defs.governance.assets import build_data_use_asset
@@ -18,6 +18,7 @@ from orchestration.defs.resources import CivicDbtCliResource, LakehouseResource
 from orchestration.defs.schedules import build_annual_schedule
 from orchestration.defs.serving.publish import build_serving_asset
 
+owner_only()  # each Dagster step process (and the dbt it runs) writes state owner-only
 settings = load_settings()
 calendar = settings.calendar
 fiscal_years = fiscal_year_partitions(calendar, settings.fiscal_years)

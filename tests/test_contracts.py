@@ -121,3 +121,18 @@ def test_timestamp_text_reads_the_same_on_the_iso_fast_path_and_the_layouts():
         dt.datetime(2025, 1, 1, 10),
         None,
     ]
+
+
+def test_day_month_dates_are_read_in_the_declared_order_and_never_guessed():
+    from contracts.coerce import coerce
+
+    text = pl.DataFrame({"t": ["05/03/2024 10:00", "25/03/2024", "05/05/2024", None]})
+    dmy, failures = coerce(text, {"t": pl.Datetime("us")}, "dmy")
+    assert dmy["t"].to_list() == [dt.datetime(2024, 3, 5, 10), dt.datetime(2024, 3, 25), dt.datetime(2024, 5, 5), None]
+    assert failures.height == 0
+    mdy, failures = coerce(text, {"t": pl.Datetime("us")}, "mdy")
+    assert mdy["t"].to_list()[0] == dt.datetime(2024, 5, 3, 10)
+    assert failures["value"].to_list() == ["25/03/2024"] and failures["rule"].to_list() == ["type"]
+    guessed, failures = coerce(text, {"t": pl.Datetime("us")})
+    assert guessed["t"].to_list() == [None, dt.datetime(2024, 3, 25), dt.datetime(2024, 5, 5), None]
+    assert failures.rows() == [(0, "ambiguous_date", "t", "05/03/2024 10:00")]

@@ -1,5 +1,6 @@
 """Loads into the lake: atomic per-year replacement, row accounting, quarantine, refusals."""
 
+import dataclasses
 import datetime as dt
 
 import pyarrow as pa
@@ -14,7 +15,9 @@ from lake.counts import partition_rows
 from lake.load_ledger import read_loads
 from lake.reference import services_catalogue
 from lake.settings import load_settings
+from lake.shrink_guard import ShrinkRefused
 from orchestration.load.flow import ingest_year
+from tests.conftest import quarantined_rows
 
 
 def _write_services(landing, year):
@@ -176,3 +179,89 @@ def test_a_load_whose_every_row_is_quarantined_stages_nothing_and_balances(lake)
     assert partition_rows(catalog, "raw.queue_events", partition_filter(2024)) == 0
     quarantined = catalog.load_table("quarantine.rejected_rows").scan().to_arrow()
     assert quarantined.num_rows == 6
+
+
+def _replace_queue_file(landing, year, name: str, content: bytes) -> None:
+    folder = landing / "queue_events" / f"fy={year}"
+    for old in folder.iterdir():
+        old.unlink()
+    (folder / name).write_bytes(content)
+
+
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("queue.csv", b"ticket_id,service_id,issued_at,called_at,outcome\n"),  # header only
+        ("queue.jsonl", b""),  # a 0-byte export
+    ],
+)
+def test_an_empty_file_does_not_silently_wipe_a_year(lake, name, content):
+    settings, catalog, landing = lake
+    ingest_year(settings, catalog, "services", 2024)
+    _write_queue(landing, 2024, 10)
+    good = ingest_year(settings, catalog, "queue_events", 2024)
+    _replace_queue_file(landing, 2024, name, content)
+    with pytest.raises(
+        ShrinkRefused, match=r"raw.queue_events FY2024 \(landing\): 0 rows would replace the 10.*--allow-shrink"
+    ):
+        ingest_year(settings, catalog, "queue_events", 2024)
+    table = catalog.load_table("raw.queue_events")
+    assert table.current_snapshot().snapshot_id == good.snapshot_id
+    assert table.scan().to_arrow().num_rows == 10
+    assert read_loads(catalog, "raw.queue_events").num_rows == 1
+    # confirmed, the year is replaced by the empty file
+    allowed = ingest_year(dataclasses.replace(settings, allow_shrink=True), catalog, "queue_events", 2024)
+    assert allowed.loaded == 0
+    assert catalog.load_table("raw.queue_events").scan().to_arrow().num_rows == 0
+
+
+def test_a_load_below_the_shrink_share_of_the_previous_is_refused(lake):
+    settings, catalog, landing = lake
+    ingest_year(settings, catalog, "services", 2024)
+    _write_queue(landing, 2024, 10)
+    ingest_year(settings, catalog, "queue_events", 2024)
+    _write_queue(landing, 2024, 4)  # a truncated export: 4 of 10
+    with pytest.raises(ShrinkRefused, match="4 rows would replace the 10 .*below 50%"):
+        ingest_year(settings, catalog, "queue_events", 2024)
+    _write_queue(landing, 2024, 6)  # at or above the share: a real change, loaded
+    assert ingest_year(settings, catalog, "queue_events", 2024).loaded == 6
+    # CIVIC_SHRINK_GUARD=0 turns the guard off
+    _write_queue(landing, 2024, 1)
+    assert ingest_year(dataclasses.replace(settings, shrink_guard=0.0), catalog, "queue_events", 2024).loaded == 1
+
+
+def test_shrink_guard_settings(monkeypatch):
+    assert load_settings({}).shrink_guard == 0.5 and not load_settings({}).allow_shrink
+    env = {"CIVIC_SHRINK_GUARD": "0.8", "CIVIC_ALLOW_SHRINK": "1"}
+    assert load_settings(env).shrink_guard == 0.8 and load_settings(env).allow_shrink
+    with pytest.raises(ValueError, match="CIVIC_SHRINK_GUARD"):
+        load_settings({"CIVIC_SHRINK_GUARD": "2"})
+
+
+def test_an_id_loaded_for_another_year_is_quarantined_in_the_later_year(lake):
+    settings, catalog, landing = lake
+    for year in (2023, 2024):
+        ingest_year(settings, catalog, "services", year)
+    _write_queue(landing, 2023, 5)
+    ingest_year(settings, catalog, "queue_events", 2023)
+    _write_queue(landing, 2024, 5)
+    repeat = pa.table(
+        {
+            "ticket_id": ["T2023-3", "T2024-new"],
+            "service_id": ["S1", "S1"],
+            "issued_at": pa.array([dt.datetime(2024, 4, 1, 9)] * 2, pa.timestamp("us")),
+            "called_at": pa.array([dt.datetime(2024, 4, 1, 9, 5)] * 2, pa.timestamp("us")),
+            "outcome": ["served", "served"],
+            "kiosk_firmware": ["1.2", "1.2"],
+        }
+    )
+    pq.write_table(repeat, landing / "queue_events" / "fy=2024" / "part-0001.parquet")
+    rec = ingest_year(settings, catalog, "queue_events", 2024)
+    assert (rec.received, rec.loaded, rec.quarantined) == (7, 6, 1)
+    [row] = [r for r in quarantined_rows(catalog, "landing") if r["rule"] == "unique_across_years"]
+    assert (
+        row["message"] == "ticket_id 'T2023-3' is already loaded for another fiscal year (ids are unique across years)"
+    )
+    # reloading the earlier year is checked against the later one's ids, not its own
+    again = ingest_year(settings, catalog, "queue_events", 2023)
+    assert (again.loaded, again.quarantined) == (5, 0)

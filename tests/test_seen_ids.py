@@ -121,3 +121,25 @@ def test_repeats_match_a_python_set_over_many_merged_batches(monkeypatch, modulu
         seen.add(pl.Series(accepted, dtype=pl.String))
         reference.update(accepted)
     assert len(seen) == len(reference)
+
+
+def test_seen_finds_only_ids_of_earlier_adds_not_repeats_inside_the_batch():
+    rng = random.Random(7)
+    earlier = [f"id-{rng.randrange(10**9)}" for _ in range(3000)]
+    seen = SeenIds()
+    for start in range(0, len(earlier), 700):
+        seen.add(pl.Series(earlier[start : start + 700]))
+    probe = [*rng.sample(earlier, 50), *[f"new-{i}" for i in range(50)], "new-1", None]
+    expected = [i is not None and i in set(earlier) for i in probe]
+    assert seen.seen(pl.Series(probe, dtype=pl.String)).tolist() == expected
+    assert not SeenIds().seen(pl.Series(["a", "a"])).any()
+
+
+def test_unique_across_years_quarantines_an_id_another_year_holds():
+    other = SeenIds()
+    other.add(pl.Series(["T-2023-1"]))
+    ctx = LoadContext(2024, known_services=frozenset({"S1"}), other_years_ids=other)
+    valid, rejects = BatchValidator(QUEUE_EVENTS, ctx).validate(_batch(["T-2023-1", "T-2024-1"]))
+    assert valid["ticket_id"].to_list() == ["T-2024-1"]
+    assert rejects["rule"].to_list() == ["unique_across_years"]
+    assert "already loaded for another fiscal year" in rejects["message"][0]

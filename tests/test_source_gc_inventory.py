@@ -386,7 +386,7 @@ def test_unknown_volume_text_is_quarantined_and_percent_targets_are_shares(tmp_p
     batch = next(source.extract(str(tmp_path), "service_transactions"))[1]
     valid, rejects = BatchValidator(entity("service_transactions"), LoadContext(None)).validate(pl.from_arrow(batch))
     assert valid.height == 8 and rejects.height == 1
-    assert rejects["message"][0] == "volume value '12 approx' cannot be read as its type"
+    assert rejects["message"][0] == "volume value '12 approx' could not be read as a number"
     mail = valid.filter(pl.col("volume_column") == "num_applications_by_mail")
     assert mail["volume"][0] is None and mail["volume_status"][0] == "blank"  # blank: reported as nothing
     batch = next(source.extract(str(tmp_path), "service_standard_results"))[1]

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from contracts.entities import ENTITIES, FEED_REJECTED
 from ingestion.errors import SourceFileError
+from ingestion.readers import text_value
 
 BATCH_ROWS = 50_000
 
@@ -53,6 +54,9 @@ class FeedKind:
     # Where a kind that remembers an endpoint between runs keeps its state
     # (Settings.state_dir, given by the caller); None = none (an endpoint is refused).
     state_dir: Path | None = None
+    # How the kind's files write day/month/year dates (`mdy`, `dmy`; None: undeclared, a
+    # date that reads two ways is quarantined); a feeds.yml entry's `date_order` wins.
+    date_order: str | None = None
     # Entities in load order: dated entities first, so reference data (a service
     # catalogue without dates) can be filed under the fiscal years they cover.
     entities: tuple[str, ...] = ()
@@ -73,6 +77,16 @@ class FeedKind:
 
 # The record key under which a kind says why it cannot map a row.
 REASON = "_reason"
+
+
+def text_field(record: dict, key: str) -> str | None:
+    """A record's value that must be text (a status, an address): a number or an object
+    there is not guessed at; the record gets the reason under REASON and None is used."""
+    value = record.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    record.setdefault(REASON, f"{key} {text_value(value)} is not text: not loaded")
+    return None
 
 
 def computed_columns(entity: str) -> dict[str, str]:
@@ -128,21 +142,11 @@ def text_batches(records: list[dict], columns: dict[str, str]) -> Iterator[pa.Re
     extras = sorted({k for r in records for k in r if not k.startswith("_")} - set(columns.values()))
     for start in range(0, len(records), BATCH_ROWS):
         chunk = records[start : start + BATCH_ROWS]
-        arrays = {name: [_text(r.get(columns[name])) for r in chunk] for name in names}
+        arrays = {name: [text_value(r.get(columns[name])) for r in chunk] for name in names}
         # a source column that shares a canonical name is kept as source_<name>
-        arrays.update({kept_name(name, columns): [_text(r.get(name)) for r in chunk] for name in extras})
+        arrays.update({kept_name(name, columns): [text_value(r.get(name)) for r in chunk] for name in extras})
         yield pa.RecordBatch.from_pydict({k: pa.array(v, pa.string()) for k, v in arrays.items()})
 
 
 def kept_name(name: str, canonical) -> str:
     return f"source_{name}" if name in canonical else name
-
-
-def _text(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)

@@ -137,7 +137,10 @@ def xml_records(path: Path, stated: dt.datetime | None = None) -> list[dict]:
     except OSError as err:
         raise SourceFileError(str(path), str(err)) from err
     first, rest_at = split_documents(data, str(path))
-    root = ET.fromstring(first)
+    try:
+        root = ET.fromstring(first)
+    except ET.ParseError as err:  # an entity it cannot resolve (expat alone skips them)
+        raise SourceFileError(str(path), f"not readable XML ({err})") from err
     if root.tag != "branches":
         raise SourceFileError(str(path), f"expected a <branches> feed, found <{root.tag}>")
     records = [

@@ -24,7 +24,15 @@ from contracts.models import PHASES
 from ingestion.errors import SourceFileError
 from ingestion.feeds.base import BATCH_ROWS, FeedKind, computed_columns, text_batches
 from ingestion.feeds.fdp_mappings import cofog_for, economic_for, measure_override
-from ingestion.feeds.fdp_package import Dimension, Measure, Package, Resource, find_dimension, read_package
+from ingestion.feeds.fdp_package import (
+    Dimension,
+    Measure,
+    Package,
+    Resource,
+    find_dimension,
+    read_package,
+    resource_file,
+)
 from ingestion.feeds.fiscal_labels import fiscal_year_end
 
 LEDGER_COLUMNS = computed_columns("ledger_entries")
@@ -296,7 +304,10 @@ class FiscalDataPackageKind(FeedKind):
                 raise SourceFileError(
                     str(descriptor), f"resource {resource.name!r} is not a local file ({resource.path or 'no path'})"
                 )
-            path = descriptor.parent / resource.path
+            try:
+                path = resource_file(descriptor.parent, resource.path)
+            except ValueError as err:
+                raise SourceFileError(str(descriptor), str(err)) from None
             records: list[dict] = []
             for number, row in read_resource(path, resource, ledger.needed_columns(measures)):
                 records.extend(ledger.entries(resource, number, row, measures))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from ingestion.errors import SourceFileError
 from ingestion.feeds.fiscal_labels import fiscal_year_end
@@ -183,6 +183,19 @@ def _single_year(period) -> int | None:
         if last == first + 1 and end[4:] < start[4:]:  # e.g. 2015-07-01/2016-06-30
             return last
     return None
+
+
+def resource_file(package_dir: Path, resource_path: str) -> Path:
+    """The file a resource path names, inside the package directory; ValueError for an
+    absolute path or one that leaves the package (`..`, a symlink out): a descriptor
+    must not make the lake read a file its publisher did not ship with it."""
+    if PurePosixPath(resource_path).is_absolute() or PureWindowsPath(resource_path).is_absolute():
+        raise ValueError(f"resource path {resource_path!r} is absolute: only files inside the package are read")
+    root = package_dir.resolve()
+    target = (root / resource_path).resolve()
+    if not target.is_relative_to(root):
+        raise ValueError(f"resource path {resource_path!r} is outside the package directory {root}")
+    return target
 
 
 def parse_package(descriptor: dict) -> Package:

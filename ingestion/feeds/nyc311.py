@@ -14,7 +14,18 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingestion.feeds.base import FeedKind, Reads, kept_name, read_json_records, suffixed, text_batches
+from contracts.entities import FEED_REJECTED
+from ingestion.errors import SourceFileError
+from ingestion.feeds.base import (
+    REASON,
+    FeedKind,
+    Reads,
+    kept_name,
+    read_json_records,
+    suffixed,
+    text_batches,
+    text_field,
+)
 from ingestion.readers import iter_batches
 
 CHANNELS = {"PHONE": "phone", "ONLINE": "online", "MOBILE": "mobile", "UNKNOWN": "other", "OTHER": "other"}
@@ -29,6 +40,16 @@ CANONICAL = {
     "agency": "agency",
     "location": "incident_address",
     "area": "incident_zip",
+    FEED_REJECTED: REASON,
+}
+# the export's columns a CSV cannot be read without (as `snake` names them)
+CSV_NEEDED = {
+    "unique_key": "Unique Key",
+    "complaint_type": "Complaint Type",
+    "created_date": "Created Date",
+    "closed_date": "Closed Date",
+    "status": "Status",
+    "agency": "Agency",
 }
 
 
@@ -38,21 +59,22 @@ def snake(name: str) -> str:
 
 
 def _status(value: str | None) -> str | None:
-    if value is None:
+    if value is None or not isinstance(value, str):
         return None
     return "closed" if value.strip().lower() == "closed" else "open"
 
 
 def normalise(record: dict) -> dict:
     r = {snake(k): v for k, v in record.items()}
-    r["_channel"] = CHANNELS.get((r.get("open_data_channel_type") or "UNKNOWN").upper(), "other")
-    r["_status"] = _status(r.get("status"))
+    r["_channel"] = CHANNELS.get((text_field(r, "open_data_channel_type") or "UNKNOWN").upper(), "other")
+    r["_status"] = _status(text_field(r, "status"))
     return r
 
 
 class Nyc311Kind(FeedKind):
     kind = "nyc311"
     entities = ("service_requests",)
+    date_order = "mdy"  # the Open Data export writes 05/27/2024 02:08:51 AM
     reads = {"service_requests": Reads(suffixed((".csv", ".json")), lambda _, path: file_batches(path))}
 
 
@@ -61,12 +83,18 @@ def file_batches(path: Path) -> Iterator[pa.RecordBatch]:
         yield from text_batches([normalise(r) for r in read_json_records(path)], CANONICAL)
     else:
         for batch in iter_batches(path):
+            missing = [
+                title for name, title in CSV_NEEDED.items() if name not in {snake(c) for c in batch.schema.names}
+            ]
+            if missing:
+                raise SourceFileError(str(path), f"not a NYC 311 export: no {', '.join(missing)} column")
             yield _csv_batch(batch)
 
 
 def _csv_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
     table = pa.Table.from_batches([batch])
-    table = table.rename_columns([snake(c) for c in table.column_names])
+    # (a row the reader rejected keeps its reason column as it is)
+    table = table.rename_columns([c if c == FEED_REJECTED else snake(c) for c in table.column_names])
     channel = table["open_data_channel_type"] if "open_data_channel_type" in table.column_names else None
     status = table["status"]
     closed = pc.equal(pc.utf8_lower(pc.utf8_trim_whitespace(status)), "closed")
@@ -96,5 +124,5 @@ def _csv_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
     taken = {"unique_key", "complaint_type", "created_date", "closed_date", "due_date", "agency", "incident_address"}
     for name in table.column_names:
         if name not in taken:
-            cols[kept_name(name, CANONICAL)] = table[name]
+            cols[name if name == FEED_REJECTED else kept_name(name, CANONICAL)] = table[name]
     return pa.Table.from_pydict(cols).combine_chunks().to_batches()[0]

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from contracts.entities import FEED_REJECTED
 from ingestion.errors import SourceFileError
-from ingestion.feeds.base import FeedKind, Reads, read_json_records, suffixed, text_batches
+from ingestion.feeds.base import REASON, FeedKind, Reads, read_json_records, suffixed, text_batches, text_field
 
 REQUEST_COLUMNS = {
     "request_id": "service_request_id",
@@ -31,6 +32,7 @@ REQUEST_COLUMNS = {
     "agency": "agency_responsible",
     "location": "_location",
     "area": "_area",
+    FEED_REJECTED: REASON,
 }
 SERVICE_COLUMNS = {
     "service_id": "service_code",
@@ -38,6 +40,8 @@ SERVICE_COLUMNS = {
     "priority_area": "_priority_area",
     "agency": "_agency",
 }
+# the root element of a GeoReport v2 XML document, by the element of its records
+GEOREPORT_ROOTS = {"request": "service_requests", "service": "services"}
 _NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 
 
@@ -48,6 +52,9 @@ def read_records(path: Path, element: str) -> list[dict]:
         root = ET.parse(path).getroot()
     except ET.ParseError as err:
         raise SourceFileError(str(path), f"not well-formed XML ({err})") from err
+    expected = GEOREPORT_ROOTS[element]
+    if root.tag != expected:  # an HTML error page saved as requests.xml is not a feed
+        raise SourceFileError(str(path), f"not a GeoReport <{expected}> document (its root is <{root.tag}>)")
     return xml_records(root, element)
 
 
@@ -65,11 +72,11 @@ def _blank(value) -> bool:
 
 def normalise_request(r: dict) -> dict:
     r = dict(r)
-    status = (r.get("status") or "").strip().lower() or None
+    status = (text_field(r, "status") or "").strip().lower() or None
     r["_status"] = status
     r["_closed_at"] = r.get("updated_datetime") if status == "closed" else None
     r["_channel"] = "other"
-    address = (r.get("address") or "").strip()
+    address = (text_field(r, "address") or "").strip()
     r["_location"] = " ".join(address.split()) or None
     for key in ("lat", "long", "zipcode"):
         if key in r and _blank(r[key]):

@@ -182,7 +182,15 @@ def _demo_key(settings: Settings) -> None:
         )
 
 
+def _allow_shrink(args) -> None:
+    """`--allow-shrink`: the loads of this command may replace a year with far fewer rows
+    (lake/shrink_guard.py); said through the environment, so Dagster's runs see it too."""
+    if getattr(args, "allow_shrink", False):
+        os.environ["CIVIC_ALLOW_SHRINK"] = "1"
+
+
 def cmd_refresh(args) -> int:
+    _allow_shrink(args)
     years = years_option(args.years, load_settings())
     _dagster_home()
     return 0 if _refresh(years) else 1
@@ -394,11 +402,13 @@ def cmd_ingest(args) -> int:
     from ingestion.errors import SourceFileError
     from ingestion.feeds import FEED_KINDS
     from lake.catalog import open_catalog
+    from lake.shrink_guard import ShrinkRefused
     from orchestration.cli.display import render
     from orchestration.load.flow import ingest_feed
 
     if args.kind not in FEED_KINDS:
         raise UsageError(did_you_mean(args.kind, FEED_KINDS, "kind"))
+    _allow_shrink(args)
     _dagster_home()
     settings = load_settings()
     try:
@@ -410,7 +420,7 @@ def cmd_ingest(args) -> int:
             name=args.name,
             observed_at=args.observed_at,
         )
-    except (SourceFileError, ContractError) as err:
+    except (SourceFileError, ContractError, ShrinkRefused) as err:
         print(f"civic ingest: {one_line(err)}", file=sys.stderr)
         return 1
     cols = ["table_name", "fiscal_year", "received", "loaded", "quarantined", "snapshot_id"]
@@ -673,6 +683,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("refresh", help="refresh fiscal years from the landing location and the feeds of feeds.yml")
     r.add_argument("--years", required=True, help=YEARS_HELP)
+    r.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="replace a fiscal year even with far fewer rows than its previous load (see CIVIC_SHRINK_GUARD)",
+    )
     r.set_defaults(func=cmd_refresh)
 
     q = sub.add_parser("query", help="read-only SQL over the marts")
@@ -754,6 +769,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     i.add_argument("--name", help="name of the feed (default KIND:location name)")
     i.add_argument("location", help="file, directory or http(s) endpoint of the feed")
+    i.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="replace a fiscal year even with far fewer rows than its previous load (see CIVIC_SHRINK_GUARD)",
+    )
     i.set_defaults(func=cmd_ingest)
 
     fe = sub.add_parser(

@@ -17,11 +17,12 @@ from urllib.parse import parse_qsl, urlencode
 
 import yaml
 
+from contracts.coerce import DATE_ORDERS
 from ingestion.errors import SourceFileError
 from ingestion.feeds import FEED_KINDS, feed_kind
 from ingestion.feeds.open311_http import is_endpoint, parse_options
 
-KEYS = ("name", "kind", "location", "entities", "options", "observed_at")
+KEYS = ("name", "kind", "location", "entities", "options", "observed_at", "date_order")
 HTTP_KINDS = ("open311",)  # the kinds that read a live endpoint
 # the name is a partition value and a folder name in the warehouse
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
@@ -42,6 +43,8 @@ class Feed:
     # the local time a snapshot without a time of its own was fetched (ca_dmv_xml,
     # ma_rmv_xml), as `civic ingest --observed-at` gives it
     observed_at: dt.datetime | None = None
+    # day/month/year text dates: `mdy` or `dmy` (None: the kind's own, else undeclared)
+    date_order: str | None = None
 
 
 def read_feeds(path: Path | None) -> list[Feed]:
@@ -91,6 +94,9 @@ def _entry(entry: object, base: Path) -> Feed:
     wanted = entry.get("entities") or list(produces)
     if not isinstance(wanted, list) or not all(isinstance(e, str) and e in produces for e in wanted):
         raise ValueError(f"`entities` must be a list drawn from {', '.join(produces)}")
+    date_order = entry.get("date_order")
+    if date_order is not None and date_order not in DATE_ORDERS:
+        raise ValueError(f"`date_order` must be one of {', '.join(DATE_ORDERS)}, got {date_order!r}")
     options = entry.get("options") or {}
     if not isinstance(options, dict):
         raise ValueError("`options` must be a mapping")
@@ -111,7 +117,14 @@ def _entry(entry: object, base: Path) -> Feed:
         if not resolved.exists():
             raise ValueError(f"location {location!r} does not exist (looked for {resolved})")
         location = str(resolved)
-    return Feed(name, kind, location, tuple(e for e in produces if e in wanted), _observed_at(entry))
+    return Feed(
+        name,
+        kind,
+        location,
+        tuple(e for e in produces if e in wanted),
+        observed_at=_observed_at(entry),
+        date_order=date_order,
+    )
 
 
 def _observed_at(entry: dict) -> dt.datetime | None:

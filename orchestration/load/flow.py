@@ -51,6 +51,7 @@ from ingestion.staging import discard, file_batches, stage_batches
 from lake.ledger_chain import sha256_file
 from lake.load_ledger import LoadRecord
 from lake.raw_commit import commit_staged
+from lake.raw_ids import other_years_ids
 from lake.reference import services_catalogue
 from lake.settings import Settings
 from orchestration.load.feeds import Feed, read_feeds
@@ -83,6 +84,7 @@ def run_load(
     year_bound: bool = False,
     run_id: str | None = None,
     write_lock: WriteLock = contextlib.nullcontext,
+    date_order: str | None = None,
 ) -> list[LoadRecord]:
     """Load one entity's rows into the lake; one ledger row per (fiscal year, source) committed.
 
@@ -94,19 +96,24 @@ def run_load(
     refreshed years committed empty, so a catalogue never stands for a year its feed
     does not cover; None: every refreshed year). `year_bound`: `extract`
     reads one fiscal year's own files (the landing zone), so every entity is staged
-    year by year. `write_lock` is held around each commit.
+    year by year. `write_lock` is held around each commit. `date_order`: how the source
+    writes day/month/year dates (`contracts.coerce.DATE_ORDERS`; None: undeclared).
     """
     spec = entity_spec(entity)
     keyring = keyring_of(settings)  # none: a batch holding a personal value refuses the load
     if spec.is_dated and not year_bound:  # each row takes the fiscal year of its event
-        return _stage_and_commit(settings, catalog, spec, extract, source, None, years, run_id, write_lock, keyring)
+        return _stage_and_commit(
+            settings, catalog, spec, extract, source, None, years, run_id, write_lock, keyring, date_order
+        )
     # undated reference data, or one year's landing files: staged and filed year by year
     filed_under = years if years is not None else (list(covered or ()) or [settings.calendar.year_of(dt.date.today())])
     records: list[LoadRecord] = []
     for fy in filed_under:
         uncovered = years is not None and covered is not None and fy not in covered
         take = _nothing if uncovered else extract
-        records += _stage_and_commit(settings, catalog, spec, take, source, fy, years, run_id, write_lock, keyring)
+        records += _stage_and_commit(
+            settings, catalog, spec, take, source, fy, years, run_id, write_lock, keyring, date_order
+        )
     return records
 
 
@@ -126,6 +133,7 @@ def _stage_and_commit(
     run_id: str | None,
     write_lock: WriteLock,
     keyring: Keyring | None,
+    date_order: str | None = None,
 ) -> list[LoadRecord]:
     """One staging and its commit: for `fiscal_year`, or (None) spanning years."""
     started, load_id = dt.datetime.now(), new_load_id(spec.name, fiscal_year)
@@ -140,6 +148,11 @@ def _stage_and_commit(
             settings.calendar,
             services.service_ids if services else None,
             catalogue_year=services.catalogue_year if services else None,
+            # one year's rows: their ids must not repeat those of the lake's other years
+            other_years_ids=other_years_ids(catalog, spec.name, spec.id_column, fiscal_year)
+            if fiscal_year is not None and spec.is_dated
+            else None,
+            date_order=date_order,
         )
         staged = stage_batches(spec, batches, ctx, load_id, work, source, files=files, keyring=keyring)
         if years is None and staged.received == 0:
@@ -153,6 +166,8 @@ def _stage_and_commit(
                 started_at=started,
                 run_id=run_id,
                 only_years=years if fiscal_year is None else None,
+                # a year the feed does not cover is cleared on purpose: no shrink guard
+                min_share=None if settings.allow_shrink or extract is _nothing else settings.shrink_guard,
             )
     finally:
         discard(work)
@@ -204,6 +219,7 @@ class _FeedReader(Protocol):
 
 class _FeedClient(_FeedReader, Protocol):
     entities: tuple[str, ...]
+    date_order: str | None
 
 
 def _feed_extract(client: _FeedReader, location: str, entity: str) -> Extract:
@@ -236,7 +252,14 @@ def ingest_feed(
     for entity in client.entities:
         covered = sorted({r.fiscal_year for r in records if r.fiscal_year is not None})
         records += run_load(
-            settings, catalog, entity, _feed_extract(client, location, entity), name, covered=covered, run_id=run_id
+            settings,
+            catalog,
+            entity,
+            _feed_extract(client, location, entity),
+            name,
+            covered=covered,
+            run_id=run_id,
+            date_order=client.date_order,
         )
     return records
 
@@ -261,7 +284,8 @@ def load_feeds(
         client = feed_kind(feed.kind, feed.observed_at, settings.state_dir)
         # a feed's undated reference data (a services catalogue) stands for the years
         # its dated rows fall in, not for every refreshed year
-        covered = None if spec.is_dated else feed_years(settings, client, feed.location)
+        date_order = feed.date_order or client.date_order
+        covered = None if spec.is_dated else feed_years(settings, client, feed.location, date_order)
         records += run_load(
             settings,
             catalog,
@@ -272,11 +296,12 @@ def load_feeds(
             covered=covered,
             run_id=run_id,
             write_lock=write_lock,
+            date_order=date_order,
         )
     return records
 
 
-def feed_years(settings: Settings, client: _FeedClient, location: str) -> list[int] | None:
+def feed_years(settings: Settings, client: _FeedClient, location: str, date_order: str | None) -> list[int] | None:
     """The fiscal years a feed's dated rows fall in (read once more, coerced, not staged);
     None for a feed of reference data alone, which stands for every refreshed year."""
     dated = [entity_spec(e) for e in client.entities if entity_spec(e).is_dated]
@@ -287,5 +312,5 @@ def feed_years(settings: Settings, client: _FeedClient, location: str) -> list[i
         for _path, batch in client.extract(location, spec.name):
             frame = pl.from_arrow(batch)
             assert isinstance(frame, pl.DataFrame)
-            years |= fiscal_years_of(spec, frame, settings.calendar)
+            years |= fiscal_years_of(spec, frame, settings.calendar, date_order)
     return sorted(years)

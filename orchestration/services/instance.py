@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from lake.settings import Settings
+from lake.settings import Settings, secure_home
 
 REPO = Path(__file__).resolve().parents[2]
 INSTANCE_FILES = {"embedded": REPO / "dagster.yaml", "production": REPO / "dagster.production.yaml"}
@@ -32,6 +32,7 @@ def instance_yaml(profile: str, home: Path) -> str:
 
 
 def prepare_dagster_home(settings: Settings) -> Path:
+    secure_home(settings.home)
     home = Path(os.environ.get("DAGSTER_HOME") or settings.home / "dagster")
     home.mkdir(parents=True, exist_ok=True)
     text = instance_yaml(settings.profile, home)

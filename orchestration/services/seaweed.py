@@ -1,8 +1,10 @@
 """A local S3-compatible server (SeaweedFS `weed mini`) for development and tests.
 
 Bound to 127.0.0.1 only, telemetry off, credentials from AWS_ACCESS_KEY_ID /
-AWS_SECRET_ACCESS_KEY, data in a persistent directory. Every port is chosen explicitly
-so that several servers (a developer's and a test's) can run side by side. The same
+AWS_SECRET_ACCESS_KEY, data in a persistent owner-only directory. Only the S3 gateway
+serves data: the filer and volume ports need JWTs signed with keys made at each start.
+Every port is chosen explicitly (the Iceberg and Lance ports are off) so that several
+servers (a developer's and a test's) can run side by side. The same
 lake code talks to MinIO or AWS S3 through the standard AWS settings instead.
 """
 
@@ -11,18 +13,21 @@ from __future__ import annotations
 import json
 import os
 import random
+import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from lake.settings import owner_only
 
 
 def _free_port() -> int:
@@ -53,6 +58,8 @@ class SeaweedServer:
     pid: int
     access_key: str
     secret_key: str
+    # the internal ports (master, filer, volume, ...): bound to 127.0.0.1 and JWT-secured
+    ports: dict[str, int] = field(default_factory=dict)
 
     @property
     def endpoint(self) -> str:
@@ -91,12 +98,26 @@ def _s3_config(access_key: str, secret_key: str) -> dict:
     }
 
 
+def _security_toml() -> str:
+    """Fresh signing keys for this server: the filer's HTTP port and the volume servers
+    refuse reads and writes without a JWT signed with them (only the S3 gateway, in the
+    same `weed mini` process, holds the keys), so the S3 credentials are the only way in."""
+    keys = {name: secrets.token_hex(32) for name in ("signing", "signing.read", "filer_signing", "filer_signing.read")}
+    return "".join(f'[jwt.{name}]\nkey = "{key}"\nexpires_after_seconds = 60\n\n' for name, key in keys.items())
+
+
 def start(
     data_dir: Path, access_key: str, secret_key: str, s3_port: int | None = None, timeout: float = 60
 ) -> SeaweedServer:
     """Start `weed mini` in the background and wait until S3 answers with these credentials."""
     data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    owner_only()  # the volumes hold the lake's raw data
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    data_dir.chmod(0o700)
+    # weed reads security.toml from its working directory (the data directory)
+    security = data_dir / "security.toml"
+    security.write_text(_security_toml())
+    security.chmod(0o600)
     config = data_dir / "s3.json"
     config.write_text(json.dumps(_s3_config(access_key, secret_key)))
     config.chmod(0o600)
@@ -128,6 +149,9 @@ def start(
         "-webdav=false",
         f"-s3.port={s3_port}",
         "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
+        f"-filer.localSocket={data_dir / 'filer.sock'}",
+        f"-s3.localSocket={data_dir / 's3.sock'}",
         f"-s3.config={config}",
         "-master.volumeSizeLimitMB=256",
         *[f"-{k}={v}" for k, v in ports.items()],
@@ -135,7 +159,7 @@ def start(
     (data_dir / "data").mkdir(exist_ok=True)
     log = open(data_dir / "weed.log", "ab")
     proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=data_dir)
-    server = SeaweedServer(data_dir, s3_port, proc.pid, access_key, secret_key)
+    server = SeaweedServer(data_dir, s3_port, proc.pid, access_key, secret_key, ports)
     (data_dir / "server.json").write_text(json.dumps({"pid": proc.pid, "s3_port": s3_port}))
     deadline = time.monotonic() + timeout
     client = server.client()

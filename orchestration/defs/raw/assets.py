@@ -18,6 +18,7 @@ from lake.counts import partition_rows
 from lake.locks import catalog_write_lock
 from lake.quarantine import QUARANTINE_TABLE
 from lake.reference import services_catalogue
+from lake.shrink_guard import ShrinkRefused
 from orchestration.defs.owners import owners_of
 from orchestration.defs.partitions import fiscal_years_of_keys
 from orchestration.defs.resources import LakehouseResource
@@ -125,7 +126,7 @@ def build_raw_asset(
             try:
                 with catalog_write_lock(settings, progress):
                     rec = ingest_year(settings, catalog, entity, fy, run_id=context.run.run_id)
-            except (ContractError, SourceFileError, LookupError) as err:
+            except (ContractError, SourceFileError, LookupError, ShrinkRefused) as err:
                 raise data_failure(err) from err
             account(rec)
         # the feeds of feeds.yml: their rows of these fiscal years (docs/feeds.md)
@@ -133,7 +134,7 @@ def build_raw_asset(
             from_feeds = load_feeds(
                 settings, catalog, entity, years, context.run.run_id, lambda: catalog_write_lock(settings, progress)
             )
-        except (ContractError, SourceFileError, LookupError, FeedsConfigError) as err:
+        except (ContractError, SourceFileError, LookupError, FeedsConfigError, ShrinkRefused) as err:
             raise data_failure(err) from err
         for rec in from_feeds:
             account(rec)
