@@ -76,7 +76,7 @@ def refreshed(tmp_path_factory):
         assert code == 0, out.getvalue()[-3000:]
         catalog = open_catalog(load_settings())
     con = duckdb.connect(str(home / "lakehouse.duckdb"), read_only=True)
-    yield catalog, con
+    yield catalog, con, home
     con.close()
 
 
@@ -84,7 +84,7 @@ def test_a_feeds_catalogue_is_filed_only_under_the_years_its_requests_cover(refr
     """San Francisco's requests are all of FY2012: its catalogue stands for no other year."""
     services = len(ET.parse(SF / "san_francisco_services.xml").getroot().findall("service"))
     assert set(_sf_requests_by_year()) == {2012}
-    catalog, con = refreshed
+    catalog, con, _ = refreshed
     raw = catalog.load_table("raw.services").scan(selected_fields=("fiscal_year", "_source")).to_arrow()
     filed = Counter(y for y, s in zip(raw["fiscal_year"].to_pylist(), raw["_source"].to_pylist()) if s == "sf")
     assert filed == {2012: services}
@@ -108,3 +108,33 @@ def test_requests_reach_the_summary_in_the_years_they_were_made(refreshed):
     expected |= {(y, "nyc"): n for y, n in _nyc_requests_by_year().items() if y in YEARS}
     assert expected[(2014, "nyc")] > 0 and expected[(2012, "sf")] > 0
     assert summary == expected
+
+
+def test_the_site_built_by_the_refresh_shows_each_services_requests_from_the_file(refreshed):
+    """The refresh also publishes the scorecard site: every San Francisco service has its
+    page, and its 3-1-1 table shows the FY2012 requests the file holds for its code."""
+    from tests.site_pages import REQUEST_FIGURES, service_pages, shown_number
+
+    _, _, home = refreshed
+    root = home / "report"
+    services = {
+        s.findtext("service_code"): s.findtext("service_name")
+        for s in ET.parse(SF / "san_francisco_services.xml").getroot().findall("service")
+    }
+    requests = Counter(
+        r.findtext("service_code") for r in ET.parse(SF / "san_francisco_requests.xml").getroot().findall("request")
+    )
+    pages = service_pages(root)
+    assert set(services.values()) <= set(pages)
+    caption = REQUEST_FIGURES[1]
+    checked = 0
+    for code, name in services.items():
+        shown = {
+            r["source"]: shown_number(r["requests"])
+            for r in pages[name].tables.get(caption, [])
+            if r.get("fiscal_year") == "2012" and r.get("channel") == "all"
+        }
+        if requests[code]:
+            assert shown == {"sf": requests[code]}, (code, name, shown)
+            checked += 1
+    assert checked >= 5
