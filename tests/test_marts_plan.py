@@ -309,3 +309,33 @@ def test_a_broken_scenarios_file_refuses_the_refresh_and_fails_the_check(tmp_pat
     monkeypatch.delenv("CIVIC_PLAN_SCENARIOS")
     assert main.cmd_plan(parser.parse_args(["plan", "--check"])) == 0
     assert capsys.readouterr().out.startswith("ok: 4 scenarios in ")
+
+
+def test_a_lake_without_a_year_of_volumes_and_costs_says_why_there_is_no_plan(tmp_path, capsys, monkeypatch):
+    """Real data can hold volumes in one year and costs in none (programme spending is not
+    a delivery cost): `civic plan` says so instead of "run civic refresh"."""
+    import duckdb
+
+    from orchestration.cli import main
+
+    home = tmp_path / "civic"
+    home.mkdir()
+    with duckdb.connect(str(home / "lakehouse.duckdb")) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.budget_plan (plan_year integer, scenario_order integer, scenario varchar, service_id varchar)"
+        )
+        con.execute(
+            "create table marts.service_channel_kpis as select * from (values "
+            "(2012, 'all', 56, null), (2024, 'all', 900, null), (2025, 'all', null, 0.0)) "
+            "as t(fiscal_year, channel, transactions, cost)"
+        )
+    monkeypatch.setenv("CIVIC_HOME", str(home))
+    monkeypatch.delenv("CIVIC_DUCKDB", raising=False)
+    assert main(["plan"]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "civic plan: no budget plan: no fiscal year holds both transactions and delivery costs "
+        "(transactions in FY2012, FY2024; costs in none), so the plan has no base year; load the delivery "
+        "costs of a year with volumes, or name a base_fiscal_year in plans/scenarios.yml\n"
+    )

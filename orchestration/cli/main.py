@@ -462,10 +462,10 @@ def cmd_plan(args) -> int:
         else:
             return _plan_export(settings.duckdb_path, args)
     except PlanUnavailable as err:
-        print(one_line(err), file=sys.stderr)
+        print(f"civic plan: {one_line(err)}", file=sys.stderr)
         return 1
     except ValueError as err:  # an unknown scenario
-        print(one_line(err), file=sys.stderr)
+        print(f"civic plan: {one_line(err)}", file=sys.stderr)
         return 2
     return 0
 

@@ -50,8 +50,35 @@ def _read_mart(duckdb_path: Path, sql: str, mart: str) -> list[dict]:
         raise
     rows = result.records()
     if not rows:
-        raise PlanUnavailable(f"marts.{mart} in {duckdb_path} is empty: run `civic refresh` first")
+        why = _why_no_plan(duckdb_path) if mart.startswith("budget_plan") else None
+        raise PlanUnavailable(why or f"marts.{mart} in {duckdb_path} is empty: run `civic refresh` first")
     return rows
+
+
+def _years(years: list[int]) -> str:
+    return ", ".join(f"FY{y}" for y in years) or "none"
+
+
+def _why_no_plan(duckdb_path: Path) -> str | None:
+    """Why a refreshed lake has no plan: no fiscal year holds both volumes and costs (the
+    plan's base year needs both; marts/budget_plan.sql)."""
+    sql = (
+        "select fiscal_year, coalesce(sum(transactions), 0) > 0, coalesce(sum(cost), 0) > 0 "
+        "from marts.service_channel_kpis where channel = 'all' group by 1 order by 1"
+    )
+    try:
+        years = run_query(duckdb_path, sql).rows
+    except Exception:  # noqa: BLE001 - no such mart either: the generic message
+        return None
+    if not years or any(volumes and costs for _, volumes, costs in years):
+        return None
+    volumes = [y for y, v, _ in years if v]
+    costs = [y for y, _, c in years if c]
+    return (
+        "no budget plan: no fiscal year holds both transactions and delivery costs "
+        f"(transactions in {_years(volumes)}; costs in {_years(costs)}), so the plan has no base year; "
+        "load the delivery costs of a year with volumes, or name a base_fiscal_year in plans/scenarios.yml"
+    )
 
 
 def read_plan(duckdb_path: Path) -> list[dict]:
