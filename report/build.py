@@ -343,7 +343,9 @@ def build_site(
         scorecard = _query(con, "select * from marts.scorecard order by service_id, measure, fiscal_year")
         if not scorecard.rows:
             raise NoScorecard("the marts hold no scorecard: run `civic refresh` first")
-        newest = max(r["fiscal_year"] for r in scorecard.rows)
+        # the newest year anything is scored in (a forward plan's years hold no actuals)
+        scored = [r["fiscal_year"] for r in scorecard.rows if r["status"] is not None]
+        newest = max(scored or [r["fiscal_year"] for r in scorecard.rows])
         score = Table(
             scorecard.columns,
             sorted(
