@@ -31,7 +31,7 @@ def test_a_truncated_feed_export_is_refused_unless_allowed(tmp_path, monkeypatch
     capsys.readouterr()
     assert main(["ingest", "--kind", "uk_opg", str(feed)]) == 1
     err = capsys.readouterr().err.splitlines()
-    assert len(err) == 1 and err[0].startswith("ingest failed: raw.kpi_observations FY")
+    assert len(err) == 1 and err[0].startswith("civic ingest: raw.kpi_observations FY")
     assert "would replace the" in err[0] and "--allow-shrink" in err[0]
     catalog = open_catalog(load_settings())
     assert read_loads(catalog, "raw.kpi_observations").num_rows == before  # nothing committed
