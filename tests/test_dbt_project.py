@@ -100,6 +100,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("status", pa.string()),
             ("agency", pa.string()),
             ("location", pa.string()),
+            ("area", pa.string()),
         ]
     ),
     "ledger_entries": pa.schema(
@@ -202,6 +203,7 @@ def request(rid, service, channel, status, year=2024):
         "status": status,
         "agency": "AG",
         "location": "X",
+        "area": "W1",
     }
 
 
@@ -382,6 +384,10 @@ MART_COLUMNS = [
     ("cost_basis", "VARCHAR"),
     ("volumes_not_reported", "VARCHAR"),
     ("satisfaction_top2_share", "DOUBLE"),
+    ("fee_revenue", "DOUBLE"),
+    ("fee_revenue_per_transaction", "DOUBLE"),
+    ("net_cost", "DOUBLE"),
+    ("net_cost_per_transaction", "DOUBLE"),
 ]
 
 

@@ -221,4 +221,21 @@ def stop_pid(pid: int, timeout: float = 20) -> None:
     try:
         os.killpg(pid, signal.SIGKILL)
     except ProcessLookupError:
-        pass
+        return
+    _reap(pid)
+
+
+def _reap(pid: int, timeout: float = 10) -> None:
+    """Wait for a killed server to be gone (a child of this process is reaped, not left a zombie)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return
+        except ChildProcessError:  # not our child: gone once kill(0) fails
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+        time.sleep(0.05)
