@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -46,3 +47,14 @@ def refresh_lock(settings, on_wait: Callable[[str], None] | None = None):
     if not settings.catalog_is_sqlite:
         return contextlib.nullcontext(0.0)
     return exclusive(settings.home / "locks" / "refresh.lock", "another refresh of this CIVIC_HOME", on_wait)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this machine still runs (a process of another user counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

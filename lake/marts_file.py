@@ -19,6 +19,8 @@ from pathlib import Path
 
 import duckdb
 
+from lake.locks import pid_alive
+
 
 @dataclass(frozen=True)
 class MartsFile:
@@ -69,20 +71,10 @@ def remove_leftovers(target: Path) -> list[Path]:
     removed = []
     for leftover in target.parent.glob(f".{target.name}.*.new*"):
         pid = leftover.name[len(target.name) + 2 :].split(".", 1)[0]
-        if pid.isdigit() and (int(pid) == os.getpid() or not _alive(int(pid))):
+        if pid.isdigit() and (int(pid) == os.getpid() or not pid_alive(int(pid))):
             leftover.unlink(missing_ok=True)
             removed.append(leftover)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process: alive
-        return True
-    return True
 
 
 def swap_in(staged: Path, target: Path) -> None:

@@ -27,6 +27,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from lake.locks import pid_alive
 from lake.settings import owner_only
 
 
@@ -201,41 +202,27 @@ def ensure_bucket(client, bucket: str, timeout: float = 60) -> None:
 
 
 def stop_pid(pid: int, timeout: float = 20) -> None:
-    """Stop a server by its process id (its whole process group), waiting for it to exit."""
-    try:
-        os.killpg(pid, signal.SIGINT)  # weed shuts down promptly on SIGINT
-    except ProcessLookupError:
-        return
+    """Stop a server by its process id (its whole process group), waiting for it to exit;
+    SIGKILL after `timeout`, and a child of this process reaped, never left a zombie."""
+    for sig, wait in ((signal.SIGINT, timeout), (signal.SIGKILL, 10.0)):  # weed stops promptly on SIGINT
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            return
+        if _gone(pid, wait):
+            return
+
+
+def _gone(pid: int, timeout: float) -> bool:
+    """Wait up to `timeout` for the process to be gone (reaped if it is our child)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             done, _ = os.waitpid(pid, os.WNOHANG)
             if done:
-                return
-        except ChildProcessError:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-        time.sleep(0.2)
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        return
-    _reap(pid)
-
-
-def _reap(pid: int, timeout: float = 10) -> None:
-    """Wait for a killed server to be gone (a child of this process is reaped, not left a zombie)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            done, _ = os.waitpid(pid, os.WNOHANG)
-            if done:
-                return
-        except ChildProcessError:  # not our child: gone once kill(0) fails
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-        time.sleep(0.05)
+                return True
+        except ChildProcessError:  # not our child: gone once it no longer answers
+            if not pid_alive(pid):
+                return True
+        time.sleep(0.1)
+    return False

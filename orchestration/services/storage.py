@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from lake.locks import pid_alive
 from lake.settings import Settings
 from orchestration.services import seaweed
 
@@ -36,19 +37,11 @@ def _bucket(settings: Settings) -> str:
     return DEFAULT_BUCKET
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def status(settings: Settings) -> StorageState:
     state_file = _data_dir(settings) / "server.json"
     if state_file.exists():
         state = json.loads(state_file.read_text())
-        if _alive(state["pid"]):
+        if pid_alive(state["pid"]):
             return StorageState(True, state["pid"], f"http://127.0.0.1:{state['s3_port']}", _data_dir(settings))
     return StorageState(False, None, None, _data_dir(settings))
 
