@@ -115,3 +115,28 @@ def assert_balanced(records) -> None:
     assert records
     for rec in records:
         assert rec.received == rec.loaded + rec.quarantined
+
+
+# The test files that take minutes (a whole refresh, a server, a browser), run first: with
+# `make test`'s workers (pytest-xdist, one file to a worker) a long file started last
+# would leave one worker running alone at the end.
+LONG_FILES = (
+    "test_production.py",
+    "test_bench_smoke.py",
+    "test_crash_harness.py",
+    "test_realdata_refresh.py",
+    "test_end_to_end.py",
+    "test_marts_end_to_end.py",
+    "test_report_end_to_end.py",
+    "test_serving.py",
+    "test_erasure.py",
+    "test_ui_browser.py",
+    "test_ui_stop.py",
+    "test_s3_warehouse.py",
+    "test_dbt_project.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(LONG_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONG_FILES)))  # stable: keeps order within a file

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from dagster_dbt import DbtProject
+
+from lake.locks import exclusive
 
 DBT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
 
@@ -28,14 +32,28 @@ def _newest_project_file() -> float:
 
 def ensure_manifest() -> Path:
     """Parse the project when there is no manifest yet (a fresh checkout) or when a model,
-    macro, seed or test changed since the last parse (an analyst added a mart)."""
+    macro, seed or test changed since the last parse (an analyst added a mart).
+
+    Processes starting at once (two refreshes, parallel test workers) parse one at a time,
+    and each parse writes to a folder of its own whose manifest is then moved into place:
+    a reader never loads a manifest half written by another process."""
     manifest = civic_dbt.manifest_path
-    if not manifest.exists() or manifest.stat().st_mtime < _newest_project_file():
-        env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-        subprocess.run(
-            [DBT_EXECUTABLE, "parse", "--quiet", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)],
-            check=True,
-            cwd=DBT_DIR,
-            env=env,
-        )
+    if manifest.exists() and manifest.stat().st_mtime >= _newest_project_file():
+        return manifest
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    with exclusive(manifest.parent / ".parse.lock", "the dbt parse"):
+        if manifest.exists() and manifest.stat().st_mtime >= _newest_project_file():
+            return manifest  # parsed by the process that held the lock before us
+        scratch = Path(tempfile.mkdtemp(prefix=".parse-", dir=manifest.parent))
+        try:
+            env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_TARGET_PATH": str(scratch)}
+            subprocess.run(
+                [DBT_EXECUTABLE, "parse", "--quiet", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)],
+                check=True,
+                cwd=DBT_DIR,
+                env=env,
+            )
+            os.replace(scratch / "manifest.json", manifest)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     return manifest
