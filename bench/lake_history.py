@@ -4,7 +4,8 @@
 Commits N loads the way a refresh does (the quarantine partition of an (entity, year)
 replaced, then one `raw.loads` row appended) into a fresh embedded lake, and prints the
 median commit time of each quarter of the history with the tables' snapshot and manifest
-counts at its end, then the time to read the whole ledger:
+counts at its end, the shrink guard's read of one (table, year, source) against a read of
+the whole ledger, then the time to read the whole ledger:
 
     uv run python -m bench.lake_history --loads 600
     uv run python -m bench.lake_history --loads 600 --retention-hours 0   # quarantine expiry at work
@@ -41,6 +42,7 @@ def run(loads: int, home: Path, windows: int = 4) -> None:
     window = max(1, loads // windows)
     quarantine_ms: list[float] = []
     ledger_ms: list[float] = []
+    guard_ms: list[float] = []
     for i in range(loads):
         entity, year, load_id = f"entity{i % 12}", 2020 + (i // 12) % 5, f"load-{i:06d}"
         rejected = home / f"{load_id}.parquet"
@@ -63,14 +65,22 @@ def run(loads: int, home: Path, windows: int = 4) -> None:
             catalog,
             LoadRecord(load_id, f"raw.{entity}", year, "landing", 10, 9, 1, None, None, 1, now, now, 0.0, "bench"),
         )
+        t2 = time.perf_counter()
+        # what the shrink guard reads before each commit: the entries of one (table, year, source)
+        read_loads(catalog, table_names={f"raw.{entity}"}, fiscal_years={year}, sources={"landing"})
         quarantine_ms.append(1000 * (t1 - t0))
-        ledger_ms.append(1000 * (time.perf_counter() - t1))
+        ledger_ms.append(1000 * (t2 - t1))
+        guard_ms.append(1000 * (time.perf_counter() - t2))
         if (i + 1) % window == 0 or i == loads - 1:
             start = i + 1 - (i % window) - 1
+            t3 = time.perf_counter()
+            read_loads(catalog)  # the whole ledger (what the guard read before)
+            whole_ms = 1000 * (time.perf_counter() - t3)
             print(
                 f"loads {start + 1:>5}-{i + 1:<5} median: quarantine commit "
                 f"{statistics.median(quarantine_ms[start:]):6.0f} ms ({_counts(catalog, QUARANTINE_TABLE)}); "
-                f"ledger append {statistics.median(ledger_ms[start:]):6.0f} ms ({_counts(catalog, LOADS_TABLE)})",
+                f"ledger append {statistics.median(ledger_ms[start:]):6.0f} ms ({_counts(catalog, LOADS_TABLE)}); "
+                f"guard's read {statistics.median(guard_ms[start:]):6.0f} ms, whole ledger {whole_ms:6.0f} ms",
                 flush=True,
             )
     t0 = time.perf_counter()

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from importlib.metadata import PackageNotFoundError, version
 
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import CommitFailedException, NoSuchTableError
+from pyiceberg.expressions import AlwaysFalse, AlwaysTrue, And, BooleanExpression, In
 from pyiceberg.table import Table
 
 from lake.ledger_chain import GENESIS, entry_hash
@@ -146,17 +148,35 @@ def ledger_head(catalog: Catalog) -> tuple[int, str] | None:
         return None
 
 
-def read_loads(catalog: Catalog, table_name: str | None = None, fiscal_year: int | None = None) -> pa.Table:
-    """The ledger, newest first, optionally for one table and year."""
+def read_loads(
+    catalog: Catalog,
+    table_name: str | None = None,
+    fiscal_year: int | None = None,
+    *,
+    table_names: Iterable[str] | None = None,
+    fiscal_years: Iterable[int] | None = None,
+    sources: Iterable[str] | None = None,
+) -> pa.Table:
+    """The ledger, newest first, optionally for some tables, fiscal years and sources.
+
+    The filters go into the scan: every append wrote a file of one entry, so a filtered
+    read opens the files of the entries it asks for (pruned by their column bounds), not
+    the whole ledger, which grows by a dozen files a fiscal year at every refresh."""
     try:
         table = catalog.load_table(LOADS_TABLE)
     except NoSuchTableError:
         return LOADS_ARROW.empty_table()
-    rows = with_all_columns(table.scan().to_arrow())
-    if table_name is not None:
-        rows = rows.filter(pa.compute.equal(rows["table_name"], table_name))
-    if fiscal_year is not None:
-        rows = rows.filter(pa.compute.equal(rows["fiscal_year"], fiscal_year))
+    wanted: list[BooleanExpression] = []
+    for column, one, many in (
+        ("table_name", table_name, table_names),
+        ("fiscal_year", fiscal_year, fiscal_years),
+        ("source", None, sources),
+    ):
+        values = {one} if one is not None else set(many) if many is not None else None
+        if values is not None:
+            wanted.append(In(column, values) if values else AlwaysFalse())
+    row_filter = And(*wanted) if len(wanted) > 1 else wanted[0] if wanted else AlwaysTrue()
+    rows = with_all_columns(table.scan(row_filter=row_filter).to_arrow())
     return rows.sort_by([("finished_at", "descending")])
 
 

@@ -46,7 +46,13 @@ def check_shrink(catalog: Catalog, parts: list[StagedLoad], min_share: float | N
     """Refuse (ShrinkRefused) parts that would shrink their year; `min_share` None: allowed."""
     if min_share is None or min_share <= 0 or not parts:
         return
-    ledger = read_loads(catalog)
+    # only the entries of these tables, years and sources: not the whole growing ledger
+    ledger = read_loads(
+        catalog,
+        table_names={f"raw.{p.entity}" for p in parts},
+        fiscal_years={p.fiscal_year for p in parts if p.fiscal_year is not None},
+        sources={p.source for p in parts},
+    )
     problems = []
     for part in parts:
         table_name = f"raw.{part.entity}"

@@ -265,3 +265,36 @@ def test_an_id_loaded_for_another_year_is_quarantined_in_the_later_year(lake):
     # reloading the earlier year is checked against the later one's ids, not its own
     again = ingest_year(settings, catalog, "queue_events", 2023)
     assert (again.loaded, again.quarantined) == (5, 0)
+
+
+def test_the_ledger_read_filters_by_table_year_and_source(tmp_path):
+    """The shrink guard reads only the entries of its (table, year, source): the filters
+    select exactly the entries a full read filtered here by hand would."""
+    from lake.load_ledger import LoadRecord, record_load
+
+    catalog = open_catalog(load_settings({"CIVIC_HOME": str(tmp_path)}))
+    now = dt.datetime(2026, 1, 1)
+    for i, (table, year, source) in enumerate(
+        [("raw.a", 2023, "x"), ("raw.a", 2024, "x"), ("raw.a", 2024, "y"), ("raw.b", 2024, "x"), ("raw.b", None, "x")]
+    ):
+        finished = now + dt.timedelta(minutes=i)
+        record_load(catalog, LoadRecord(f"l{i}", table, year, source, 1, 1, 0, None, None, 1, now, finished, 0.0, "t"))
+    whole = read_loads(catalog).to_pylist()
+    assert [r["load_id"] for r in whole] == ["l4", "l3", "l2", "l1", "l0"]  # newest first
+
+    def by_hand(tables, years, sources):
+        return [
+            r["load_id"]
+            for r in whole
+            if r["table_name"] in tables and r["fiscal_year"] in years and r["source"] in sources
+        ]
+
+    for tables, years, sources in [
+        ({"raw.a"}, {2024}, {"x"}),
+        ({"raw.a", "raw.b"}, {2024}, {"x", "y"}),
+        ({"raw.b"}, {2023}, {"x"}),
+    ]:
+        got = read_loads(catalog, table_names=tables, fiscal_years=years, sources=sources)
+        assert [r["load_id"] for r in got.to_pylist()] == by_hand(tables, years, sources)
+    assert read_loads(catalog, table_names=set()).num_rows == 0  # asked for no table: none
+    assert [r["load_id"] for r in read_loads(catalog, "raw.b").to_pylist()] == ["l4", "l3"]
