@@ -19,7 +19,8 @@ from importlib.metadata import PackageNotFoundError, version
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import CommitFailedException, NoSuchTableError
-from pyiceberg.expressions import AlwaysFalse, AlwaysTrue, And, BooleanExpression, In
+from pyiceberg.expressions import AlwaysFalse, AlwaysTrue, And, BooleanExpression, In, Reference
+from pyiceberg.expressions.literals import literal
 from pyiceberg.table import Table
 
 from lake.ledger_chain import GENESIS, entry_hash
@@ -166,7 +167,7 @@ def read_loads(
         table = catalog.load_table(LOADS_TABLE)
     except NoSuchTableError:
         return LOADS_ARROW.empty_table()
-    wanted: list[BooleanExpression] = []
+    row_filter: BooleanExpression = AlwaysTrue()
     for column, one, many in (
         ("table_name", table_name, table_names),
         ("fiscal_year", fiscal_year, fiscal_years),
@@ -174,8 +175,8 @@ def read_loads(
     ):
         values = {one} if one is not None else set(many) if many is not None else None
         if values is not None:
-            wanted.append(In(column, values) if values else AlwaysFalse())
-    row_filter = And(*wanted) if len(wanted) > 1 else wanted[0] if wanted else AlwaysTrue()
+            wanted = In(term=Reference(column), values={literal(v) for v in values}) if values else AlwaysFalse()
+            row_filter = And(row_filter, wanted)
     rows = with_all_columns(table.scan(row_filter=row_filter).to_arrow())
     return rows.sort_by([("finished_at", "descending")])
 
