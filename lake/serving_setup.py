@@ -4,7 +4,8 @@ The serving database holds only the marts (schema `marts`) and is a database of 
 never the Iceberg catalog's. The BI role can connect to it and SELECT the marts, nothing
 else: no other schema (PUBLIC loses its rights on `public`), no temporary tables, no
 writes (no privilege, and `default_transaction_read_only` besides), statements cut at
-`statement_timeout`, and at most `connection_limit` sessions. Its password comes from the
+`statement_timeout`, and at most `connection_limit` sessions; every read of a mart is
+logged (lake.serving_audit). Its password comes from the
 environment and is sent to the server only as a SCRAM-SHA-256 verifier computed by libpq.
 """
 
@@ -19,6 +20,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from lake.marts_serving import SCHEMA
+from lake.serving_audit import setup_audit
 
 NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -160,6 +162,7 @@ def setup_serving(uri: str, role: BiRole, lake_databases: dict[str, str] | None 
             done.append(f"schema {database}.public: dropped (it was empty; BI tools list only marts)")
         elif public is not None:
             db.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
+        done += setup_audit(db, uri, role.name)  # every read by the BI role is logged
     if still_open:
         done.append(
             f"note: {role.name} can still connect to {', '.join(still_open)} through PUBLIC (it can read only "
