@@ -84,6 +84,14 @@ def setup_audit(db: psycopg.Connection, uri: str, role: str) -> list[str]:
     db.execute("CREATE SCHEMA IF NOT EXISTS audit")
     db.execute("REVOKE ALL ON SCHEMA audit FROM PUBLIC")
     db.execute("CREATE EXTENSION IF NOT EXISTS dblink SCHEMA audit")
+    (where,) = db.execute(
+        "select n.nspname from pg_extension e join pg_namespace n on n.oid = e.extnamespace where e.extname = 'dblink'"
+    ).fetchone() or ("audit",)
+    if where != AUDIT_SCHEMA:  # its functions would be the BI role's to call, and note() would not find them
+        raise AuditError(
+            f"dblink is installed in schema {where} of the serving database; the access log needs it in schema "
+            "audit, closed to the BI role: ALTER EXTENSION dblink SET SCHEMA audit (or drop it), then run setup again"
+        )
     db.execute(
         "CREATE TABLE IF NOT EXISTS audit.bi_reads (id bigserial PRIMARY KEY, at timestamptz NOT NULL, "
         "backend_pid integer NOT NULL, role name NOT NULL, mart text NOT NULL, sql_fingerprint text NOT NULL)"

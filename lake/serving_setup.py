@@ -20,7 +20,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from lake.marts_serving import SCHEMA
-from lake.serving_audit import setup_audit
+from lake.serving_audit import AuditError, setup_audit
 
 NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -162,7 +162,10 @@ def setup_serving(uri: str, role: BiRole, lake_databases: dict[str, str] | None 
             done.append(f"schema {database}.public: dropped (it was empty; BI tools list only marts)")
         elif public is not None:
             db.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
-        done += setup_audit(db, uri, role.name)  # every read by the BI role is logged
+        try:
+            done += setup_audit(db, uri, role.name)  # every read by the BI role is logged
+        except AuditError as err:
+            raise SetupError(str(err)) from None
     if still_open:
         done.append(
             f"note: {role.name} can still connect to {', '.join(still_open)} through PUBLIC (it can read only "

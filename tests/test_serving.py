@@ -638,3 +638,20 @@ def test_logged_reads_group_into_one_access_per_statement():
         'ALTER TABLE marts."o\'k" ENABLE ROW LEVEL SECURITY',
         "CREATE POLICY civic_reads_logged ON marts.\"o'k\" FOR SELECT TO PUBLIC USING ((SELECT audit.note('o''k')))",
     ]
+
+
+def test_setup_refuses_a_dblink_the_bi_role_could_call():
+    """dblink already installed in another schema: its functions (and the session's open
+    audit connection) would be within the BI role's reach, so setup refuses in one line."""
+    tag = uuid.uuid4().hex[:8]
+    database, role = f"civic_test_dbl_{tag}", f"civic_bi_dbl_{tag}"
+    _admin(f'create database "{database}"')
+    uri = f"postgresql://postgres@127.0.0.1:5432/{database}"
+    try:
+        with psycopg.connect(uri, autocommit=True) as admin:
+            admin.execute("create extension dblink schema public")
+        with pytest.raises(SetupError, match=r"dblink is installed in schema public .*ALTER EXTENSION dblink"):
+            setup_serving(uri, BiRole(role, "pw"))
+    finally:
+        _drop_database(database)
+        _admin(f'drop role if exists "{role}"')
