@@ -71,13 +71,18 @@ def fingerprint(query: str) -> str:
     return hashlib.sha256(" ".join(query.split()).encode("utf-8")).hexdigest()
 
 
-def setup_audit(db: psycopg.Connection, uri: str, role: str) -> list[str]:
+def setup_audit(db: psycopg.Connection, uri: str, role: str, durable: bool = True) -> list[str]:
     """Create (or bring up to date) schema `audit`, its log table, the dblink server the
     log is written through and `audit.note`, and put the policy on every mart table.
-    `db` is an autocommit connection to the serving database as the user of `uri`."""
+    `db` is an autocommit connection to the serving database as the user of `uri`.
+    `durable` False commits the log rows with synchronous_commit off: a query no longer
+    waits for the WAL flush (most of the cost on a busy disk), but a server crash can
+    lose the log of the last moment's reads."""
     ident = sql.Identifier
     params = conninfo_to_dict(uri)
     server = {k: str(params[k]) for k in ("host", "port", "dbname") if params.get(k)}
+    if not durable:
+        server["options"] = "-c synchronous_commit=off"
     mapping = {"user": str(params.get("user") or db.info.user)}
     if params.get("password"):  # a non-superuser's dblink must log in with a password
         mapping["password"] = str(params["password"])
@@ -109,7 +114,7 @@ def setup_audit(db: psycopg.Connection, uri: str, role: str) -> list[str]:
         logged = ensure_policies(cur)
     return [
         f"access log: reads of the marts by {role} are logged into audit.bi_reads through dblink "
-        f"(policy {POLICY} on {len(logged)} new table(s))"
+        f"({'durable' if durable else 'fast'} commits; policy {POLICY} on {len(logged)} new table(s))"
     ]
 
 

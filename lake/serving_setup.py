@@ -36,11 +36,13 @@ class BiRole:
     statement_timeout: str = "30s"
     connection_limit: int = 30
     idle_in_transaction_timeout: str = "60s"
+    audit_durable: bool = True  # the access log's rows wait for the WAL flush (lake.serving_audit)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> BiRole:
         """CIVIC_BI_ROLE (default civic_bi), CIVIC_BI_PASSWORD (required),
-        CIVIC_BI_STATEMENT_TIMEOUT (default 30s), CIVIC_BI_CONNECTION_LIMIT (default 30)."""
+        CIVIC_BI_STATEMENT_TIMEOUT (default 30s), CIVIC_BI_CONNECTION_LIMIT (default 30),
+        CIVIC_BI_AUDIT_COMMIT (durable, the default, or fast)."""
         env = dict(os.environ if env is None else env)
         password = env.get("CIVIC_BI_PASSWORD", "")
         if not password:
@@ -51,7 +53,11 @@ class BiRole:
             raise SetupError("CIVIC_BI_CONNECTION_LIMIT must be a whole number of connections") from None
         if limit < 1:
             raise SetupError("CIVIC_BI_CONNECTION_LIMIT must be at least 1")
+        commit = env.get("CIVIC_BI_AUDIT_COMMIT", "durable")
+        if commit not in ("durable", "fast"):
+            raise SetupError(f"CIVIC_BI_AUDIT_COMMIT must be durable or fast, not {commit!r}")
         role = cls(
+            audit_durable=commit == "durable",
             name=env.get("CIVIC_BI_ROLE", "civic_bi"),
             password=password,
             statement_timeout=env.get("CIVIC_BI_STATEMENT_TIMEOUT", "30s"),
@@ -163,7 +169,7 @@ def setup_serving(uri: str, role: BiRole, lake_databases: dict[str, str] | None 
         elif public is not None:
             db.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
         try:
-            done += setup_audit(db, uri, role.name)  # every read by the BI role is logged
+            done += setup_audit(db, uri, role.name, role.audit_durable)  # every read by the BI role is logged
         except AuditError as err:
             raise SetupError(str(err)) from None
     if still_open:

@@ -463,6 +463,10 @@ def test_setup_refuses_a_missing_password_in_one_line():
         BiRole.from_env({})
     with pytest.raises(SetupError, match="lower-case SQL name"):
         BiRole.from_env({"CIVIC_BI_PASSWORD": "x", "CIVIC_BI_ROLE": "Robert'); drop"})
+    with pytest.raises(SetupError, match="durable or fast"):
+        BiRole.from_env({"CIVIC_BI_PASSWORD": "x", "CIVIC_BI_AUDIT_COMMIT": "sometimes"})
+    assert BiRole.from_env({"CIVIC_BI_PASSWORD": "x"}).audit_durable
+    assert not BiRole.from_env({"CIVIC_BI_PASSWORD": "x", "CIVIC_BI_AUDIT_COMMIT": "fast"}).audit_durable
     with pytest.raises(SetupError, match="names no database"):
         setup_serving("postgresql://postgres@127.0.0.1:5432", BiRole("civic_bi_never", "x"))
 
@@ -618,6 +622,9 @@ def test_every_published_mart_carries_the_logging_policy(bi):
         "where p.polname = 'civic_reads_logged'",
     )
     assert {n for n, _ in with_policy} == marts and all(on for _, on in with_policy)
+    # durable by default: the log connection keeps synchronous_commit as the server has it
+    (options,) = _pg(bi["uri"], "select srvoptions from pg_foreign_server where srvname = 'civic_audit'")[0]
+    assert not any(o.startswith("options=") for o in options) and f"dbname={bi['database']}" in options
 
 
 def test_logged_reads_group_into_one_access_per_statement():
