@@ -662,3 +662,12 @@ def test_setup_refuses_a_dblink_the_bi_role_could_call():
     finally:
         _drop_database(database)
         _admin(f'drop role if exists "{role}"')
+
+
+def test_access_log_with_an_unreachable_serving_database_fails_in_one_line(lake, monkeypatch, capsys):
+    from orchestration.cli import main
+
+    monkeypatch.setenv("CIVIC_SERVING_URI", "postgresql://postgres@127.0.0.1:5432/civic_no_such_db_here")
+    assert main(["access-log"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("civic access-log: cannot move the serving database's logged reads") and "\n" not in err
