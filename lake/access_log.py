@@ -49,7 +49,7 @@ ACCESS_ARROW = pa.schema(
         ("marts", pa.string()),  # comma separated, sorted
         ("sql_fingerprint", pa.string()),
         ("rows", pa.int64()),
-        ("outcome", pa.string()),  # ok, truncated, refused, failed, limit
+        ("outcome", pa.string()),  # ok, truncated, refused, failed, limit; started (a postgres read)
         ("refused", pa.bool_()),
         ("milliseconds", pa.float64()),
     ]
@@ -68,7 +68,7 @@ class Access:
     rows: int | None
     outcome: str
     refused: bool
-    milliseconds: float
+    milliseconds: float | None  # None: a serving-database read (not timed)
 
 
 def spool_path(home: Path) -> Path:
@@ -199,7 +199,7 @@ def flush_spool(catalog: Catalog, home: Path) -> int:
         return 0
     from lake.tables import ensure_table
 
-    rows = _read_spools(pending)
+    rows = list({r["entry_id"]: r for r in _read_spools(pending)}.values())  # a pull spooled twice: once
     catalog.create_namespace_if_not_exists(ACCESS_LOG_NAMESPACE)
     table = ensure_table(catalog, ACCESS_LOG_TABLE, ACCESS_ARROW, partition_by=())
     if table.current_snapshot() is not None:  # a flush killed after its commit: not twice

@@ -12,7 +12,9 @@ copied there after every refresh, into schema `marts`:
 - the tables follow the marts: a first publication creates them with types mapped from
   the Arrow schema, a new mart column is added, a changed type is altered; a column the
   mart no longer has stays (null in the years published since) so dashboards built on it
-  keep running; table and column comments come from the dbt docs (the dictionary).
+  keep running; table and column comments come from the dbt docs (the dictionary);
+- once `civic serve setup` has set up the audit, a new table gets the row-level policy
+  that logs every read of it (lake.serving_audit) in the same transaction.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import pyarrow as pa
 
 from lake.marts_dictionary import MartDoc
 from lake.marts_publish import list_marts
+from lake.serving_audit import ensure_policies, policy_sql
 
 SCHEMA = "marts"
 BATCH_ROWS = 65_536
@@ -291,6 +294,8 @@ def prepare_tables(cur, shapes: list[MartShape], dictionary: list[MartDoc]) -> l
         for stmt in statements:
             cur.execute(stmt)
         run += statements
+    for table in ensure_policies(cur):  # a new table's reads are logged from its first commit
+        run += policy_sql(table)
     return run
 
 

@@ -4,7 +4,8 @@ The serving database holds only the marts (schema `marts`) and is a database of 
 never the Iceberg catalog's. The BI role can connect to it and SELECT the marts, nothing
 else: no other schema (PUBLIC loses its rights on `public`), no temporary tables, no
 writes (no privilege, and `default_transaction_read_only` besides), statements cut at
-`statement_timeout`, and at most `connection_limit` sessions. Its password comes from the
+`statement_timeout`, and at most `connection_limit` sessions; every read of a mart is
+logged (lake.serving_audit). Its password comes from the
 environment and is sent to the server only as a SCRAM-SHA-256 verifier computed by libpq.
 """
 
@@ -19,6 +20,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from lake.marts_serving import SCHEMA
+from lake.serving_audit import AuditError, setup_audit
 
 NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -34,11 +36,13 @@ class BiRole:
     statement_timeout: str = "30s"
     connection_limit: int = 30
     idle_in_transaction_timeout: str = "60s"
+    audit_durable: bool = True  # the access log's rows wait for the WAL flush (lake.serving_audit)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> BiRole:
         """CIVIC_BI_ROLE (default civic_bi), CIVIC_BI_PASSWORD (required),
-        CIVIC_BI_STATEMENT_TIMEOUT (default 30s), CIVIC_BI_CONNECTION_LIMIT (default 30)."""
+        CIVIC_BI_STATEMENT_TIMEOUT (default 30s), CIVIC_BI_CONNECTION_LIMIT (default 30),
+        CIVIC_BI_AUDIT_COMMIT (durable, the default, or fast)."""
         env = dict(os.environ if env is None else env)
         password = env.get("CIVIC_BI_PASSWORD", "")
         if not password:
@@ -49,7 +53,11 @@ class BiRole:
             raise SetupError("CIVIC_BI_CONNECTION_LIMIT must be a whole number of connections") from None
         if limit < 1:
             raise SetupError("CIVIC_BI_CONNECTION_LIMIT must be at least 1")
+        commit = env.get("CIVIC_BI_AUDIT_COMMIT", "durable")
+        if commit not in ("durable", "fast"):
+            raise SetupError(f"CIVIC_BI_AUDIT_COMMIT must be durable or fast, not {commit!r}")
         role = cls(
+            audit_durable=commit == "durable",
             name=env.get("CIVIC_BI_ROLE", "civic_bi"),
             password=password,
             statement_timeout=env.get("CIVIC_BI_STATEMENT_TIMEOUT", "30s"),
@@ -160,6 +168,10 @@ def setup_serving(uri: str, role: BiRole, lake_databases: dict[str, str] | None 
             done.append(f"schema {database}.public: dropped (it was empty; BI tools list only marts)")
         elif public is not None:
             db.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
+        try:
+            done += setup_audit(db, uri, role.name, role.audit_durable)  # every read by the BI role is logged
+        except AuditError as err:
+            raise SetupError(str(err)) from None
     if still_open:
         done.append(
             f"note: {role.name} can still connect to {', '.join(still_open)} through PUBLIC (it can read only "

@@ -8,6 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from report.charts import channel_mix_spec, has_trend, plan_spec, trend_family_spec
+from report.data_use import PAGE as DATA_USE_PAGE
+from report.data_use import TITLE as DATA_USE_TITLE
+from report.data_use import data_use_page
 from report.explanations import NO_EXPLANATION
 from report.open_data import write_open_data
 from report.site import (
@@ -317,6 +320,8 @@ def _about_page(fresh: Freshness) -> str:
         "code version, the Iceberg snapshots it made and the SHA-256 of every file it wrote or read) "
         "and the previous entry's hash, so no entry can be edited, removed or reordered unnoticed.</p>"
         f"{chain_head_html(fresh.chain_head)}"
+        '<p>How personal data is protected and which figures use it: <a href="data-use.html">'
+        "how personal data is used</a>.</p>"
         '<h2 id="missing">Measures with no data, and why</h2>'
         f"{missing_table(fresh.missing, fresh.year)}"
     )
@@ -372,6 +377,7 @@ def build_site(
         write("plan.html", "Budget plan", _plan_page(con))
         write("published.html", "Published KPIs beside our recomputation", _published_page(con))
         write("about.html", "About the data", _about_page(fresh))
+        write(DATA_USE_PAGE, DATA_USE_TITLE, data_use_page(con))
         files = write_open_data(con, out_dir / "data", manifest_path)
         links = "".join(f'<li><a href="data/{_e(f)}">{_e(f)}</a></li>' for f in files)
         write(

@@ -225,6 +225,7 @@ NAV = (
     ("published.html", "Published KPIs"),
     ("data.html", "Open data"),
     ("about.html", "About the data"),
+    ("data-use.html", "Personal data"),
 )
 
 

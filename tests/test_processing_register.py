@@ -98,3 +98,22 @@ def test_in_the_real_project_the_question_scores_and_the_repeat_requests_use_a_p
         ("request_workload", "location"),
         ("survey_question_scores", "respondent_key"),
     ]
+
+
+def test_docs_trust_lists_every_personal_column_as_the_code_declares_it():
+    """docs/trust.md's table is what scripts/personal_columns.py makes from the contracts
+    and the register: every declared personal column, each once, with its protection."""
+    from pathlib import Path
+
+    from contracts.register import personal_columns, personal_columns_markdown
+
+    register = read_register(DEFAULT_REGISTER_FILE)
+    rows = personal_columns(register)
+    declared = {(e.name, c) for e in ENTITIES.values() for c in e.personal}
+    assert {(e, c) for e, c, *_ in rows if c != "-"} == declared and len(rows) == len(set(rows))
+    assert {e for e, c, *_ in rows if c == "-"} == {e.name for e in ENTITIES.values() if not e.personal}
+    assert ("survey_answers", "answer_id", "pseudonymised (keyed HMAC-SHA256, domain survey_answer)") in {
+        r[:3] for r in rows
+    }
+    trust = (Path(__file__).resolve().parents[1] / "docs" / "trust.md").read_text()
+    assert personal_columns_markdown(register) in trust

@@ -397,7 +397,8 @@ def test_sqlalchemy_inspector_sees_schemas_tables_and_comments(bi):
     engine = sa.create_engine(bi["bi_uri"].replace("postgresql://", "postgresql+psycopg://"))
     try:
         inspector = sa.inspect(engine)
-        assert inspector.get_schema_names() == ["information_schema", "marts"]  # public is dropped
+        # public is dropped; audit (the access log's, lake/serving_audit.py) is listed but closed to it
+        assert inspector.get_schema_names() == ["audit", "information_schema", "marts"]
         assert sorted(inspector.get_table_names(schema="marts")) == sorted(docs)
         doc = docs["service_channel_kpis"]
         assert inspector.get_table_comment("service_channel_kpis", schema="marts")["text"].startswith(doc.description)
@@ -462,6 +463,10 @@ def test_setup_refuses_a_missing_password_in_one_line():
         BiRole.from_env({})
     with pytest.raises(SetupError, match="lower-case SQL name"):
         BiRole.from_env({"CIVIC_BI_PASSWORD": "x", "CIVIC_BI_ROLE": "Robert'); drop"})
+    with pytest.raises(SetupError, match="durable or fast"):
+        BiRole.from_env({"CIVIC_BI_PASSWORD": "x", "CIVIC_BI_AUDIT_COMMIT": "sometimes"})
+    assert BiRole.from_env({"CIVIC_BI_PASSWORD": "x"}).audit_durable
+    assert not BiRole.from_env({"CIVIC_BI_PASSWORD": "x", "CIVIC_BI_AUDIT_COMMIT": "fast"}).audit_durable
     with pytest.raises(SetupError, match="names no database"):
         setup_serving("postgresql://postgres@127.0.0.1:5432", BiRole("civic_bi_never", "x"))
 
@@ -552,3 +557,119 @@ def test_civic_refresh_publishes_every_mart_to_the_serving_database(tmp_path, se
     check = "select sum(score), count(status), sum(actual) from marts.scorecard where fiscal_year = 2025"
     (theirs,), (ours,) = _pg(serving_db, check), _duck(duck, check)
     assert theirs == pytest.approx(ours)
+
+
+# --- the BI role's reads are logged (lake/serving_audit.py) ------------------------------------
+
+
+def test_a_bi_read_is_logged_with_its_role_marts_and_fingerprint(bi, lake, monkeypatch, capsys):
+    """Reads by the BI role land in governance.access_log (through `civic access-log`): one
+    entry per statement, naming every mart it read, with the SHA-256 of its text."""
+    from lake.access_log import read_access_log
+    from orchestration.cli import main
+
+    catalog = lake[1]  # a lake of this test's own
+    tag = uuid.uuid4().hex[:8]  # a query text no earlier test of the module sent
+    one = f"select count(*) from marts.scorecard where '{tag}' = '{tag}'"
+    two = f"select count(*)  from marts.scorecard s join marts.service_channel_kpis k using (fiscal_year) -- {tag}"
+    with psycopg.connect(bi["bi_uri"], autocommit=True) as con:
+        assert con.execute(one).fetchone()[0] == _duck(bi["duckdb"], "select count(*) from marts.scorecard")[0][0]
+        con.execute(two).fetchall()
+        con.execute("set enable_seqscan = off")  # the demo's tables are small enough to be scanned whole
+        plan = "\n".join(r[0] for r in con.execute("explain select * from marts.scorecard where fiscal_year = 2025"))
+    assert "InitPlan" in plan  # the log is written once per query, not once per row
+    assert "Index Cond: (fiscal_year = 2025)" in plan  # and the query's condition still reaches the index
+    monkeypatch.setenv("CIVIC_SERVING_URI", bi["uri"])
+    assert main(["access-log", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert {(r["role"], r["mart"]) for r in report} >= {(bi["role"], "scorecard"), (bi["role"], "service_channel_kpis")}
+    logged = {r["sql_fingerprint"]: r for r in read_access_log(catalog)}
+    first, second = (logged[hashlib.sha256(" ".join(q.split()).encode()).hexdigest()] for q in (one, two))
+    assert (first["role"], first["marts"], first["channel"], first["os_user"]) == (
+        bi["role"],
+        "scorecard",
+        "postgres",
+        None,
+    )
+    assert second["marts"] == "scorecard,service_channel_kpis" and not second["refused"]
+    assert all(tag not in str(v) for r in logged.values() for v in r.values())  # no query text is kept
+    # the rows left the serving database: a second pull adds nothing
+    assert _pg(bi["uri"], "select count(*) from audit.bi_reads") == [(0,)]
+    assert main(["access-log"]) == 0 and len(read_access_log(catalog)) == len(logged)
+
+
+def test_the_bi_role_cannot_read_the_log_nor_use_its_connection(bi):
+    with psycopg.connect(bi["bi_uri"], autocommit=True) as con:
+        con.execute("select 1 from marts.scorecard limit 1").fetchall()  # opens the session's log connection
+        for statement in (
+            "select * from audit.bi_reads",
+            "select audit.dblink_exec('civic_audit', 'delete from audit.bi_reads')",
+            "select * from audit.dblink('civic_audit', 'select 1') t(a int)",
+            "alter table marts.scorecard disable row level security",
+            "drop policy civic_reads_logged on marts.scorecard",
+        ):
+            with pytest.raises(psycopg.Error, match="permission denied|must be owner|read-only"):
+                con.execute(statement)
+    assert _pg(bi["uri"], "select count(*) > 0 from audit.bi_reads") == [(True,)]
+
+
+def test_every_published_mart_carries_the_logging_policy(bi):
+    marts = {
+        n
+        for (n,) in _duck(bi["duckdb"], "select table_name from information_schema.tables where table_schema = 'marts'")
+    }
+    with_policy = _pg(
+        bi["uri"],
+        "select c.relname, c.relrowsecurity from pg_policy p join pg_class c on c.oid = p.polrelid "
+        "where p.polname = 'civic_reads_logged'",
+    )
+    assert {n for n, _ in with_policy} == marts and all(on for _, on in with_policy)
+    # durable by default: the log connection keeps synchronous_commit as the server has it
+    (options,) = _pg(bi["uri"], "select srvoptions from pg_foreign_server where srvname = 'civic_audit'")[0]
+    assert not any(o.startswith("options=") for o in options) and f"dbname={bi['database']}" in options
+
+
+def test_logged_reads_group_into_one_access_per_statement():
+    from lake.serving_audit import entry_id, fingerprint, group_reads, policy_sql
+
+    at = dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.UTC)
+    later = at + dt.timedelta(seconds=1)
+    fp = fingerprint("select *\n  from marts.a join marts.b using (k)")
+    assert fp == hashlib.sha256(b"select * from marts.a join marts.b using (k)").hexdigest()
+    rows = [(at, 7, "bi", "b", fp), (at, 7, "bi", "a", fp), (at, 7, "bi", "a", fp), (later, 7, "bi", "a", "f2")]
+    accesses = group_reads(rows)
+    assert [(a.at, a.marts, a.role, a.channel, a.rows) for a in accesses] == [
+        (at, "a,b", "bi", "postgres", None),
+        (later, "a", "bi", "postgres", None),
+    ]
+    assert accesses[0].entry_id == entry_id(7, at, fp) != entry_id(8, at, fp)  # another backend, another query
+    assert policy_sql("o'k") == [
+        'ALTER TABLE marts."o\'k" ENABLE ROW LEVEL SECURITY',
+        "CREATE POLICY civic_reads_logged ON marts.\"o'k\" FOR SELECT TO PUBLIC USING ((SELECT audit.note('o''k')))",
+    ]
+
+
+def test_setup_refuses_a_dblink_the_bi_role_could_call():
+    """dblink already installed in another schema: its functions (and the session's open
+    audit connection) would be within the BI role's reach, so setup refuses in one line."""
+    tag = uuid.uuid4().hex[:8]
+    database, role = f"civic_test_dbl_{tag}", f"civic_bi_dbl_{tag}"
+    _admin(f'create database "{database}"')
+    uri = f"postgresql://postgres@127.0.0.1:5432/{database}"
+    try:
+        with psycopg.connect(uri, autocommit=True) as admin:
+            admin.execute("create extension dblink schema public")
+        with pytest.raises(SetupError, match=r"dblink is installed in schema public .*ALTER EXTENSION dblink"):
+            setup_serving(uri, BiRole(role, "pw"))
+    finally:
+        _drop_database(database)
+        _admin(f'drop role if exists "{role}"')
+
+
+def test_access_log_with_an_unreachable_serving_database_fails_in_one_line(lake, monkeypatch, capsys):
+    from orchestration.cli import main
+
+    monkeypatch.setenv("CIVIC_SERVING_URI", "postgresql://postgres@127.0.0.1:5432/civic_no_such_db_here")
+    assert main(["access-log"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("civic access-log: cannot move the serving database's logged reads") and "\n" not in err

@@ -146,6 +146,13 @@ def cmd_access_log(args) -> int:
         raise UsageError(f"--month {args.month!r}: expected YYYY-MM, e.g. 2026-12")
     settings = load_settings()
     catalog = _lake(settings)
+    if settings.serving_uri:  # the BI role's reads of the serving database, too
+        from lake.serving_audit import AuditError, pull_reads
+
+        try:
+            pull_reads(settings.serving_uri, settings.home)
+        except AuditError as err:
+            raise CliFailure(one_line(err)) from None
     with catalog_write_lock(settings, print):
         flush_spool(catalog, settings.home)
     rows = monthly_report(read_access_log(catalog, args.month))

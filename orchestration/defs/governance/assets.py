@@ -4,7 +4,8 @@ the dbt lineage (lake.data_use), landed as reference tables that marts.data_use 
 
 The dbt sources of models/lake_tables.yml map onto these keys, so int_data_use runs after
 them. Partitioned like the rest of the refresh; the tables are replaced whole. The same
-step moves the access log's spool into governance.access_log (lake.access_log).
+step moves the serving database's logged reads (lake.serving_audit) and the access log's
+spool into governance.access_log (lake.access_log).
 """
 
 import dagster as dg
@@ -14,6 +15,7 @@ from lake.access_log import flush_spool
 from lake.data_use import land_data_use
 from lake.load_ledger import code_version
 from lake.locks import catalog_write_lock
+from lake.serving_audit import AuditError, pull_reads
 from orchestration.defs.resources import LakehouseResource
 from orchestration.progress import progress
 
@@ -50,11 +52,19 @@ def build_data_use_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDe
             raise dg.Failure(description=str(err), allow_retries=False) from err
         props = {"civic.run-id": context.run.run_id, "civic.code-version": code_version(), "civic.source": str(path)}
         settings = lakehouse.settings()
+        pulled = 0
+        if settings.serving_uri:  # an unreachable serving database leaves its reads for the next time
+            try:
+                pulled = pull_reads(settings.serving_uri, settings.home)
+            except AuditError as err:
+                progress(f"  note: {err}")
         with catalog_write_lock(settings, progress):
             registered, uses = land_data_use(lakehouse.catalog(), register, properties=props)
             # and the queries spooled since the last refresh into governance.access_log
             accesses = flush_spool(lakehouse.catalog(), settings.home)
         progress(f"  landed the data-use register ({registered} personal fields) and {uses} mart use(s)")
+        if pulled:
+            progress(f"  pulled {pulled} logged read(s) of the serving database")
         if accesses:
             progress(f"  moved {accesses} logged quer{'y' if accesses == 1 else 'ies'} into governance.access_log")
         yield dg.MaterializeResult(asset_key=REGISTER_KEY, metadata={"rows": registered, "path": str(path)})
