@@ -32,7 +32,8 @@ from lake.marts_query import run_query
 from lake.plan_scenarios import land_plan_scenarios, read_scenarios, scenarios_file
 from lake.settings import load_settings
 from orchestration.cli import main
-from orchestration.cli.plan import PlanUnavailable, plan_command
+from orchestration.cli.plan import PlanUnavailable, plan_command, read_full_plan
+from orchestration.cli.plan_export import plan_csv, plan_json
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
 
@@ -467,7 +468,7 @@ def test_the_plan_for_a_year_is_set_against_its_actuals_and_kept(demo, tmp_path)
     catalog = open_catalog(settings)
     land_plan_scenarios(catalog, read_scenarios(named))
     try:  # one build: the FY2025 plan (from FY2024) first, then FY2025 against it
-        dbt_run("int_plan_scenarios", "budget_plan", "plan_vs_actual", years=[2025])
+        dbt_run("int_plan_scenarios", "budget_plan", "plan_vs_actual", "plan_vs_actual_totals", years=[2025])
     finally:
         land_plan_scenarios(catalog, read_scenarios(scenarios_file({})))
     plans = rows_of(copy, "select plan_year, base_fiscal_year, count(*) as n from marts.budget_plan group by all")
@@ -483,8 +484,31 @@ def test_the_plan_for_a_year_is_set_against_its_actuals_and_kept(demo, tmp_path)
         assert r["channel_mix_error_points"] == pytest.approx(
             100 * (after["digital_take_up"] - before["digital_take_up"]), abs=1e-9
         )
+    # the next plan (FY2026, from FY2025) reports the errors of the last one, with a total
+    before = {sid: m for sid, m in truths["measures"]["2024"].items() if sid in got}
+    after = {sid: m for sid, m in truths["measures"]["2025"].items() if sid in got}
+    volume_error = sum(m["transactions"]["all"] for m in after.values()) - sum(
+        m["transactions"]["all"] for m in before.values()
+    )
+    cost_error = sum(m["cost"]["all"] for m in after.values()) - sum(m["cost"]["all"] for m in before.values())
+    (total,) = rows_of(copy, "select * from marts.plan_vs_actual_totals")
+    assert (total["fiscal_year"], total["scenario"], total["services_with_actuals"]) == (2025, "baseline", 12)
+    assert total["volume_error"] == volume_error
+    assert total["cost_error"] == pytest.approx(cost_error, abs=0.05)
+    text = plan_command(copy, None)
+    assert text.index("FY2026 budget plan (based on FY2025") < text.index(
+        "Errors of the FY2025 plan (scenario baseline, based on FY2024) against FY2025's actuals"
+    )
+    errors = text[text.index("Errors of the FY2025 plan") :]
+    total_line = next(line for line in errors.splitlines() if line.startswith("TOTAL"))
+    assert f"{volume_error:,}" in total_line and f"{total['cost_error']:,.2f}" in total_line
+    doc = json.loads(plan_json(read_full_plan(copy)))
+    assert {r["service_id"] for r in doc["last_plan_errors"]["rows"]} == set(got)
+    assert doc["last_plan_errors"]["totals"]["volume_error"] == volume_error
+    assert plan_csv(read_full_plan(copy)).split("\n\n")[1].splitlines()[-1].split(",")[:2] == ["2025", "TOTAL"]
     # the shared DuckDB file is untouched
     assert not rows(settings, "select * from marts.plan_vs_actual")
+    assert "Errors of the" not in plan_command(settings.duckdb_path, None)
 
 
 def test_demo_ends_with_scorecard_plan_and_planted_values(demo):
