@@ -324,24 +324,39 @@ def test_planted_abandonment_by_step_is_recovered_exactly(demo):
             assert got[(year, sid, "details")]["sessions_reached"] == m["started_online"]
 
 
-def test_planted_online_fees_and_net_cost(demo):
+def test_planted_fees_and_net_cost(demo):
+    """Online fees from the web sessions; the planted counter fees (one service, one year:
+    ledger fee revenue lines) on in_person, and not in its cost."""
     settings, truths, _ = demo
     kpis = {
         (r["fiscal_year"], r["service_id"], r["channel"]): r
-        for r in rows(settings, "select * from marts.service_channel_kpis where channel in ('online', 'phone', 'all')")
+        for r in rows(
+            settings,
+            "select * from marts.service_channel_kpis where channel in ('online', 'phone', 'in_person', 'all')",
+        )
     }
+    planted = 0
     for year in YEARS:
         for sid, m in truths["measures"][str(year)].items():
             total = kpis[(year, sid, "all")]
+            ledger_fees = m["fee_revenue_ledger"]
+            fees = m["fee_revenue_online"] + sum(ledger_fees.values())
             if m["transactions"]["online"]:
                 online = kpis[(year, sid, "online")]
                 assert online["fee_revenue"] == pytest.approx(m["fee_revenue_online"], abs=0.005)
                 assert online["net_cost"] == pytest.approx(m["cost"]["online"] - m["fee_revenue_online"], abs=0.01)
             assert kpis[(year, sid, "phone")]["fee_revenue"] is None  # no fee source on the phone
-            assert total["net_cost"] == pytest.approx(m["cost"]["all"] - m["fee_revenue_online"], abs=0.01)
+            counter = kpis[(year, sid, "in_person")]
+            assert counter["fee_revenue"] == (pytest.approx(ledger_fees["in_person"]) if ledger_fees else None)
+            assert counter["cost"] == pytest.approx(m["cost"]["in_person"], abs=0.01)  # a fee is not a cost
+            planted += len(ledger_fees)
+            assert (total["fee_revenue"] or 0.0) == pytest.approx(fees, abs=0.005)
+            assert total["net_cost"] == pytest.approx(m["cost"]["all"] - fees, abs=0.01)
             assert total["net_cost_per_transaction"] == pytest.approx(
-                (m["cost"]["all"] - m["fee_revenue_online"]) / m["transactions"]["all"], rel=1e-9
+                (m["cost"]["all"] - fees) / m["transactions"]["all"], rel=1e-9
             )
+    assert planted == 1
+    assert kpis[(2025, "SVC-007", "in_person")]["fee_revenue_per_transaction"] == pytest.approx(250.0)
 
 
 def test_planted_request_surge_is_flagged_and_repeats_counted(demo):
