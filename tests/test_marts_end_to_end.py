@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 from conftest import use_home
+from site_pages import PLAN_ACTUAL_FIGURES, assert_section_equals_mart, service_pages
 
 from lake.catalog import open_catalog
 from lake.marts_query import run_query
@@ -34,6 +35,7 @@ from lake.settings import load_settings
 from orchestration.cli import main
 from orchestration.cli.plan import PlanUnavailable, plan_command, read_full_plan
 from orchestration.cli.plan_export import plan_csv, plan_json
+from report.build import build_site
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
 
@@ -521,6 +523,15 @@ def test_the_plan_for_a_year_is_set_against_its_actuals_and_kept(demo, tmp_path)
     assert {r["service_id"] for r in doc["last_plan_errors"]["rows"]} == set(got)
     assert doc["last_plan_errors"]["totals"]["volume_error"] == volume_error
     assert plan_csv(read_full_plan(copy)).split("\n\n")[1].splitlines()[-1].split(",")[:2] == ["2025", "TOTAL"]
+    # each service page sets its plan against actual beside the other measures
+    build_site(copy, tmp_path / "site", [], {})
+    pages = service_pages(tmp_path / "site")
+    by_name: dict[str, list[dict]] = {}
+    for r in got.values():
+        by_name.setdefault(r["service_name"], []).append(r)
+    assert set(by_name) <= set(pages)
+    compared = sum(assert_section_equals_mart(pages[n], by_name[n], PLAN_ACTUAL_FIGURES) for n in by_name)
+    assert compared == 12 * len(PLAN_ACTUAL_FIGURES[3])
     # the shared DuckDB file is untouched
     assert not rows(settings, "select * from marts.plan_vs_actual")
     assert "Errors of the" not in plan_command(settings.duckdb_path, None)

@@ -135,8 +135,8 @@ class Plan:
 
 
 def read_full_plan(duckdb_path: Path) -> Plan:
-    errors, error_totals = read_last_plan_errors(duckdb_path)
-    return Plan(read_plan(duckdb_path), read_plan_totals(duckdb_path), errors, error_totals)
+    rows, totals = read_plan(duckdb_path), read_plan_totals(duckdb_path)  # PlanUnavailable first
+    return Plan(rows, totals, *read_last_plan_errors(duckdb_path))
 
 
 def _money(value) -> float | None:
