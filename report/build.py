@@ -100,7 +100,7 @@ class Section:
     skip_if_empty: bool = False  # no heading and no table for a service without rows
 
 
-SECTIONS = (
+SECTIONS: tuple[Section, ...] = (
     Section(
         "service_channel_kpis",
         "Channel mix and cost per transaction by channel",
