@@ -11,7 +11,7 @@ import pytest
 
 from lake import plan_scenarios
 from orchestration.cli.plan import Plan, check_scenarios, render_plan, render_plan_errors
-from orchestration.cli.plan_export import plan_csv, plan_json
+from orchestration.cli.plan_export import plan_csv, plan_json, plan_workbook
 from orchestration.cli.summary import planted_shift_savings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -343,6 +343,19 @@ def test_the_exports_carry_the_errors_of_the_last_plan():
     assert doc["last_plan_errors"]["totals"]["cost_error"] == 150.0
     assert json.loads(plan_json(Plan(PLAN, TOTALS)))["last_plan_errors"] is None
     assert "\n\n" not in plan_csv(Plan(PLAN, TOTALS))
+
+
+def test_the_workbook_has_a_sheet_of_the_last_plans_errors(tmp_path):
+    import openpyxl
+
+    sheets = plan_workbook(Plan(PLAN, TOTALS, ERRORS, ERROR_TOTALS), tmp_path / "plan.xlsx")
+    assert sheets[-1] == "errors FY2025"
+    ws = openpyxl.load_workbook(tmp_path / "plan.xlsx")["errors FY2025"]
+    values = list(ws.values)
+    assert values[0][:2] == ("fiscal_year", "service_id")
+    assert [r[1] for r in values[1:]] == ["S1", "S2", "TOTAL"]
+    assert values[-1][list(values[0]).index("cost_error")] == 150.0
+    assert "errors FY2025" not in plan_workbook(Plan(PLAN, TOTALS), tmp_path / "none.xlsx")
 
 
 def test_planted_shift_savings_caps_at_the_non_digital_share():
