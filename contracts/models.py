@@ -47,6 +47,9 @@ PRIORITY_AREAS = (
     "other",
 )
 PHASES = ("proposed", "approved", "adjusted", "executed")
+# The ledger's economic class of a fee revenue line: money a service took in (a positive
+# amount, with its service and channel), never a cost (LedgerEntryModel.fee_revenue_line).
+FEE_REVENUE_CLASS = "fee_revenue"
 
 # The Field metadata key marking a column every delivery must carry.
 REQUIRED = "required"
@@ -193,6 +196,24 @@ class LedgerEntryModel(_Lenient):
     phase: str = required(nullable=False, isin=list(PHASES))
     amount: float = required(nullable=False, bound=AMOUNT_BOUND)
     currency: str = required(nullable=False, str_length={"min_value": 3, "max_value": 3})
+
+    @pa.dataframe_check(name="fee_revenue_line")
+    def fee_revenue_line(cls, data) -> pl.LazyFrame:
+        """A fee revenue line (economic_class `fee_revenue`) is money one service took in
+        one channel: without its service and channel it could be credited to nothing, and
+        a negative amount would be a refund booked as a fee (marts read it as a fee, never
+        as a cost: stg_ledger_entries.is_revenue)."""
+        names = data.lazyframe.collect_schema().names()
+        if "economic_class" not in names:
+            return data.lazyframe.select(pl.lit(True))
+        is_fee = pl.col("economic_class").str.strip_chars().str.to_lowercase() == FEE_REVENUE_CLASS
+        has = [
+            pl.col(c).is_not_null() & (pl.col(c).cast(pl.String).str.strip_chars() != "")
+            for c in ("service_id", "channel")
+            if c in names
+        ]
+        valid = pl.all_horizontal(has) if len(has) == 2 else pl.lit(False)
+        return data.lazyframe.select(is_fee.is_null() | ~is_fee | (valid & (pl.col("amount") >= 0)).fill_null(False))
 
 
 class ServiceTransactionModel(_Lenient):

@@ -52,6 +52,7 @@ _ROW_RULES = {
     "completed_after_called": "completed_at is before called_at (negative service time)",
     "ended_after_started": "ended_at is before started_at",
     "closed_after_requested": "closed_at is before requested_at",
+    "fee_revenue_line": "a fee_revenue line needs a service_id, a channel and an amount >= 0",
 }
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from report.charts import channel_mix_spec, has_trend, plan_spec, trend_family_spec
+from report.charts import channel_mix_spec, has_trend, plan_spec, trend_family_spec, workload_spec
 from report.data_use import PAGE as DATA_USE_PAGE
 from report.data_use import TITLE as DATA_USE_TITLE
 from report.data_use import data_use_page
@@ -99,10 +99,11 @@ class Section:
     title: str
     columns: tuple[str, ...]
     units: dict = field(default_factory=dict)
-    only_rows_with: str | None = None  # show only the rows where this column has a value
+    only_rows_with: str | None = None  # show only the rows where this column has a value (not false)
+    skip_if_empty: bool = False  # no heading and no table for a service without rows
 
 
-SECTIONS = (
+SECTIONS: tuple[Section, ...] = (
     Section(
         "service_channel_kpis",
         "Channel mix and cost per transaction by channel",
@@ -202,6 +203,118 @@ SECTIONS = (
         {"cost_change": "currency units", "cost_per_unit_improvement": "currency units"},
     ),
 )
+# The measures of issue 16, each shown only where the service has rows.
+MEASURE_SECTIONS = (
+    Section(
+        "time_to_complete",
+        "Time to complete: median and 90th percentile against the service standard",
+        (
+            "fiscal_year",
+            "channel",
+            "source",
+            "agency",
+            "completions_measured",
+            "completions_without_duration",
+            "median_minutes",
+            "p90_minutes",
+            "median_service_minutes",
+            "p90_service_minutes",
+            "median_days",
+            "p90_days",
+            "target_days_to_complete",
+            "is_median_within_target",
+        ),
+        {
+            "completions_measured": "completions",
+            "completions_without_duration": "completions",
+            "median_days": "days",
+            "p90_days": "days",
+        },
+        skip_if_empty=True,
+    ),
+    Section(
+        "online_funnel",
+        "Online funnel: sessions reaching each step and the share lost there",
+        ("fiscal_year", "step", "sessions_reached", "sessions_lost", "lost_share"),
+        {"sessions_reached": "sessions", "sessions_lost": "sessions"},
+        skip_if_empty=True,
+    ),
+    Section(
+        "request_workload",
+        "3-1-1 surge weeks: weekly requests far above the service's own history",
+        (
+            "fiscal_year",
+            "source",
+            "week_of_year",
+            "week_start",
+            "requests",
+            "baseline_requests",
+            "robust_z",
+            "repeat_requests",
+            "repeat_share",
+        ),
+        {"baseline_requests": "requests", "repeat_requests": "requests"},
+        only_rows_with="is_surge",
+        skip_if_empty=True,
+    ),
+    Section(
+        "request_hot_spots",
+        "3-1-1 hot spots: areas with far more requests than the service's mean per area",
+        (
+            "fiscal_year",
+            "source",
+            "area",
+            "requests",
+            "share_of_service_requests",
+            "area_rank",
+            "mean_requests_per_area",
+            "repeat_requests",
+            "repeat_share",
+        ),
+        {"mean_requests_per_area": "requests", "repeat_requests": "requests", "share_of_service_requests": "share"},
+        only_rows_with="is_hot_spot",
+        skip_if_empty=True,
+    ),
+    Section(
+        "plan_vs_actual",
+        "Plan against actual: the adopted plan for the year beside what the year had",
+        (
+            "fiscal_year",
+            "scenario",
+            "plan_base_fiscal_year",
+            "planned_volume",
+            "actual_volume",
+            "volume_error_pct",
+            "planned_digital_take_up",
+            "actual_digital_take_up",
+            "channel_mix_error_points",
+            "planned_cost",
+            "actual_cost",
+            "cost_error",
+            "cost_error_pct",
+        ),
+        {
+            "planned_volume": "transactions",
+            "actual_volume": "transactions",
+            "planned_digital_take_up": "share",
+            "actual_digital_take_up": "share",
+            "channel_mix_error_points": "points",
+            "planned_cost": "currency units",
+            "actual_cost": "currency units",
+            "cost_error": "currency units",
+        },
+        skip_if_empty=True,
+    ),
+)
+SECTIONS = SECTIONS + MEASURE_SECTIONS
+# How a mart's rows of one service and year are ordered on its page (after service, year).
+ROW_ORDER = {
+    "time_to_complete": "channel, source, agency",
+    "online_funnel": "step_order",
+    "request_workload": "source, week_of_year",
+    "request_hot_spots": "source, area_rank, area",
+}
+WORKLOAD_COLUMNS = ["fiscal_year", "source", "week_of_year", "requests", "baseline_requests", "robust_z", "is_surge"]
 SCORE_COLUMNS = ["fiscal_year", "measure", "actual", "target", "status", "status_reason"]
 
 
@@ -216,11 +329,27 @@ def by_service(rows: list[dict]) -> dict[str, list[dict]]:
 def read_sections(con) -> dict[str, dict[str, list[dict]]]:
     """{mart: {service_id: rows}} for every mart the service pages show, read once per build."""
     present = set(marts_tables(con))
-    return {
-        mart: by_service(_query(con, f"select * from marts.{mart} order by service_id, fiscal_year").rows)  # noqa: S608
-        for mart in dict.fromkeys(s.mart for s in SECTIONS)
-        if mart in present
-    }
+    out = {}
+    for mart in dict.fromkeys(s.mart for s in SECTIONS):
+        if mart in present:
+            order = ", ".join(["service_id", "fiscal_year", *([ROW_ORDER[mart]] if mart in ROW_ORDER else [])])
+            out[mart] = by_service(_query(con, f"select * from marts.{mart} order by {order}").rows)  # noqa: S608
+    return out
+
+
+def shown_rows(section: Section, rows: list[dict]) -> list[dict]:
+    """The rows of a section a page shows: those with a value (not false) in only_rows_with."""
+    if not section.only_rows_with:
+        return rows
+    return [r for r in rows if r.get(section.only_rows_with) is not None and r.get(section.only_rows_with) is not False]
+
+
+def _workload_figure(rows: list[dict]) -> str:
+    """The newest year's weekly 3-1-1 requests against their baseline, surge weeks marked."""
+    year = max(r["fiscal_year"] for r in rows)
+    weeks = [r for r in rows if r["fiscal_year"] == year]
+    title = f"3-1-1 requests per week against the same week of earlier years, FY{year}"
+    return figure(workload_spec(weeks, title), title, Table(list(weeks[0]), weeks), WORKLOAD_COLUMNS)
 
 
 def _families(score_rows: list[dict]) -> dict[str, dict[str, list[dict]]]:
@@ -259,9 +388,12 @@ def _service_page(sid: str, score_rows: list[dict], sections: dict, explanations
     for section in SECTIONS:
         if section.mart not in sections:
             continue
-        rows = sections[section.mart].get(sid, [])
-        if section.only_rows_with:
-            rows = [r for r in rows if r.get(section.only_rows_with) is not None]
+        every = sections[section.mart].get(sid, [])
+        rows = shown_rows(section, every)
+        if section.mart == "request_workload" and every:
+            parts.append("<h2>3-1-1 weekly workload</h2>" + _workload_figure(every))
+        if section.skip_if_empty and not rows:
+            continue
         t = Table(list(rows[0]) if rows else list(section.columns), rows)
         parts.append(f"<h2>{_e(section.title)}</h2>")
         parts.append(html_table(t, f"{section.title} (marts.{section.mart})", section.columns, section.units))

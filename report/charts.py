@@ -120,3 +120,39 @@ def plan_spec(rows: list[dict]) -> dict:
         "width": WIDTH,
         "height": 30 * len(rows),
     }
+
+
+def workload_spec(rows: list[dict], title: str) -> dict:
+    """3-1-1 requests per week of one fiscal year beside the same week's mean in earlier
+    years (request_workload rows of one service and year), surge weeks as red points;
+    one line per feed when several feed the service."""
+    sources = {r["source"] for r in rows}
+
+    def series(name: str, r: dict) -> str:
+        return f"{name} ({r['source']})" if len(sources) > 1 else name
+
+    lines = [
+        {"week": r["week_of_year"], "series": series(name, r), "requests": r[column]}
+        for r in rows
+        for name, column in (("requests", "requests"), ("earlier years' mean", "baseline_requests"))
+        if r.get(column) is not None
+    ]
+    surges = [{"week": r["week_of_year"], "requests": r["requests"]} for r in rows if r.get("is_surge")]
+    x = {"field": "week", "type": "quantitative", "title": "Week of the fiscal year"}
+    y = {"field": "requests", "type": "quantitative", "title": "Requests per week (count)", "axis": {"format": "~s"}}
+    layers: list[dict] = [
+        {
+            "data": {"values": lines},
+            "mark": "line",
+            "encoding": {"x": x, "y": y, "color": {"field": "series", "type": "nominal", "title": "Series"}},
+        }
+    ]
+    if surges:  # an empty mark layer would be an unlabelled graphics symbol (axe: svg-img-alt)
+        layers.append(
+            {
+                "data": {"values": surges},
+                "mark": {"type": "point", "filled": True, "size": 70, "color": "#b10e1e", "description": "surge week"},
+                "encoding": {"x": x, "y": y},
+            }
+        )
+    return {"$schema": VEGA_LITE_SCHEMA, "title": title, "layer": layers, "width": WIDTH, "height": 150}

@@ -107,6 +107,38 @@ def test_ledger_rows_of_another_fiscal_year_are_quarantined():
     assert rejects["rule"].to_list() == ["in_fiscal_year"]
 
 
+def test_a_fee_revenue_line_needs_its_service_and_channel_and_a_positive_amount():
+    """economic_class fee_revenue marks money taken in: kept with a service, a channel and
+    an amount >= 0; each line missing one is quarantined under rule fee_revenue_line; the
+    same gaps on a cost line are fine (a shared or common cost)."""
+    n = 6
+    batch = pl.DataFrame(
+        {
+            "entry_id": [f"E{i}" for i in range(1, n + 1)],
+            "fiscal_year": ["2024"] * n,
+            "service_id": ["S1", "S1", None, "S1", "S1", None],
+            "cost_centre": ["CC1"] * n,
+            "economic_class": [
+                "fee_revenue",
+                " Fee_Revenue ",
+                "fee_revenue",
+                "fee_revenue",
+                "fee_revenue",
+                "operating",
+            ],
+            "channel": ["in_person", "phone", "phone", None, "mail", None],
+            "phase": ["executed"] * n,
+            "amount": ["120.5", "0", "10", "10", "-5", "-3"],
+            "currency": ["CAD"] * n,
+        }
+    )
+    valid, rejects = BatchValidator(LEDGER_ENTRIES, LoadContext(2024, known_services=frozenset({"S1"}))).validate(batch)
+    assert valid["entry_id"].to_list() == ["E1", "E2", "E6"]
+    assert sorted(rejects["rule"].to_list()) == ["fee_revenue_line"] * 3
+    assert "fee_revenue line needs a service_id" in rejects["message"][0]
+    assert sorted(json.loads(r)["entry_id"] for r in rejects["row"]) == ["E3", "E4", "E5"]
+
+
 def test_timestamp_text_reads_the_same_on_the_iso_fast_path_and_the_layouts():
     from contracts.coerce import _timestamps_from_layouts, _timestamps_from_text
 

@@ -304,8 +304,11 @@ def test_survey_counts_and_scores(demo):
 
 
 def _ledger_channel_costs(ledger: pl.DataFrame, volumes: dict[str, dict[str, int]]) -> dict:
-    """Independent apportionment: executed rows with an id, rule of docs/raw_tables.md."""
-    rows = ledger.filter(pl.col("entry_id").is_not_null() & (pl.col("phase") == "executed"))
+    """Independent apportionment: executed rows with an id, rule of docs/raw_tables.md
+    (a fee revenue line is not a cost)."""
+    rows = ledger.filter(
+        pl.col("entry_id").is_not_null() & (pl.col("phase") == "executed") & (pl.col("economic_class") != "fee_revenue")
+    )
     cost = {sid: {ch: 0.0 for ch in ("online", "phone", "in_person")} for sid in volumes}
     totals = {ch: sum(v[ch] for v in volumes.values()) for ch in ("online", "phone", "in_person")}
     for r in rows.iter_rows(named=True):
@@ -334,7 +337,17 @@ def test_ledger_costs_follow_the_apportionment_rule(demo):
         volumes = {sid: {ch: m["transactions"][ch] for ch in ("online", "phone", "in_person")} for sid, m in ms.items()}
         cost = _ledger_channel_costs(ledger, volumes)
         executed = ledger.filter(pl.col("entry_id").is_not_null() & (pl.col("phase") == "executed"))
+        fees = executed.filter(pl.col("economic_class") == "fee_revenue")
+        executed = executed.filter(pl.col("economic_class") != "fee_revenue")
         assert executed["amount"].sum() == pytest.approx(truths["executed_cost_total"][str(year)], abs=0.01)
+        # the planted fee line: the fee of each in-person transaction of one service, one year
+        planted = {(sid, ch): v for sid, m in ms.items() for ch, v in m["fee_revenue_ledger"].items()}
+        booked = {(r["service_id"], r["channel"]): r["amount"] for r in fees.iter_rows(named=True)}
+        assert booked == pytest.approx(planted, abs=0.001)
+        if year == 2025:  # Building permits: 250 a permit
+            assert planted == {("SVC-007", "in_person"): ms["SVC-007"]["transactions"]["in_person"] * 250.0}
+        else:
+            assert not planted
         for sid, m in ms.items():
             for ch in ("online", "phone", "in_person"):
                 assert cost[sid][ch] == pytest.approx(m["cost"][ch], abs=0.01), (year, sid, ch)

@@ -26,13 +26,16 @@ from pathlib import Path
 
 import pytest
 from conftest import use_home
+from site_pages import PLAN_ACTUAL_FIGURES, assert_section_equals_mart, service_pages
 
 from lake.catalog import open_catalog
 from lake.marts_query import run_query
 from lake.plan_scenarios import land_plan_scenarios, read_scenarios, scenarios_file
 from lake.settings import load_settings
 from orchestration.cli import main
-from orchestration.cli.plan import PlanUnavailable, plan_command
+from orchestration.cli.plan import PlanUnavailable, plan_command, read_full_plan
+from orchestration.cli.plan_export import plan_csv, plan_json
+from report.build import build_site
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
 
@@ -323,24 +326,39 @@ def test_planted_abandonment_by_step_is_recovered_exactly(demo):
             assert got[(year, sid, "details")]["sessions_reached"] == m["started_online"]
 
 
-def test_planted_online_fees_and_net_cost(demo):
+def test_planted_fees_and_net_cost(demo):
+    """Online fees from the web sessions; the planted counter fees (one service, one year:
+    ledger fee revenue lines) on in_person, and not in its cost."""
     settings, truths, _ = demo
     kpis = {
         (r["fiscal_year"], r["service_id"], r["channel"]): r
-        for r in rows(settings, "select * from marts.service_channel_kpis where channel in ('online', 'phone', 'all')")
+        for r in rows(
+            settings,
+            "select * from marts.service_channel_kpis where channel in ('online', 'phone', 'in_person', 'all')",
+        )
     }
+    planted = 0
     for year in YEARS:
         for sid, m in truths["measures"][str(year)].items():
             total = kpis[(year, sid, "all")]
+            ledger_fees = m["fee_revenue_ledger"]
+            fees = m["fee_revenue_online"] + sum(ledger_fees.values())
             if m["transactions"]["online"]:
                 online = kpis[(year, sid, "online")]
                 assert online["fee_revenue"] == pytest.approx(m["fee_revenue_online"], abs=0.005)
                 assert online["net_cost"] == pytest.approx(m["cost"]["online"] - m["fee_revenue_online"], abs=0.01)
             assert kpis[(year, sid, "phone")]["fee_revenue"] is None  # no fee source on the phone
-            assert total["net_cost"] == pytest.approx(m["cost"]["all"] - m["fee_revenue_online"], abs=0.01)
+            counter = kpis[(year, sid, "in_person")]
+            assert counter["fee_revenue"] == (pytest.approx(ledger_fees["in_person"]) if ledger_fees else None)
+            assert counter["cost"] == pytest.approx(m["cost"]["in_person"], abs=0.01)  # a fee is not a cost
+            planted += len(ledger_fees)
+            assert (total["fee_revenue"] or 0.0) == pytest.approx(fees, abs=0.005)
+            assert total["net_cost"] == pytest.approx(m["cost"]["all"] - fees, abs=0.01)
             assert total["net_cost_per_transaction"] == pytest.approx(
-                (m["cost"]["all"] - m["fee_revenue_online"]) / m["transactions"]["all"], rel=1e-9
+                (m["cost"]["all"] - fees) / m["transactions"]["all"], rel=1e-9
             )
+    assert planted == 1
+    assert kpis[(2025, "SVC-007", "in_person")]["fee_revenue_per_transaction"] == pytest.approx(250.0)
 
 
 def test_planted_request_surge_is_flagged_and_repeats_counted(demo):
@@ -467,7 +485,7 @@ def test_the_plan_for_a_year_is_set_against_its_actuals_and_kept(demo, tmp_path)
     catalog = open_catalog(settings)
     land_plan_scenarios(catalog, read_scenarios(named))
     try:  # one build: the FY2025 plan (from FY2024) first, then FY2025 against it
-        dbt_run("int_plan_scenarios", "budget_plan", "plan_vs_actual", years=[2025])
+        dbt_run("int_plan_scenarios", "budget_plan", "plan_vs_actual", "plan_vs_actual_totals", years=[2025])
     finally:
         land_plan_scenarios(catalog, read_scenarios(scenarios_file({})))
     plans = rows_of(copy, "select plan_year, base_fiscal_year, count(*) as n from marts.budget_plan group by all")
@@ -483,8 +501,40 @@ def test_the_plan_for_a_year_is_set_against_its_actuals_and_kept(demo, tmp_path)
         assert r["channel_mix_error_points"] == pytest.approx(
             100 * (after["digital_take_up"] - before["digital_take_up"]), abs=1e-9
         )
+    # the next plan (FY2026, from FY2025) reports the errors of the last one, with a total
+    before = {sid: m for sid, m in truths["measures"]["2024"].items() if sid in got}
+    after = {sid: m for sid, m in truths["measures"]["2025"].items() if sid in got}
+    volume_error = sum(m["transactions"]["all"] for m in after.values()) - sum(
+        m["transactions"]["all"] for m in before.values()
+    )
+    cost_error = sum(m["cost"]["all"] for m in after.values()) - sum(m["cost"]["all"] for m in before.values())
+    (total,) = rows_of(copy, "select * from marts.plan_vs_actual_totals")
+    assert (total["fiscal_year"], total["scenario"], total["services_with_actuals"]) == (2025, "baseline", 12)
+    assert total["volume_error"] == volume_error
+    assert total["cost_error"] == pytest.approx(cost_error, abs=0.05)
+    text = plan_command(copy, None)
+    assert text.index("FY2026 budget plan (based on FY2025") < text.index(
+        "Errors of the FY2025 plan (scenario baseline, based on FY2024) against FY2025's actuals"
+    )
+    errors = text[text.index("Errors of the FY2025 plan") :]
+    total_line = next(line for line in errors.splitlines() if line.startswith("TOTAL"))
+    assert f"{volume_error:,}" in total_line and f"{total['cost_error']:,.2f}" in total_line
+    doc = json.loads(plan_json(read_full_plan(copy)))
+    assert {r["service_id"] for r in doc["last_plan_errors"]["rows"]} == set(got)
+    assert doc["last_plan_errors"]["totals"]["volume_error"] == volume_error
+    assert plan_csv(read_full_plan(copy)).split("\n\n")[1].splitlines()[-1].split(",")[:2] == ["2025", "TOTAL"]
+    # each service page sets its plan against actual beside the other measures
+    build_site(copy, tmp_path / "site", [], {})
+    pages = service_pages(tmp_path / "site")
+    by_name: dict[str, list[dict]] = {}
+    for r in got.values():
+        by_name.setdefault(r["service_name"], []).append(r)
+    assert set(by_name) <= set(pages)
+    compared = sum(assert_section_equals_mart(pages[n], by_name[n], PLAN_ACTUAL_FIGURES) for n in by_name)
+    assert compared == 12 * len(PLAN_ACTUAL_FIGURES[3])
     # the shared DuckDB file is untouched
     assert not rows(settings, "select * from marts.plan_vs_actual")
+    assert "Errors of the" not in plan_command(settings.duckdb_path, None)
 
 
 def test_demo_ends_with_scorecard_plan_and_planted_values(demo):

@@ -4,12 +4,14 @@ found, `civic plan --check`, and the rendering of `civic plan`."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from lake import plan_scenarios
-from orchestration.cli.plan import check_scenarios, render_plan
+from orchestration.cli.plan import Plan, check_scenarios, render_plan, render_plan_errors
+from orchestration.cli.plan_export import plan_csv, plan_json, plan_workbook
 from orchestration.cli.summary import planted_shift_savings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -270,6 +272,90 @@ def test_render_plan_shows_each_scenario_against_baseline_with_totals():
 def test_render_plan_refuses_an_unknown_scenario():
     with pytest.raises(ValueError, match="unknown scenario.*plans/scenarios.yml"):
         render_plan(PLAN, ["wait_target"], totals=TOTALS)
+
+
+def _error(sid, planned, actual, planned_cost, actual_cost, planned_up=0.5, actual_up=0.25):
+    """A marts.plan_vs_actual row (its formulas: unit test plan_vs_actual_adopted_scenario_and_errors)."""
+    return {
+        "fiscal_year": 2025,
+        "service_id": sid,
+        "service_name": f"{sid} name",
+        "scenario": "online_plus_10",
+        "plan_base_fiscal_year": 2024,
+        "scenarios_version": "1",
+        "planned_volume": float(planned),
+        "actual_volume": actual,
+        "volume_error": actual - planned,
+        "volume_error_pct": 100 * (actual - planned) / planned,
+        "planned_digital_take_up": planned_up,
+        "actual_digital_take_up": actual_up,
+        "channel_mix_error_points": 100 * (actual_up - planned_up),
+        "planned_cost": planned_cost,
+        "actual_cost": actual_cost,
+        "cost_error": actual_cost - planned_cost,
+        "cost_error_pct": 100 * (actual_cost - planned_cost) / planned_cost,
+    }
+
+
+ERRORS = [_error("S1", 100, 128, 1000.0, 1100.0), _error("S2", 300, 300, 500.0, 550.0, 0.25, 0.25)]
+ERROR_TOTALS = {  # a marts.plan_vs_actual_totals row (unit test plan_vs_actual_totals_sum_and_weight)
+    **{k: v for k, v in ERRORS[0].items() if k not in ("service_id", "service_name", "scenarios_version")},
+    "services": 2,
+    "services_with_actuals": 2,
+    "planned_volume": 400.0,
+    "actual_volume": 428,
+    "volume_error": 28.0,
+    "volume_error_pct": 7.0,
+    "planned_cost": 1500.0,
+    "actual_cost": 1650.0,
+    "cost_error": 150.0,
+    "cost_error_pct": 10.0,
+}
+
+
+def test_the_errors_of_the_last_plan_are_a_table_per_service_with_a_total():
+    text = render_plan_errors(ERRORS, ERROR_TOTALS, "EUR")
+    lines = text.splitlines()
+    assert lines[0] == (
+        "Errors of the FY2025 plan (scenario online_plus_10, based on FY2024) against FY2025's actuals "
+        "(marts.plan_vs_actual)"
+    )
+    s1 = next(line for line in lines if line.lstrip("│ ").startswith("S1"))
+    assert "128" in s1 and "28.0" in s1 and "-25.0" in s1 and "1,100.00" in s1 and "100.00" in s1
+    total = next(line for line in lines if line.lstrip("│ ").startswith("TOTAL"))
+    assert "428" in total and "7.0" in total and "1,650.00" in total and "150.00" in total
+    # S2's volume error is 0: an error of 0 is shown, not dropped as an empty column
+    s2 = next(line for line in lines if line.lstrip("│ ").startswith("S2"))
+    assert "vol_err" in text and " 0 " in s2
+    assert "amounts in EUR" in text
+    assert render_plan_errors([], None) == ""
+
+
+def test_the_exports_carry_the_errors_of_the_last_plan():
+    plan = Plan(PLAN, TOTALS, ERRORS, ERROR_TOTALS)
+    first, second = plan_csv(plan, ["online_plus_25"]).split("\n\n")
+    assert len(first.splitlines()) == 3  # header and the scenario's two services
+    header, *errors = second.splitlines()
+    assert header.split(",")[:2] == ["fiscal_year", "service_id"]
+    assert [e.split(",")[1] for e in errors] == ["S1", "S2", "TOTAL"]
+    doc = json.loads(plan_json(plan, ["baseline"]))
+    assert [r["service_id"] for r in doc["last_plan_errors"]["rows"]] == ["S1", "S2"]
+    assert doc["last_plan_errors"]["totals"]["cost_error"] == 150.0
+    assert json.loads(plan_json(Plan(PLAN, TOTALS)))["last_plan_errors"] is None
+    assert "\n\n" not in plan_csv(Plan(PLAN, TOTALS))
+
+
+def test_the_workbook_has_a_sheet_of_the_last_plans_errors(tmp_path):
+    import openpyxl
+
+    sheets = plan_workbook(Plan(PLAN, TOTALS, ERRORS, ERROR_TOTALS), tmp_path / "plan.xlsx")
+    assert sheets[-1] == "errors FY2025"
+    ws = openpyxl.load_workbook(tmp_path / "plan.xlsx")["errors FY2025"]
+    values = list(ws.values)
+    assert values[0][:2] == ("fiscal_year", "service_id")
+    assert [r[1] for r in values[1:]] == ["S1", "S2", "TOTAL"]
+    assert values[-1][list(values[0]).index("cost_error")] == 150.0
+    assert "errors FY2025" not in plan_workbook(Plan(PLAN, TOTALS), tmp_path / "none.xlsx")
 
 
 def test_planted_shift_savings_caps_at_the_non_digital_share():

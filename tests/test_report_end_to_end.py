@@ -20,12 +20,17 @@ from conftest import use_home
 from frictionless import validate
 from site_pages import (
     CHANNEL_FIGURES,
+    FUNNEL_FIGURES,
+    HOT_SPOT_FIGURES,
     REQUEST_FIGURES,
+    SURGE_FIGURES,
+    TIME_FIGURES,
     WAIT_FIGURES,
     assert_section_equals_mart,
     close_to_shown,
     parse,
     service_pages,
+    workload_figures,
 )
 
 from orchestration.cli import main
@@ -138,6 +143,41 @@ def test_service_page_figures_equal_the_marts(site, figures):
     assert rows, f"the demo has no {figures[0]} rows"
     compared = sum(assert_section_equals_mart(pages[name], rows.get(name, []), figures) for name in pages)
     assert compared >= 10, compared
+
+
+@pytest.mark.parametrize(
+    "figures", [TIME_FIGURES, FUNNEL_FIGURES, SURGE_FIGURES, HOT_SPOT_FIGURES], ids=lambda f: f[1].split(":")[0]
+)
+def test_service_pages_show_the_new_measures_as_the_marts_have_them(site, figures):
+    """Time to complete, the online funnel, the 3-1-1 surge weeks and hot spots: every
+    row of the mart a section shows is on the service's page with the same figures, and a
+    service without rows has no such section (the clinic has no funnel)."""
+    _, root, con = site
+    pages = service_pages(root)
+    rows = _mart_rows(con, figures[0])
+    assert rows, f"the demo has no {figures[0]} rows"
+    compared = sum(assert_section_equals_mart(pages[name], rows.get(name, []), figures) for name in pages)
+    assert compared >= 3, compared
+    for name, page in pages.items():
+        shown = [r for r in rows.get(name, []) if figures[4] is None or r[figures[4]]]
+        assert (figures[1] in page.tables) == bool(shown), (name, figures[1])
+
+
+def test_service_pages_chart_the_weekly_3_1_1_workload_of_the_newest_year(site):
+    _, root, con = site
+    pages = service_pages(root)
+    rows = _mart_rows(con, "request_workload")
+    charted = 0
+    for name, page in pages.items():
+        mine = rows.get(name, [])
+        if not mine:
+            assert not any(k.startswith("3-1-1 requests per week") for k in page.tables), name
+            continue
+        year = max(r["fiscal_year"] for r in mine)
+        newest = [r for r in mine if r["fiscal_year"] == year]
+        assert len(newest) >= 52
+        charted += assert_section_equals_mart(page, newest, workload_figures(year)) > 0
+    assert charted >= 3, charted
 
 
 def test_every_page_shows_the_chain_head_civic_verify_checks(site, monkeypatch, capsys):

@@ -6,8 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from report.build import by_service, freshness_from_loads
-from report.charts import channel_mix_spec, has_trend, plan_spec, trend_family_spec
+from report.build import _service_page, by_service, freshness_from_loads
+from report.charts import channel_mix_spec, has_trend, plan_spec, trend_family_spec, workload_spec
 from report.explanations import ExplanationsError, parse_explanations, read_explanations
 from report.site import Freshness, Table, chain_head_html, column_unit, format_value, html_table, page
 
@@ -154,8 +154,35 @@ def test_every_chart_spec_is_valid_vega_lite_with_units_in_its_labels():
     plan = plan_spec([{"plan_year": 2026, "scenario": "baseline", "total_cost": 10.0}])
     alt.Chart.from_dict(plan)
     assert "currency" in plan["encoding"]["x"]["title"]
+    weeks = [
+        {"fiscal_year": 2025, "source": "nyc311", "week_of_year": w, "requests": 10 + w, "baseline_requests": 9.5}
+        | {"is_surge": w == 2}
+        for w in (1, 2, 3)
+    ]
+    workload = workload_spec(weeks, "3-1-1 requests per week")
+    alt.LayerChart.from_dict(workload)
+    assert workload["layer"][0]["encoding"]["y"]["title"] == "Requests per week (count)"
+    assert workload["layer"][1]["data"]["values"] == [{"week": 2, "requests": 12}]  # the surge week, marked
+    assert {v["series"] for v in workload["layer"][0]["data"]["values"]} == {"requests", "earlier years' mean"}
+    quiet = workload_spec([{**w, "is_surge": False} for w in weeks], "no surge")
+    assert len(quiet["layer"]) == 1  # no empty layer of surge points
     with pytest.raises(Exception, match="bogus"):
         alt.Chart.from_dict({**mix, "mark": "bogus"})
+
+
+def test_a_new_measure_section_is_left_out_for_a_service_without_its_rows():
+    """A service page shows plan against actual (and the other measures of issue 16) only
+    where the mart has rows for it, and surge weeks only for the flagged weeks."""
+    row = {"service_id": "S1", "fiscal_year": 2025, "scenario": "baseline", "planned_cost": 10.0, "actual_cost": 12.0}
+    weeks = [{"service_id": "S1", "fiscal_year": 2025, "source": "x", "week_of_year": 1, "requests": 3}]
+    quiet = {"plan_vs_actual": {}, "request_workload": {"S1": [{**weeks[0], "is_surge": False}]}}
+    body = _service_page("S1", [], quiet, {})
+    assert "Plan against actual" not in body and "surge weeks" not in body
+    assert "3-1-1 weekly workload" in body  # the weekly chart of the year's workload
+    body = _service_page(
+        "S1", [], {"plan_vs_actual": {"S1": [row]}, "request_workload": {"S1": [{**weeks[0], "is_surge": True}]}}, {}
+    )
+    assert "Plan against actual" in body and "12.00 currency units" in body and "surge weeks" in body
 
 
 def test_a_refresh_of_years_without_a_scorecard_skips_the_site(civic_home):

@@ -3,7 +3,7 @@
 with ledger as (
     select fiscal_year, sum(amount) as amount
     from {{ ref('stg_ledger_entries') }}
-    where is_executed and amount is not null
+    where is_executed and is_revenue is not true and amount is not null
     group by fiscal_year
 ),
 

@@ -1,5 +1,6 @@
 """Ledger entries for one fiscal year: executed costs as planted (see costs.py), the
-approved budget beside them, and two executed rows without an entry_id (quarantine bait).
+approved budget beside them, one planted fee revenue line (FEE_REVENUE_PLANT), and two
+executed rows without an entry_id (quarantine bait).
 
 `entries_per_line` scales the row count (a national ledger holds about a million
 entries): each planted cost line is booked as that many entries whose amounts sum
@@ -17,6 +18,7 @@ from fractions import Fraction as F
 import polars as pl
 
 from contracts.entities import ENTITIES
+from contracts.models import FEE_REVENUE_CLASS
 from ingestion.demo.costs import (
     CHANNELS,
     direct_cents,
@@ -36,6 +38,10 @@ FILE_COLUMNS = tuple(c for c in COLUMNS if c != "cofog_division")
 _LINE_COLUMNS = FILE_COLUMNS[1:8]
 _CENTRE_SUFFIX = {"online": "ONLINE", "phone": "PHONE", "in_person": "COUNTER"}
 BAD_MISSING_ID = 2
+# The planted counter fees: the fee of each in-person transaction of one service in one
+# year, booked as one ledger fee revenue line (economic_class fee_revenue, executed).
+# The marts must read it as that service's in-person fee_revenue and never as a cost.
+FEE_REVENUE_PLANT = ("SVC-007", 2025, "in_person")
 
 
 def _money(cents: int) -> str:
@@ -68,6 +74,27 @@ def _cost_lines(plan: DemoPlan, year: int) -> list[dict]:
         for cls, amount in _split(shared_cents(plan, year, ch), F(3, 5), "personnel", "operating"):
             lines.append(("PRG-CORPORATE", None, centre, cls, ch, amount))
     return lines
+
+
+def fee_revenue_cents(sp, year: int) -> dict[str, int]:
+    """{channel: cents} of the fee revenue planted in the ledger for a service and year
+    (FEE_REVENUE_PLANT; empty elsewhere)."""
+    sid, plant_year, channel = FEE_REVENUE_PLANT
+    if sp.svc.service_id != sid or year != plant_year or year not in sp.years:
+        return {}
+    cents = round(sp.svc.fee * 100) * sp.years[year].volume(channel)
+    return {channel: cents} if cents else {}
+
+
+def _fee_lines(plan: DemoPlan, year: int) -> pl.DataFrame:
+    """The executed fee revenue lines of the year, as _line_amounts rows."""
+    rows = []
+    for sp in plan.services:
+        sid, prog = sp.svc.service_id, f"PRG-{sp.svc.priority_area.upper()}"
+        for ch, cents in fee_revenue_cents(sp, year).items():
+            rows.append((year, prog, sid, f"{sid}-{_CENTRE_SUFFIX[ch]}-FEES", FEE_REVENUE_CLASS, ch, "executed", cents))
+    names = (*_LINE_COLUMNS, "cents")
+    return pl.DataFrame(rows, schema=dict(zip(names, (pl.Int32, *[pl.String] * 6, pl.Int64))), orient="row")
 
 
 def entries_per_line(size: float) -> int:
@@ -117,7 +144,7 @@ def ledger_frame(plan: DemoPlan, year: int, size: float | None = None) -> tuple[
     amounts are the plan's whatever it is."""
     k = entries_per_line(plan.size if size is None else size)
     rng = random.Random(f"{plan.seed}/ledger_entries/{year}")
-    lines = _line_amounts(_cost_lines(plan, year), year, rng)
+    lines = pl.concat([_line_amounts(_cost_lines(plan, year), year, rng), _fee_lines(plan, year)])
     entries = _split_entries(lines, k, stream_key(plan.seed, "ledger_entries", year, "split"))
     good = entries.height
     entries = entries.select(
@@ -128,7 +155,8 @@ def ledger_frame(plan: DemoPlan, year: int, size: float | None = None) -> tuple[
         _money_expr(pl.col("cents")).alias("amount"),
         pl.lit(CURRENCY).alias("currency"),
     )
-    executed = entries.filter(pl.col("phase") == "executed")
+    # the quarantine bait copies executed cost lines (never the planted fee line)
+    executed = entries.filter((pl.col("phase") == "executed") & (pl.col("economic_class") != FEE_REVENUE_CLASS))
     for _ in range(BAD_MISSING_ID):
         copy = executed[rng.choice(range(executed.height))]
         cents = int(copy["amount"].item().replace(".", ""))

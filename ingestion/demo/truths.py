@@ -25,6 +25,7 @@ from ingestion.demo.costs import (
     investment_cents,
     shared_cents,
 )
+from ingestion.demo.ledger import fee_revenue_cents
 from ingestion.demo.parameters import (
     ANCHOR_YEAR,
     CURRENCY,
@@ -123,6 +124,8 @@ def service_year(plan: DemoPlan, sp: ServicePlan, year: int) -> dict:
         "in_person_service_minutes": completion_minutes(SERVED_MIN_S, served_span_s(index), yp.in_person),
         "online_funnel": online_funnel(yp) if sp.svc.online else None,
         "fee_revenue_online": _money(round(sp.svc.fee * 100) * yp.online),
+        # fees booked as ledger fee revenue lines, by channel (ledger.FEE_REVENUE_PLANT)
+        "fee_revenue_ledger": {ch: _money(c) for ch, c in fee_revenue_cents(sp, year).items()},
         "planted_rows": {
             "queue_events": {"served": yp.in_person, "transferred": yp.transferred, "no_show": yp.no_show},
             "web_sessions": {"completed": yp.online, "abandoned": yp.started - yp.online, "bounces": yp.bounces},

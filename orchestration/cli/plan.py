@@ -1,6 +1,8 @@
 """`civic plan`: next fiscal year's budget plan, scenario against baseline, per service and
 in total, read from marts.budget_plan and marts.budget_plan_totals (built by dbt from
 plans/scenarios.yml); `civic plan --check` validates that file (lake.plan_scenarios).
+After the plan it prints the errors of the last one (marts.plan_vs_actual and
+marts.plan_vs_actual_totals for the newest plan's base year) when that year had a plan.
 
 The plan is read through the same guarded read-only query path as `civic query`
 (lake.marts_query.run_query): the CLI never writes and never needs dbt. Every figure,
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import textwrap
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lake.marts_query import run_query
@@ -30,6 +32,22 @@ select *
 from marts.budget_plan_totals
 where plan_year = (select max(plan_year) from marts.budget_plan_totals)
 order by scenario_order, scenario
+"""
+
+
+# The errors of the last plan: marts.plan_vs_actual (and its totals) for the year before
+# the newest plan year, i.e. the adopted plan for the newest plan's base year.
+ERRORS_SQL = """
+select *
+from marts.plan_vs_actual
+where fiscal_year = (select max(plan_year) from marts.budget_plan) - 1
+order by service_id
+"""
+
+ERROR_TOTALS_SQL = """
+select *
+from marts.plan_vs_actual_totals
+where fiscal_year = (select max(plan_year) from marts.budget_plan) - 1
 """
 
 
@@ -91,16 +109,34 @@ def read_plan_totals(duckdb_path: Path) -> dict[str, dict]:
     return {r["scenario"]: r for r in _read_mart(duckdb_path, TOTALS_SQL, "budget_plan_totals")}
 
 
+def read_last_plan_errors(duckdb_path: Path) -> tuple[list[dict], dict | None]:
+    """The errors of the last plan: marts.plan_vs_actual rows of the year before the newest
+    plan year, and that year's marts.plan_vs_actual_totals row. ([], None) when the year
+    had no plan (history loaded in one refresh) or the lake predates those marts."""
+    try:
+        rows = run_query(duckdb_path, ERRORS_SQL).records()
+        totals = run_query(duckdb_path, ERROR_TOTALS_SQL).records() if rows else []
+    except Exception as err:  # noqa: BLE001 - a lake built before plan_vs_actual existed
+        if "plan_vs_actual" in str(err):
+            return [], None
+        raise
+    return rows, (totals[0] if totals else None)
+
+
 @dataclass(frozen=True)
 class Plan:
-    """The newest plan year: its rows per service and its totals per scenario."""
+    """The newest plan year: its rows per service and its totals per scenario, and the
+    errors of the last plan (plan_vs_actual rows and their totals; empty when none)."""
 
     rows: list[dict]
     totals: dict[str, dict]
+    errors: list[dict] = field(default_factory=list)
+    error_totals: dict | None = None
 
 
 def read_full_plan(duckdb_path: Path) -> Plan:
-    return Plan(read_plan(duckdb_path), read_plan_totals(duckdb_path))
+    rows, totals = read_plan(duckdb_path), read_plan_totals(duckdb_path)  # PlanUnavailable first
+    return Plan(rows, totals, *read_last_plan_errors(duckdb_path))
 
 
 def _money(value) -> float | None:
@@ -128,14 +164,29 @@ LEGEND = {
     "savings_%": "savings as % of the baseline",
     "wait_cost": "cost of reaching the wait target",
     "note": "why the plan differs from what the scenario asks",
+    "planned": "forecast transactions of the plan",
+    "actual": "transactions the year had",
+    "vol_err": "actual - planned transactions",
+    "vol_err_%": "volume error as % of planned",
+    "actual_%": "digital take-up the year had, %",
+    "mix_pts": "actual - planned digital take-up, percentage points",
+    "plan_cost": "total cost the plan forecast",
+    "actual_cost": "delivery cost the year had",
+    "cost_err": "actual - planned cost",
+    "cost_err_%": "cost error as % of planned",
 }
-COUNTS = {"volume", "online_%", "plan_%", "savings_%"}
+COUNTS = {"volume", "online_%", "plan_%", "savings_%", "planned", "actual", "vol_err", "vol_err_%", "actual_%"}
+COUNTS |= {"mix_pts", "cost_err_%"}
 
 
-def _table(cols: list[str], out: list[tuple], currency: str | None) -> str:
-    """A plan table without its all-empty columns, with its money in `currency` and a
-    legend of the columns it shows."""
-    keep = [i for i, c in enumerate(cols) if c in ("service_id", "service_name") or any(r[i] for r in out)]
+def _table(cols: list[str], out: list[tuple], currency: str | None, *, zero_is_empty: bool = True) -> str:
+    """A plan table without its all-empty columns (all zero too, unless an error of 0 is
+    news: `zero_is_empty`), with its money in `currency` and a legend of the columns it shows."""
+
+    def shown(v) -> bool:
+        return bool(v) if zero_is_empty else v not in (None, "")
+
+    keep = [i for i, c in enumerate(cols) if c in ("service_id", "service_name") or any(shown(r[i]) for r in out)]
     cols, out = [cols[i] for i in keep], [tuple(r[i] for i in keep) for r in out]
     money = {c for c in cols if c in LEGEND and c not in COUNTS and c != "note"}
     legend = "; ".join(f"{c}: {LEGEND[c]}" for c in cols if c in LEGEND)
@@ -216,6 +267,61 @@ def _scenario_table(rows: list[dict], total: dict, currency: str | None = None) 
     return _table(cols, out, currency)
 
 
+def _signed(value, decimals: int = 1) -> float | None:
+    return None if value is None else round(float(value), decimals) + 0.0
+
+
+def _error_table(errors: list[dict], total: dict | None, currency: str | None = None) -> str:
+    cols = [
+        "service_id",
+        "planned",
+        "actual",
+        "vol_err",
+        "vol_err_%",
+        "plan_%",
+        "actual_%",
+        "mix_pts",
+        "plan_cost",
+        "actual_cost",
+        "cost_err",
+        "cost_err_%",
+    ]
+    out = []
+    for r in [*errors, *([{**total, "service_id": "TOTAL"}] if total else [])]:
+        out.append(
+            (
+                r["service_id"],
+                None if r["planned_volume"] is None else round(float(r["planned_volume"])),
+                r["actual_volume"],
+                None if r["volume_error"] is None else round(float(r["volume_error"])),
+                _signed(r["volume_error_pct"]),
+                _pct(r["planned_digital_take_up"]),
+                _pct(r["actual_digital_take_up"]),
+                _signed(r["channel_mix_error_points"]),
+                _money(r["planned_cost"]),
+                _money(r["actual_cost"]),
+                _money(r["cost_error"]),
+                _signed(r["cost_error_pct"]),
+            )
+        )
+    return _table(cols, out, currency, zero_is_empty=False)
+
+
+def render_plan_errors(errors: list[dict], total: dict | None, currency: str | None = None) -> str:
+    """The errors of the last plan as text: a heading naming the year, its adopted scenario
+    and base year, a table per service with a TOTAL row (marts.plan_vs_actual_totals).
+    Empty when there are none."""
+    if not errors:
+        return ""
+    first = errors[0]
+    heading = (
+        f"Errors of the FY{first['fiscal_year']} plan (scenario {first['scenario']}, based on "
+        f"FY{first['plan_base_fiscal_year']}) against FY{first['fiscal_year']}'s actuals "
+        "(marts.plan_vs_actual)"
+    )
+    return f"{heading}\n{_error_table(errors, total, currency)}"
+
+
 def render_plan(
     rows: list[dict], scenarios: list[str] | None = None, *, totals: dict[str, dict], currency: str | None = None
 ) -> str:
@@ -291,7 +397,9 @@ def plan_command(duckdb_path, scenarios: list[str] | None) -> str:
     no plan yet and ValueError for a scenario the plan does not have."""
     plan = read_full_plan(Path(duckdb_path))
     currency = plan_currency(Path(duckdb_path), plan.rows[0]["base_fiscal_year"])
-    return render_plan(plan.rows, scenarios, totals=plan.totals, currency=currency)
+    text = render_plan(plan.rows, scenarios, totals=plan.totals, currency=currency)
+    errors = render_plan_errors(plan.errors, plan.error_totals, currency)
+    return f"{text}\n\n{errors}" if errors else text
 
 
 def plan_currency(duckdb_path: Path, base_year: int) -> str | None:

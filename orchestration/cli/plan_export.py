@@ -3,6 +3,7 @@
 Every column of marts.budget_plan is exported as the mart holds it (no rounding, no column
 list of our own, so columns the marts gain are exported too). The workbook has one sheet per
 scenario, each with the baseline's total cost beside every service row, and a totals sheet.
+The errors of the last plan (marts.plan_vs_actual) follow in each format when there are any.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ def _selected(plan: Plan, scenarios: list[str] | None) -> Plan:
             "(scenarios are declared in plans/scenarios.yml)"
         )
     keep = set(scenarios)
-    return Plan([r for r in plan.rows if r["scenario"] in keep], {k: v for k, v in plan.totals.items() if k in keep})
+    rows = [r for r in plan.rows if r["scenario"] in keep]
+    # the last plan's errors are of its adopted scenario, whichever scenarios are shown
+    return Plan(rows, {k: v for k, v in plan.totals.items() if k in keep}, plan.errors, plan.error_totals)
 
 
 def _plain(value):
@@ -43,24 +46,49 @@ def _plain(value):
     return value
 
 
+def _error_rows(plan: Plan) -> list[dict]:
+    """The last plan's plan_vs_actual rows, then its totals row with service_id TOTAL."""
+    total = [{"service_id": "TOTAL", **plan.error_totals}] if plan.error_totals else []
+    return [{k: _plain(v) for k, v in r.items()} for r in [*plan.errors, *total]]
+
+
 def plan_csv(plan: Plan, scenarios: list[str] | None = None) -> str:
-    """Every row of marts.budget_plan of the selected scenarios, one CSV."""
+    """Every row of marts.budget_plan of the selected scenarios, one CSV; when the last plan
+    has errors, a blank line and a second CSV of them (marts.plan_vs_actual rows and a
+    TOTAL row of marts.plan_vs_actual_totals; a TOTAL leaves the per-service columns empty)."""
     plan = _selected(plan, scenarios)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(plan.rows[0]), lineterminator="\n")
     writer.writeheader()
     writer.writerows({k: _plain(v) for k, v in r.items()} for r in plan.rows)
+    if plan.errors:
+        out.write("\n")
+        errors = _error_rows(plan)
+        writer = csv.DictWriter(
+            out, fieldnames=list(plan.errors[0]), lineterminator="\n", extrasaction="ignore", restval=""
+        )
+        writer.writeheader()
+        writer.writerows(errors)
     return out.getvalue()
 
 
 def plan_json(plan: Plan, scenarios: list[str] | None = None) -> str:
-    """{"rows": marts.budget_plan rows, "totals": marts.budget_plan_totals rows}."""
+    """{"rows": marts.budget_plan rows, "totals": marts.budget_plan_totals rows,
+    "last_plan_errors": {"rows": marts.plan_vs_actual rows, "totals": its totals row}}
+    (last_plan_errors is null when the last plan year had no plan)."""
     plan = _selected(plan, scenarios)
+    errors = None
+    if plan.errors:
+        errors = {
+            "rows": [{k: _plain(v) for k, v in r.items()} for r in plan.errors],
+            "totals": {k: _plain(v) for k, v in plan.error_totals.items()} if plan.error_totals else None,
+        }
     doc = {
         "plan_year": plan.rows[0]["plan_year"],
         "base_fiscal_year": plan.rows[0]["base_fiscal_year"],
         "rows": [{k: _plain(v) for k, v in r.items()} for r in plan.rows],
         "totals": [{k: _plain(v) for k, v in t.items()} for t in plan.totals.values()],
+        "last_plan_errors": errors,
     }
     return json.dumps(doc, indent=1)
 
@@ -97,6 +125,13 @@ def plan_workbook(plan: Plan, path: Path, scenarios: list[str] | None = None) ->
     totals.append(tcols)
     for name in order:
         totals.append([_plain(plan.totals[name][c]) for c in tcols])
+    if plan.errors:
+        sheet = wb.create_sheet(_sheet_title(f"errors FY{plan.errors[0]['fiscal_year']}", used))
+        ecols = list(plan.errors[0])
+        sheet.append(ecols)
+        for r in _error_rows(plan):
+            sheet.append([r.get(c) for c in ecols])
+        sheet.freeze_panes = "A2"
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)

@@ -7,6 +7,7 @@ with entries as (
     from {{ ref('stg_ledger_entries') }}
     where
         service_id is not null
+        and is_revenue is not true
         and amount is not null
 ),
 

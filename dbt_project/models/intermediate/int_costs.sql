@@ -1,5 +1,6 @@
 -- Executed delivery costs per fiscal year, service and channel, apportioned by the rules of
--- docs/raw_tables.md. Only the `executed` phase counts (actual spending).
+-- docs/raw_tables.md. Only the `executed` phase counts (actual spending); fee revenue lines
+-- (is_revenue) are money taken in, never a cost.
 --
 --   direct_cost : a service's entries with a channel, kept on that channel.
 --   shared_cost : shared cost centres (service_id null) serving one channel
@@ -35,6 +36,7 @@ with entries as (
     from {{ ref('stg_ledger_entries') }}
     where
         is_executed
+        and is_revenue is not true
         and amount is not null
 ),
 

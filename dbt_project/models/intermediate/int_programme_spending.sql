@@ -22,6 +22,7 @@ with entries as (
     from {{ ref('stg_ledger_entries') }}
     where
         is_executed
+        and is_revenue is not true
         and amount is not null
         and service_id is null
         and channel is null

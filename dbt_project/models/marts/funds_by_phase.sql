@@ -21,7 +21,7 @@ with entries as (
         phase,
         amount
     from {{ ref('stg_ledger_entries') }}
-    where amount is not null
+    where amount is not null and is_revenue is not true
 ),
 
 grouped as (

@@ -50,13 +50,23 @@ unknown_volumes as (
     group by v.fiscal_year, v.service_id, v.channel
 ),
 
--- fees collected: online, the fee_amount of completed web sessions (no other source
--- of this project's feeds carries fees per channel yet)
+-- fees collected: online, the fee_amount of completed web sessions; the other channels
+-- (counter, phone, mail, ...), the executed fee revenue lines of the ledger
+-- (stg_ledger_entries.is_revenue; contracts: economic_class `fee_revenue`, with a service
+-- and a channel). A ledger fee line of the online channel is not counted: the web
+-- sessions are the online fees, and counting both would count them twice.
 fees as (
     select fiscal_year, service_id, 'online' as channel, {{ exact_sum('fee_amount') }} as fee_revenue
     from {{ ref('stg_web_sessions') }}
     where is_completed and fee_amount is not null and service_id is not null
     group by fiscal_year, service_id
+    union all
+    select fiscal_year, service_id, channel, {{ exact_sum('amount') }} as fee_revenue
+    from {{ ref('stg_ledger_entries') }}
+    where
+        is_revenue and is_executed and amount is not null
+        and service_id is not null and channel is not null and channel <> 'online'
+    group by fiscal_year, service_id, channel
 ),
 
 satisfaction as (
@@ -91,6 +101,8 @@ channel_keys as (
     select fiscal_year, service_id, channel from programme
     union
     select fiscal_year, service_id, channel from unknown_volumes
+    union
+    select fiscal_year, service_id, channel from fees
 ),
 
 channel_rows as (
