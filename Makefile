@@ -28,7 +28,7 @@ demo: setup
 	$(UV) run civic demo
 
 test: setup browser
-	$(UV) run pytest -n $(TEST_WORKERS) --dist loadfile
+	$(UV) run pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # The checks CI runs before the tests (and pre-commit on every commit): lint and format
 # (ruff), types of the contracts, the lake and the load flow (mypy), the dbt SQL (sqlfluff).

@@ -118,8 +118,9 @@ def assert_balanced(records) -> None:
 
 
 # The test files that take minutes (a whole refresh, a server, a browser), run first: with
-# `make test`'s workers (pytest-xdist, one file to a worker) a long file started last
-# would leave one worker running alone at the end.
+# `make test`'s workers (pytest-xdist, one file to a worker, handed out in this order:
+# --no-loadscope-reorder) a long file started last would leave one worker running alone
+# at the end.
 LONG_FILES = (
     "test_production.py",
     "test_bench_smoke.py",
