@@ -498,7 +498,15 @@ def _plan_export(duckdb_path: Path, args) -> int:
         sheets = plan_workbook(plan, Path(args.out), args.scenario)
         print(f"Wrote {args.out} (sheets: {', '.join(sheets)})")
         return 0
-    text = plan_csv(plan, args.scenario) if args.format == "csv" else plan_json(plan, args.scenario)
+    if args.format == "csv":
+        text = plan_csv(plan, args.scenario, errors=args.errors)
+        if args.errors and not text:
+            print(
+                "civic plan: no errors to show: the last plan year has no adopted plan beside actuals", file=sys.stderr
+            )
+            return 1
+    else:
+        text = plan_json(plan, args.scenario)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
         print(f"Wrote {args.out}")
@@ -748,6 +756,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="after a change of plans/scenarios.yml: rebuild only the plan's models and publish them "
         "(no raw table is loaded)",
+    )
+    pl.add_argument(
+        "--errors",
+        action="store_true",
+        help="with --format csv: the errors of the last plan against its year's actuals "
+        "(marts.plan_vs_actual) instead of the plan, as a CSV of their own",
     )
     pl.set_defaults(func=cmd_plan)
 

@@ -3,7 +3,8 @@
 Every column of marts.budget_plan is exported as the mart holds it (no rounding, no column
 list of our own, so columns the marts gain are exported too). The workbook has one sheet per
 scenario, each with the baseline's total cost beside every service row, and a totals sheet.
-The errors of the last plan (marts.plan_vs_actual) follow in each format when there are any.
+The errors of the last plan (marts.plan_vs_actual) follow in the table, the JSON and the
+workbook when there are any; as CSV they are a file of their own (`civic plan --errors`).
 """
 
 from __future__ import annotations
@@ -52,23 +53,24 @@ def _error_rows(plan: Plan) -> list[dict]:
     return [{k: _plain(v) for k, v in r.items()} for r in [*plan.errors, *total]]
 
 
-def plan_csv(plan: Plan, scenarios: list[str] | None = None) -> str:
-    """Every row of marts.budget_plan of the selected scenarios, one CSV; when the last plan
-    has errors, a blank line and a second CSV of them (marts.plan_vs_actual rows and a
-    TOTAL row of marts.plan_vs_actual_totals; a TOTAL leaves the per-service columns empty)."""
+def plan_csv(plan: Plan, scenarios: list[str] | None = None, errors: bool = False) -> str:
+    """Every row of marts.budget_plan of the selected scenarios, one CSV. `errors`: the
+    errors of the last plan instead (marts.plan_vs_actual rows and a TOTAL row of
+    marts.plan_vs_actual_totals, whose per-service columns are empty), a CSV of their own:
+    one file is one table, for a spreadsheet or a CSV reader (`civic plan --errors`)."""
     plan = _selected(plan, scenarios)
     out = io.StringIO()
+    if errors:
+        if plan.errors:
+            writer = csv.DictWriter(
+                out, fieldnames=list(plan.errors[0]), lineterminator="\n", extrasaction="ignore", restval=""
+            )
+            writer.writeheader()
+            writer.writerows(_error_rows(plan))
+        return out.getvalue()
     writer = csv.DictWriter(out, fieldnames=list(plan.rows[0]), lineterminator="\n")
     writer.writeheader()
     writer.writerows({k: _plain(v) for k, v in r.items()} for r in plan.rows)
-    if plan.errors:
-        out.write("\n")
-        errors = _error_rows(plan)
-        writer = csv.DictWriter(
-            out, fieldnames=list(plan.errors[0]), lineterminator="\n", extrasaction="ignore", restval=""
-        )
-        writer.writeheader()
-        writer.writerows(errors)
     return out.getvalue()
 
 
