@@ -65,3 +65,67 @@ def test_a_two_year_run_records_each_years_own_counts_and_checks(civic_home):
                 assert e.metadata["received"].value == written[entity][e.partition]["total"]
                 assert e.target_materialization_data is not None
                 assert e.target_materialization_data.run_id == result.run_id
+
+
+def test_each_mart_is_its_own_asset_with_each_years_rows_and_snapshot(civic_home):
+    """Two marts built for FY2023..FY2024 (rows planted here) and one without years:
+    published by one step, one asset each, each fiscal year's materialization with that
+    year's rows and the snapshot of its own commit, as text, exactly as Iceberg has it."""
+    import duckdb
+    from pyiceberg.expressions import EqualTo
+
+    from lake.catalog import open_catalog
+    from lake.settings import load_settings
+    from orchestration.defs.marts.publish import build_publish_assets
+
+    planted = {"alpha": {2023: 3, 2024: 5}, "beta": {2023: 7, 2024: 2}}
+    settings = load_settings()
+    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(settings.duckdb_path)) as con:
+        con.execute("create schema marts")
+        for mart, rows in planted.items():
+            values = ", ".join(f"({y}, {i})" for y, n in rows.items() for i in range(n))
+            con.execute(f"create table marts.{mart} as select * from (values {values}) v(fiscal_year, n)")
+        con.execute("create table marts.gamma as select 1 as n union all select 2")
+    calendar = FiscalCalendar()
+    publish = build_publish_assets(
+        [dg.AssetKey(["marts", m]) for m in (*planted, "gamma")],
+        fiscal_year_partitions(calendar, FiscalYears(2010, 2030)),
+        calendar,
+    )
+    result = dg.materialize(
+        [publish],
+        tags=RANGE,
+        resources={"lakehouse": LakehouseResource(civic_home=str(civic_home))},
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    assert result.success
+    mats = {
+        (tuple(m.asset_key.path), m.partition): {
+            k: v.value for k, v in m.step_materialization_data.materialization.metadata.items()
+        }
+        for m in result.get_asset_materialization_events()
+    }
+    assert len(mats) == 3 * 2
+    catalog = open_catalog(settings)
+    for mart, rows in planted.items():
+        table = catalog.load_table(f"marts.{mart}")
+        for year, n in rows.items():
+            meta = mats[("iceberg", "marts", mart), str(year)]
+            assert meta["dagster/row_count"] == n
+            assert isinstance(meta["snapshot_id"], str) and meta["snapshot_id"].isdigit()
+            snapshot = int(meta["snapshot_id"])
+            # the year's own commit: at that snapshot the year holds its rows and the later
+            # year of the run is not there yet (2023 committed before 2024)
+            at = table.scan(snapshot_id=snapshot, row_filter=EqualTo("fiscal_year", year)).to_arrow()
+            assert at.num_rows == n
+            if year == 2023:
+                later = table.scan(snapshot_id=snapshot, row_filter=EqualTo("fiscal_year", 2024)).to_arrow()
+                assert later.num_rows == 0
+        assert (
+            mats[("iceberg", "marts", mart), "2023"]["snapshot_id"]
+            != mats[("iceberg", "marts", mart), "2024"]["snapshot_id"]
+        )
+    gamma = mats[("iceberg", "marts", "gamma"), "2024"]
+    assert gamma["dagster/row_count"] == 2
+    assert gamma["snapshot_id"] == str(catalog.load_table("marts.gamma").current_snapshot().snapshot_id)
