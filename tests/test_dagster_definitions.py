@@ -156,3 +156,18 @@ def test_plan_rebuild_loads_no_raw_table_and_builds_what_the_plan_reads(defs):
     assert "marts/service_channel_kpis" not in names
     deps = {k: defs.resolve_asset_graph().get(k).parent_keys for k in selected}
     assert unbuilt_intermediate_parents(set(selected), deps) == set()
+
+
+def test_the_yearly_schedule_says_which_partition_it_runs_next():
+    from contracts.fiscal_year import FiscalCalendar, FiscalYears
+    from orchestration.defs.schedules import build_annual_schedule, next_refresh
+
+    calendar = FiscalCalendar()
+    assert next_refresh(calendar, dt.datetime(2026, 2, 28)) == (dt.datetime(2026, 3, 1, 2, 0), 2025)
+    assert next_refresh(calendar, dt.datetime(2026, 3, 1, 2, 0)) == (dt.datetime(2027, 3, 1, 2, 0), 2026)
+    july = FiscalCalendar(start_month=7)  # FY2026 ends in June 2026; refreshed on 1 September
+    assert next_refresh(july, dt.datetime(2026, 8, 15)) == (dt.datetime(2026, 9, 1, 2, 0), 2026)
+    job = dg.define_asset_job("j", selection=dg.AssetSelection.all())
+    schedule = build_annual_schedule(job, calendar, FiscalYears(2010, 2030), now=dt.datetime(2026, 6, 1))
+    assert schedule.metadata["next_partition"].value == "2026"
+    assert "Next tick 2027-03-01 02:00: FY2026, partition 2026." in schedule.description

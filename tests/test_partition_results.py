@@ -129,3 +129,49 @@ def test_each_mart_is_its_own_asset_with_each_years_rows_and_snapshot(civic_home
     gamma = mats[("iceberg", "marts", "gamma"), "2024"]
     assert gamma["dagster/row_count"] == 2
     assert gamma["snapshot_id"] == str(catalog.load_table("marts.gamma").current_snapshot().snapshot_id)
+
+
+def test_a_refresh_of_two_years_is_a_completed_backfill_with_each_years_truth(civic_home, capsys):
+    """`civic demo --years 2023:2024`: one ranged run, recorded as a Dagster backfill that
+    ends completed, whose run carries its tag; each year's raw and Iceberg-mart
+    materializations carry that year's own counts (from the generator's record and from
+    Iceberg), and the dbt models their row counts."""
+    from dagster._core.execution.backfill import BulkActionStatus
+    from pyiceberg.expressions import EqualTo
+
+    from lake.catalog import open_catalog
+    from lake.settings import load_settings
+    from orchestration.cli import main
+
+    assert main(["demo", "--years", "2023:2024", "--size", "0.05"]) == 0
+    out = capsys.readouterr().out
+    assert "recorded as Dagster backfill" in out, out
+    written = json.loads((civic_home / "landing" / "demo_truths.json").read_text())["rows_written"]
+    instance = dg.DagsterInstance.get()
+    [backfill] = instance.get_backfills()
+    assert backfill.backfill_id in out
+    assert backfill.status == BulkActionStatus.COMPLETED_SUCCESS
+    assert backfill.backfill_end_timestamp and "FY2023..FY2024" in backfill.title
+    data = backfill.asset_backfill_data
+    assert data.materialized_subset == data.target_subset and data.failed_and_downstream_subset.is_empty
+    runs = instance.get_runs(dg.RunsFilter(tags={"dagster/backfill": backfill.backfill_id}))
+    assert len(runs) == 1 and runs[0].status == dg.DagsterRunStatus.SUCCESS
+
+    def latest(key: dg.AssetKey, partition: str) -> dict:
+        [record] = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=key, asset_partitions=[partition]), limit=1
+        ).records
+        assert record.run_id == runs[0].run_id
+        return {k: v.value for k, v in record.asset_materialization.metadata.items()}
+
+    queue = {y: latest(dg.AssetKey(["raw", "queue_events"]), str(y)) for y in (2023, 2024)}
+    for year, meta in queue.items():
+        assert meta["received"] == written["queue_events"][str(year)]["total"]
+        assert meta["quarantined"] == written["queue_events"][str(year)]["bad"]
+    catalog = open_catalog(load_settings())
+    kpis = catalog.load_table("marts.service_channel_kpis")
+    for year in (2023, 2024):
+        meta = latest(dg.AssetKey(["iceberg", "marts", "service_channel_kpis"]), str(year))
+        in_iceberg = kpis.scan(row_filter=EqualTo("fiscal_year", year)).to_arrow().num_rows
+        assert meta["dagster/row_count"] == in_iceberg > 0
+        assert int(meta["snapshot_id"]) in {s.snapshot_id for s in kpis.snapshots()}
