@@ -175,3 +175,5 @@ def test_a_refresh_of_two_years_is_a_completed_backfill_with_each_years_truth(ci
         in_iceberg = kpis.scan(row_filter=EqualTo("fiscal_year", year)).to_arrow().num_rows
         assert meta["dagster/row_count"] == in_iceberg > 0
         assert int(meta["snapshot_id"]) in {s.snapshot_id for s in kpis.snapshots()}
+        # the dbt model carries the same year's row count (counted here from Iceberg)
+        assert latest(dg.AssetKey(["marts", "service_channel_kpis"]), str(year))["dagster/row_count"] == in_iceberg
