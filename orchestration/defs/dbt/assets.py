@@ -91,8 +91,10 @@ def add_row_counts(
     context: dg.AssetExecutionContext, duckdb_path: Path, years: list[int], calendar: FiscalCalendar
 ) -> None:
     """`dagster/row_count` of each selected model: per fiscal year when it has one (the
-    year's own materialization), else the table's rows on every partition. dagster-dbt's
-    fetch_row_counts() records none here (see docs/architecture.md) and would count every year."""
+    year's own materialization), else the table's rows on every partition. Not dagster-dbt's
+    fetch_row_counts(): it needs the in-process adapter CivicDbtCliResource does not build
+    (~4 s a run), DuckDB refuses its read-only connection while dbt holds the write lock, and
+    its count(*) of an incremental mart is every year's rows, on each partition."""
     tables = model_tables(json.loads(ensure_manifest().read_text()), CivicTranslator())
     selected = {k: tables[k] for k in context.selected_asset_keys if k in tables}
     counts = count_tables(duckdb_path, sorted(set(selected.values())), years)
