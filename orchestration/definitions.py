@@ -9,7 +9,7 @@ from orchestration.defs.dbt.assets import build_dbt_assets, mart_keys
 from orchestration.defs.dbt.project import DBT_EXECUTABLE, civic_dbt
 from orchestration.defs.governance.assets import build_data_use_asset
 from orchestration.defs.maintenance import build_maintenance_schedule, lake_maintenance
-from orchestration.defs.marts.publish import build_publish_asset
+from orchestration.defs.marts.publish import build_publish_assets, iceberg_mart_key
 from orchestration.defs.partitions import fiscal_year_partitions
 from orchestration.defs.plan.assets import build_plan_scenarios_asset, plan_rebuild_selection
 from orchestration.defs.raw.assets import build_raw_assets
@@ -40,8 +40,8 @@ defs = dg.Definitions(
         build_plan_scenarios_asset(fiscal_years, calendar),
         build_data_use_asset(fiscal_years),
         dbt_models,
-        build_publish_asset(mart_keys(dbt_models), fiscal_years, calendar),
-        build_report_asset(fiscal_years),
+        build_publish_assets(mart_keys(dbt_models), fiscal_years, calendar),
+        build_report_asset(fiscal_years, [iceberg_mart_key(k) for k in mart_keys(dbt_models)]),
         # the serving database for BI tools, when one is configured (CIVIC_SERVING_URI)
         *([build_serving_asset(mart_keys(dbt_models), fiscal_years, calendar)] if settings.serving_uri else []),
     ],

@@ -38,12 +38,17 @@ def test_asset_graph_has_raw_dbt_and_published_marts(defs):
         "ledger_entries",
     ):
         assert f"raw/{entity}" in keys
-    assert {"staging/stg_queue_events", "marts/service_channel_kpis", "iceberg/marts"} <= keys
+    assert {"staging/stg_queue_events", "marts/service_channel_kpis", "iceberg/marts/service_channel_kpis"} <= keys
+    # one Iceberg publication per mart, on its dbt model, and the site after all of them
+    marts = {k for k in keys if k.startswith("marts/")}
+    assert {k for k in keys if k.startswith("iceberg/")} == {f"iceberg/{m}" for m in marts}
     graph = defs.resolve_asset_graph()
     mart = dg.AssetKey(["marts", "service_channel_kpis"])
     upstream = dg.AssetSelection.assets(mart).upstream().resolve(graph)
     assert dg.AssetKey(["raw", "queue_events"]) in upstream
-    assert dg.AssetKey(["iceberg", "marts"]) in dg.AssetSelection.assets(mart).downstream().resolve(graph)
+    published = dg.AssetKey(["iceberg", "marts", "service_channel_kpis"])
+    assert graph.get(published).parent_keys == {mart}
+    assert dg.AssetKey(["report", "site"]) in graph.get(published).child_keys
     # the configured fiscal years (CIVIC_FISCAL_YEARS, default 2010:2030), whatever the clock
     keys = graph.get(mart).partitions_def.get_partition_keys(current_time=dt.datetime(2026, 6, 1))
     assert keys[:2] == ["2010", "2011"] and keys[-1] == "2030"
@@ -139,8 +144,30 @@ def test_plan_rebuild_loads_no_raw_table_and_builds_what_the_plan_reads(defs):
     job = defs.resolve_job_def("plan_rebuild")
     selected = job.asset_layer.selected_asset_keys
     names = {k.to_user_string() for k in selected}
-    assert {"reference/plan_scenarios", "marts/budget_plan", "marts/budget_plan_totals", "iceberg/marts"} <= names
+    assert {
+        "reference/plan_scenarios",
+        "marts/budget_plan",
+        "marts/budget_plan_totals",
+        "iceberg/marts/budget_plan",
+        "iceberg/marts/budget_plan_totals",
+    } <= names
+    assert "iceberg/marts/service_channel_kpis" not in names
     assert not any(n.startswith("raw/") for n in names)
     assert "marts/service_channel_kpis" not in names
     deps = {k: defs.resolve_asset_graph().get(k).parent_keys for k in selected}
     assert unbuilt_intermediate_parents(set(selected), deps) == set()
+
+
+def test_the_yearly_schedule_says_which_partition_it_runs_next():
+    from contracts.fiscal_year import FiscalCalendar, FiscalYears
+    from orchestration.defs.schedules import build_annual_schedule, next_refresh
+
+    calendar = FiscalCalendar()
+    assert next_refresh(calendar, dt.datetime(2026, 2, 28)) == (dt.datetime(2026, 3, 1, 2, 0), 2025)
+    assert next_refresh(calendar, dt.datetime(2026, 3, 1, 2, 0)) == (dt.datetime(2027, 3, 1, 2, 0), 2026)
+    july = FiscalCalendar(start_month=7)  # FY2026 ends in June 2026; refreshed on 1 September
+    assert next_refresh(july, dt.datetime(2026, 8, 15)) == (dt.datetime(2026, 9, 1, 2, 0), 2026)
+    job = dg.define_asset_job("j", selection=dg.AssetSelection.all())
+    schedule = build_annual_schedule(job, calendar, FiscalYears(2010, 2030), now=dt.datetime(2026, 6, 1))
+    assert schedule.metadata["next_partition"].value == "2026"
+    assert "Next tick 2027-03-01 02:00: FY2026, partition 2026." in schedule.description

@@ -93,11 +93,13 @@ def test_the_marts_file_is_published_only_after_every_dbt_mart_and_its_tests():
     build, which runs `dbt build` (models and tests): a failed test fails the dbt step, and
     Dagster then never runs the publish step, so readers keep the last good marts."""
     from orchestration.definitions import defs
-    from orchestration.defs.marts.publish import MARTS_ICEBERG_KEY
+    from orchestration.defs.marts.publish import iceberg_mart_key
 
     graph = defs.resolve_asset_graph()
     marts = {k for k in graph.get_all_asset_keys() if k.path[0] == "marts"}
-    assert marts and marts <= set(graph.get(MARTS_ICEBERG_KEY).parent_keys)
+    publication = defs.resolve_assets_def(iceberg_mart_key(next(iter(marts))))
+    assert marts and {iceberg_mart_key(k) for k in marts} == set(publication.keys)  # one step
+    assert marts <= {dep for deps in publication.asset_deps.values() for dep in deps}
 
 
 @pytest.mark.slow

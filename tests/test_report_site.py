@@ -204,7 +204,10 @@ def test_a_refresh_of_years_without_a_scorecard_skips_the_site(civic_home):
     with duckdb.connect(str(settings.duckdb_path)) as con:
         con.execute("create schema marts")
         con.execute("create table marts.scorecard (service_id varchar, measure varchar, fiscal_year integer)")
-    asset = build_report_asset(fiscal_year_partitions(FiscalCalendar(), FiscalYears(2010, 2030)))
+    asset = build_report_asset(
+        fiscal_year_partitions(FiscalCalendar(), FiscalYears(2010, 2030)),
+        [dg.AssetKey(["iceberg", "marts", "scorecard"])],
+    )
     result = dg.materialize(
         [asset],
         partition_key="2030",

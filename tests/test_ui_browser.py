@@ -6,6 +6,7 @@ sends) and completes. Screenshots go to artifacts/ui/."""
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -106,7 +107,10 @@ def test_the_ui_shows_the_assets_and_backfills_fiscal_years(dagster_dev):
             skip = page.get_by_role("button", name="Skip")  # a first-visit newsletter dialog
             if skip.count():
                 skip.first.click()
-            page.wait_for_selector(f"text={expect}", timeout=60_000)
+            try:
+                page.wait_for_selector(f"text={expect}", timeout=60_000)
+            finally:  # what the page said, to read when an assertion fails
+                (ARTIFACTS / "last-page.txt").write_text(page.inner_text("body"))
             return page.inner_text("body")
 
         lineage = visit("/asset-groups", "staging")
@@ -162,4 +166,63 @@ def test_the_ui_shows_the_assets_and_backfills_fiscal_years(dagster_dev):
         after = visit("/assets/marts/service_channel_kpis?view=partitions", "Materialized (2)")
         assert "Materialized (2)" in after
         page.screenshot(path=str(ARTIFACTS / "marts-partitions-after-backfill.png"))
+
+        # issue 17: `civic refresh` of two years is a backfill on the backfills page (the
+        # daemon of `dagster dev` runs beside it and must launch nothing for it)
+        from orchestration.cli import main
+
+        assert main(["refresh", "--years", "2023:2024"]) == 0
+        backfills = dagster_dev.gql(
+            "{ partitionBackfillsOrError { ... on PartitionBackfills { results { id status title } } } }"
+        )["data"]["partitionBackfillsOrError"]["results"]
+        [cli] = [b for b in backfills if b["title"] and b["title"].startswith("civic refresh FY2023..FY2024")]
+        assert cli["status"] == "COMPLETED_SUCCESS", cli
+        cli_runs = dagster_dev.gql(
+            """query($f: RunsFilter) { runsOrError(filter: $f) { ... on Runs { results { runId status } } } }""",
+            {"f": {"tags": [{"key": "dagster/backfill", "value": cli["id"]}]}},
+        )["data"]["runsOrError"]["results"]
+        assert [r["status"] for r in cli_runs] == ["SUCCESS"], cli_runs  # ours alone, none from the daemon
+        assert cli["id"] in visit("/overview/backfills", cli["id"])
+        page.screenshot(path=str(ARTIFACTS / "backfills-page.png"))
+        text = visit(f"/runs/b/{cli['id']}", cli["id"])
+        # its partitions table (virtualised: the first rows are rendered) shows them done
+        assert "Succeeded" in text and "100% completed" in text and "raw / services" in text, text[-3000:]
+        page.screenshot(path=str(ARTIFACTS / "cli-backfill.png"))
+
+        # each fiscal year's page shows its own counts (the generator's record of its rows)
+        written = json.loads((settings_home() / "landing" / "demo_truths.json").read_text())["rows_written"]
+        for year in ("2023", "2024"):
+            own = written["queue_events"][year]
+            text = visit(f"/assets/raw/queue_events?view=partitions&partition={year}", "received")
+            assert shows(text, "received", own["total"]) and shows(text, "loaded", own["good"]), (
+                year,
+                own,
+                text[-3000:],
+            )
+            page.screenshot(path=str(ARTIFACTS / f"raw-queue-events-{year}.png"))
+
+        # the Iceberg mart's snapshot id, all its digits, and the dbt model's row count
+        from pyiceberg.expressions import EqualTo
+
+        from lake.catalog import open_catalog
+
+        kpis = open_catalog(load_settings()).load_table("marts.service_channel_kpis")
+        snapshot = str(kpis.current_snapshot().snapshot_id)  # FY2024's commit: the last of the run
+        text = visit("/assets/iceberg/marts/service_channel_kpis?view=partitions&partition=2024", "snapshot_id")
+        assert snapshot in text, (snapshot, text[-2000:])
+        page.screenshot(path=str(ARTIFACTS / "iceberg-mart-snapshot.png"))
+        rows = kpis.scan(row_filter=EqualTo("fiscal_year", 2024)).to_arrow().num_rows
+        text = visit("/assets/marts/service_channel_kpis?view=partitions&partition=2024", "unique_id")
+        assert shows(text, "(?:dagster/row_count|Row count)", rows), (rows, text[-3000:])
+        page.screenshot(path=str(ARTIFACTS / "dbt-mart-row-count.png"))
         browser.close()
+
+
+def shows(text: str, label: str, value: int) -> bool:
+    """The metadata entry `label` shows `value` (with or without thousands separators)."""
+    number = f"(?:{re.escape(f'{value:,}')}|{value})"
+    return re.search(rf"{label}\s*{number}(?!\d)", text) is not None
+
+
+def settings_home() -> Path:
+    return load_settings().home

@@ -137,11 +137,15 @@ def _refresh(years: list[int], job: str = "annual_refresh") -> bool:
     if outcome.success:
         done = "Plan rebuilt" if job == "plan_rebuild" else "Refresh done"
         print(f"{done} in {took:.1f}s (runs: {', '.join(r[:8] for r in outcome.run_ids)})")
+        if outcome.backfill_id:
+            print(f"  recorded as Dagster backfill {outcome.backfill_id} (the backfills page of `civic ui`)")
         _print_chain_head(settings)
     else:
         print(f"Refresh FAILED after {took:.1f}s:", file=sys.stderr)
         for f in outcome.failures:
             print(f"  - {f}", file=sys.stderr)
+        if outcome.backfill_id:
+            print(f"  Dagster backfill {outcome.backfill_id} is marked completed with failures", file=sys.stderr)
     return outcome.success
 
 

@@ -29,6 +29,8 @@ class RefreshOutcome:
     retried_steps: list[str]
     # dead runs of earlier refreshes this one cleaned up before it started (stale_runs.py)
     recovered: list[str] = field(default_factory=list)
+    # the Dagster backfill a refresh of several years is recorded as (backfill.py)
+    backfill_id: str | None = None
 
 
 def _contiguous_runs(years: list[int]) -> list[list[int]]:
@@ -79,33 +81,55 @@ def run_refresh(
         recovered = recover(instance, settings.run_stale_seconds)
     progress("  starting the Dagster run")
     job = defs.resolve_job_def(job_name)
+    graph = defs.resolve_asset_graph()
     selection = None
     if rebuild_only:
-        graph = defs.resolve_asset_graph()
         selection = [k for k in graph.get_all_asset_keys() if k.path[0] != "raw" and graph.get(k).is_materializable]
     outcome = RefreshOutcome(
         years=sorted(set(years)), run_ids=[], success=True, failures=[], retried_steps=[], recovered=recovered
     )
+    backfill_tags: dict[str, str] = {}
+    materialized: list = []
+    if len(outcome.years) > 1:  # a range of years is a backfill on the backfills page
+        from orchestration.cli.backfill import BACKFILL_TAG, start_backfill
+
+        keys = selection or [k for k in job.asset_layer.selected_asset_keys if graph.get(k).is_materializable]
+        span = f"FY{outcome.years[0]}..FY{outcome.years[-1]}"
+        backfill = start_backfill(
+            instance, graph, keys, [calendar.key_of(y) for y in outcome.years], f"civic refresh {span} ({job_name})"
+        )
+        outcome.backfill_id = backfill.backfill_id
+        backfill_tags = {BACKFILL_TAG: backfill.backfill_id}
     quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
-    with RunGuard(instance) as guard:
-        for run in _contiguous_runs(years):
-            first, last = calendar.key_of(run[0]), calendar.key_of(run[-1])
-            guard.run_id = str(uuid.uuid4())  # known before the run starts, for the guard
-            tags = run_tags()
-            if first != last:
-                tags |= {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
-            result = job.execute_in_process(
-                instance=instance,
-                partition_key=first if first == last else None,
-                run_config=quiet,
-                raise_on_error=False,
-                run_id=guard.run_id,
-                tags=tags,
-                asset_selection=selection,
-            )
-            guard.run_id = None
-            outcome.run_ids.append(result.run_id)
-            _collect(result, outcome)
+    try:
+        with RunGuard(instance) as guard:
+            for run in _contiguous_runs(years):
+                first, last = calendar.key_of(run[0]), calendar.key_of(run[-1])
+                guard.run_id = str(uuid.uuid4())  # known before the run starts, for the guard
+                tags = run_tags() | backfill_tags
+                if first != last:
+                    tags |= {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
+                result = job.execute_in_process(
+                    instance=instance,
+                    partition_key=first if first == last else None,
+                    run_config=quiet,
+                    raise_on_error=False,
+                    run_id=guard.run_id,
+                    tags=tags,
+                    asset_selection=selection,
+                )
+                guard.run_id = None
+                outcome.run_ids.append(result.run_id)
+                _collect(result, outcome)
+                if outcome.backfill_id:
+                    from orchestration.cli.backfill import materialized_partitions
+
+                    materialized += materialized_partitions(result)
+    finally:
+        if outcome.backfill_id:  # also when stopped: what was not materialized is marked failed
+            from orchestration.cli.backfill import finish_backfill
+
+            finish_backfill(instance, outcome.backfill_id, graph, materialized)
     return outcome
 
 

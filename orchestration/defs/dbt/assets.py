@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -9,9 +10,11 @@ from dagster_dbt import DagsterDbtTranslator, dbt_assets
 
 from contracts.fiscal_year import FiscalCalendar
 from lake.locks import marts_lock
+from lake.model_counts import count_tables
 from orchestration.defs.dbt.project import civic_dbt, ensure_manifest
 from orchestration.defs.dbt.selection import refusal, unbuilt_intermediate_parents
 from orchestration.defs.owners import owners_of
+from orchestration.defs.partition_events import add_partition_metadata
 from orchestration.defs.partitions import dbt_vars, fiscal_years_of_keys
 from orchestration.defs.resources import CivicDbtCliResource, LakehouseResource
 from orchestration.environment import dbt_env
@@ -59,10 +62,53 @@ def build_dbt_assets(partitions_def: dg.PartitionsDefinition, calendar: FiscalCa
             # the project, profile and --vars are unchanged; the marts lock keeps it one build
             # at a time.
             target = settings.home / "dbt-target"
-            yield from dbt.cli(args, context=context, target_path=target, env=dbt_env(settings)).stream()
+            # held back until dbt has exited (and released DuckDB's write lock), so that each
+            # model's materialization of a fiscal year carries that year's row count
+            events: list = []
+            try:
+                for event in dbt.cli(args, context=context, target_path=target, env=dbt_env(settings)).stream():
+                    events.append(event)
+            except BaseException:
+                yield from events  # what was built before the failure is recorded
+                raise
+            add_row_counts(context, settings.duckdb_path, years, calendar)
+            yield from events
         progress(f"  dbt build done for FY{', FY'.join(map(str, years))}", done=True)
 
     return civic_dbt_models
+
+
+def model_tables(manifest: Mapping[str, Any], translator: DagsterDbtTranslator) -> dict[dg.AssetKey, tuple[str, str]]:
+    """Asset key -> (schema, table) in DuckDB of every dbt model of the manifest."""
+    return {
+        translator.get_asset_key(node): (node["schema"], node.get("alias") or node["name"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+    }
+
+
+def add_row_counts(
+    context: dg.AssetExecutionContext, duckdb_path: Path, years: list[int], calendar: FiscalCalendar
+) -> None:
+    """`dagster/row_count` of each selected model: per fiscal year when it has one (the
+    year's own materialization), else the table's rows on every partition. Not dagster-dbt's
+    fetch_row_counts(): it needs the in-process adapter CivicDbtCliResource does not build
+    (~4 s a run), DuckDB refuses its read-only connection while dbt holds the write lock, and
+    its count(*) of an incremental mart is every year's rows, on each partition."""
+    tables = model_tables(json.loads(ensure_manifest().read_text()), CivicTranslator())
+    selected = {k: tables[k] for k in context.selected_asset_keys if k in tables}
+    counts = count_tables(duckdb_path, sorted(set(selected.values())), years)
+    for key, table in selected.items():
+        if (count := counts.get(table)) is None:
+            continue
+        if count.by_year:
+            add_partition_metadata(
+                context,
+                key,
+                {calendar.key_of(y): {"dagster/row_count": dg.MetadataValue.int(n)} for y, n in count.by_year.items()},
+            )
+        else:
+            context.add_asset_metadata({"dagster/row_count": dg.MetadataValue.int(count.rows)}, asset_key=key)
 
 
 def mart_keys(dbt_assets_def: dg.AssetsDefinition) -> list[dg.AssetKey]:

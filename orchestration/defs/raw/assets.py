@@ -20,6 +20,7 @@ from lake.quarantine import QUARANTINE_TABLE
 from lake.reference import services_catalogue
 from lake.shrink_guard import ShrinkRefused
 from orchestration.defs.owners import owners_of
+from orchestration.defs.partition_events import add_partition_metadata, partition_check_results
 from orchestration.defs.partitions import fiscal_years_of_keys
 from orchestration.defs.resources import LakehouseResource
 from orchestration.load.feeds import FeedsConfigError
@@ -41,6 +42,19 @@ TRANSIENT_RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPO
 
 def data_failure(err: Exception) -> dg.Failure:
     return dg.Failure(description=str(err), allow_retries=False)
+
+
+COUNTS = ("received", "loaded", "quarantined")
+
+
+def contract_result(counts: dict[str, int], limit: float) -> tuple[bool, dict]:
+    """(passed, metadata) of the contract check for one fiscal year's counts."""
+    share = counts["quarantined"] / counts["received"] if counts["received"] else 0.0
+    return share <= limit, {
+        "quarantined_pct": dg.MetadataValue.float(round(100 * share, 2)),
+        "max_pct": dg.MetadataValue.float(round(100 * limit, 2)),
+        **counts,
+    }
 
 
 def raw_asset_key(entity: str) -> dg.AssetKey:
@@ -70,12 +84,14 @@ def build_raw_asset(
                 "row_accounting",
                 asset=key,
                 blocking=True,
+                partitions_def=partitions_def,  # one result per fiscal year (partition_events.py)
                 description="received = loaded + quarantined, and Iceberg holds exactly the loaded and quarantined rows",
             ),
             dg.AssetCheckSpec(
                 "contract",
                 asset=key,
                 blocking=True,
+                partitions_def=partitions_def,  # one result per fiscal year (partition_events.py)
                 description="at most CIVIC_MAX_QUARANTINE_SHARE (default "
                 f"{DEFAULT_MAX_QUARANTINE_SHARE:.0%}) of the rows broke the pandera contract",
             ),
@@ -85,12 +101,13 @@ def build_raw_asset(
         settings = lakehouse.settings()
         catalog = lakehouse.catalog()
         years = fiscal_years_of_keys(context.partition_keys, calendar)
-        per_year: dict[str, dict] = {}
-        problems: list[str] = []
-        received = loaded = quarantined = 0
+        # each fiscal year's own loads, counts and problems: one materialization and one
+        # check result per year, also when a run covers a range (partition_events.py)
+        loads: dict[int, dict[str, dict]] = {fy: {} for fy in years}
+        counts: dict[int, dict[str, int]] = {fy: dict.fromkeys(COUNTS, 0) for fy in years}
+        problems: dict[int, list[str]] = {fy: [] for fy in years}
 
         def account(rec) -> None:
-            nonlocal received, loaded, quarantined
             fy = rec.fiscal_year
             label = f"FY{fy}" if rec.source == LANDING_FEED else f"FY{fy} {rec.source}"
             in_lake = partition_rows(catalog, f"raw.{entity}", partition_filter(fy, _source=rec.source))
@@ -98,15 +115,15 @@ def build_raw_asset(
                 catalog, QUARANTINE_TABLE, partition_filter(fy, entity=entity, source=rec.source)
             )
             if rec.received != rec.loaded + rec.quarantined:
-                problems.append(
+                problems[fy].append(
                     f"{label}: received {rec.received} != loaded {rec.loaded} + quarantined {rec.quarantined}"
                 )
             if in_lake != rec.loaded or in_quarantine != rec.quarantined:
-                problems.append(
+                problems[fy].append(
                     f"{label}: Iceberg holds {in_lake} rows and {in_quarantine} quarantined, "
                     f"the load reported {rec.loaded} and {rec.quarantined}"
                 )
-            per_year[str(fy) if rec.source == LANDING_FEED else f"{fy} {rec.source}"] = {
+            loads[fy][str(fy) if rec.source == LANDING_FEED else f"{fy} {rec.source}"] = {
                 "received": rec.received,
                 "loaded": rec.loaded,
                 "quarantined": rec.quarantined,
@@ -114,7 +131,8 @@ def build_raw_asset(
                 "snapshot_id": None if rec.snapshot_id is None else str(rec.snapshot_id),
                 "load_id": rec.load_id,
             }
-            received, loaded, quarantined = received + rec.received, loaded + rec.loaded, quarantined + rec.quarantined
+            for name in COUNTS:
+                counts[fy][name] += getattr(rec, name)
             progress(
                 f"  raw.{entity} {label}: received {rec.received:,}, loaded {rec.loaded:,}, "
                 f"quarantined {rec.quarantined:,} ({rec.seconds:.1f}s)",
@@ -147,33 +165,47 @@ def build_raw_asset(
                 if note := services_catalogue(catalog, fy).note:
                     notes[str(fy)] = note
                     progress(f"  raw.{entity}: {note}")
-        share = quarantined / received if received else 0.0
         limit = max_quarantine_share()
-        counts = {"received": received, "loaded": loaded, "quarantined": quarantined}
-        yield dg.MaterializeResult(
-            metadata={
-                "dagster/row_count": dg.MetadataValue.int(loaded),
-                **{k: dg.MetadataValue.int(v) for k, v in counts.items()},
-                "fiscal_years": dg.MetadataValue.text(", ".join(map(str, years))),
-                "loads": dg.MetadataValue.json(per_year),
-                **({"services_catalogue": dg.MetadataValue.json(notes)} if notes else {}),
+        keys = {fy: calendar.key_of(fy) for fy in years}
+        add_partition_metadata(
+            context,
+            key,
+            {
+                keys[fy]: {
+                    "dagster/row_count": dg.MetadataValue.int(counts[fy]["loaded"]),
+                    **{k: dg.MetadataValue.int(v) for k, v in counts[fy].items()},
+                    "fiscal_years": dg.MetadataValue.text(str(fy)),
+                    "loads": dg.MetadataValue.json(loads[fy]),
+                    **(
+                        {"services_catalogue": dg.MetadataValue.json({str(fy): notes[str(fy)]})}
+                        if str(fy) in notes
+                        else {}
+                    ),
+                }
+                for fy in years
             },
-            check_results=[
-                dg.AssetCheckResult(
-                    check_name="row_accounting",
-                    passed=not problems,
-                    metadata={**counts, "problems": dg.MetadataValue.text("; ".join(problems) or "none")},
-                ),
-                dg.AssetCheckResult(
-                    check_name="contract",
-                    passed=share <= limit,
-                    metadata={
-                        "quarantined_pct": dg.MetadataValue.float(round(100 * share, 2)),
-                        "max_pct": dg.MetadataValue.float(round(100 * limit, 2)),
-                        **counts,
-                    },
-                ),
-            ],
+        )
+        # what the whole run did; each partition's materialization carries its own year's
+        yield dg.MaterializeResult(
+            metadata={"run_fiscal_years": dg.MetadataValue.text(", ".join(map(str, years)))},
+        )
+        yield from partition_check_results(
+            context,
+            key,
+            "row_accounting",
+            {
+                keys[fy]: (
+                    not problems[fy],
+                    {**counts[fy], "problems": dg.MetadataValue.text("; ".join(problems[fy]) or "none")},
+                )
+                for fy in years
+            },
+        )
+        yield from partition_check_results(
+            context,
+            key,
+            "contract",
+            {keys[fy]: contract_result(counts[fy], limit) for fy in years},
         )
 
     return _raw

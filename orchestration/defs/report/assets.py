@@ -14,7 +14,6 @@ from lake.load_ledger import ledger_head, read_loads
 from lake.locks import marts_lock
 from lake.settings import Settings
 from orchestration.defs.dbt.project import ensure_manifest
-from orchestration.defs.marts.publish import MARTS_ICEBERG_KEY
 from orchestration.defs.owners import owners_of
 from orchestration.defs.resources import LakehouseResource
 from orchestration.progress import progress
@@ -60,10 +59,12 @@ def upload_site(settings: Settings, root: Path) -> str:
     return bucket
 
 
-def build_report_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+def build_report_asset(partitions_def: dg.PartitionsDefinition, published: list[dg.AssetKey]) -> dg.AssetsDefinition:
+    """`published`: the Iceberg publications of the marts (the site is built after them)."""
+
     @dg.asset(
         key=REPORT_SITE_KEY,
-        deps=[MARTS_ICEBERG_KEY],
+        deps=published,
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
         group_name="report",
