@@ -8,6 +8,7 @@ value can be read is a table-level problem (the batch is refused).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import polars as pl
 import pyarrow as pa
@@ -48,6 +49,15 @@ _TRUE = ("true", "t", "yes", "y", "1")
 _FALSE = ("false", "f", "no", "n", "0")
 
 
+@dataclass(frozen=True)
+class Reading:
+    """How a source writes its times, as it declares them (None: undeclared)."""
+
+    date_order: str | None = None  # DATE_ORDERS
+    time_zone: str | None = None  # an IANA name: the zone of its local times
+    epoch_unit: str | None = None  # EPOCH_UNITS: the unit of a time given as a number
+
+
 def time_zone_error(name: object) -> str | None:
     """Why `name` is not an IANA time zone this machine knows (None: it is one)."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -71,7 +81,7 @@ def utc_offsets(text: pl.Series) -> pl.Series:
 
 def local_times(instants: pl.Series, time_zone: str) -> pl.Series:
     """UTC instants as wall-clock times in `time_zone` (its offset of each day, DST included)."""
-    if instants.dtype.time_zone is None:  # type: ignore[union-attr]
+    if getattr(instants.dtype, "time_zone", None) is None:
         instants = instants.dt.replace_time_zone("UTC")
     return instants.dt.convert_time_zone(time_zone).dt.replace_time_zone(None).cast(pl.Datetime("us"))
 
@@ -79,7 +89,7 @@ def local_times(instants: pl.Series, time_zone: str) -> pl.Series:
 def epoch_times(numbers: pl.Series, unit: str, time_zone: str) -> pl.Series:
     """Numbers of `unit` since 1970-01-01 UTC as wall-clock times in `time_zone`."""
     if numbers.dtype.is_integer():
-        instants = pl.from_epoch(numbers.cast(pl.Int64, strict=False), time_unit=unit)  # type: ignore[arg-type]
+        instants = pl.from_epoch(numbers.cast(pl.Int64, strict=False), time_unit=unit)  # type: ignore[call-overload]
     else:
         micros = (numbers.cast(pl.Float64, strict=False) * _PER_MICROSECOND[unit]).round(0)
         instants = pl.from_epoch(micros.cast(pl.Int64, strict=False), time_unit="us")

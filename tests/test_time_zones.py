@@ -105,3 +105,31 @@ def test_pure_helpers():
         dt.datetime(2024, 1, 15, 13)
     ]
     assert epoch_times(pl.Series([1.5]), "s", "UTC").to_list() == [dt.datetime(1970, 1, 1, 0, 0, 1, 500000)]
+
+
+def test_the_dst_corpus_case_gives_negative_waits_when_offsets_are_dropped():
+    """The bad-file case is a real trap: read at their written wall clocks (the offsets
+    dropped, as before), some calls come before their tickets."""
+    import csv
+
+    from tests.bad_files.cases import CASES
+
+    [case] = [c for c in CASES if c.name == "offsets_mixed_across_dst_declared_zone"]
+    rows = list(csv.DictReader(case.content.decode().splitlines()))
+    wall = [
+        (dt.datetime.fromisoformat(r["called_at"]).replace(tzinfo=None) - dt.datetime.fromisoformat(r["issued_at"][:-1]))
+        for r in rows
+    ]
+    assert sum(w < dt.timedelta(0) for w in wall) == len(rows)  # every wait, read so, is negative
+
+
+def test_a_feed_declares_its_time_zone_and_epoch_unit_in_feeds_yml(tmp_path):
+    from orchestration.load.feeds import FeedsConfigError, parse_feeds
+
+    entry = {"name": "nyc", "kind": "nyc311", "location": str(tmp_path), "time_zone": NY, "epoch_unit": "ms"}
+    [feed] = parse_feeds({"sources": [entry]}, tmp_path / "feeds.yml")
+    assert (feed.time_zone, feed.epoch_unit) == (NY, "ms")
+    with pytest.raises(FeedsConfigError, match=r"sources\[0\] \(nyc\): `time_zone` 'EST5' is not an IANA"):
+        parse_feeds({"sources": [{**entry, "time_zone": "EST5"}]}, tmp_path / "feeds.yml")
+    with pytest.raises(FeedsConfigError, match="`epoch_unit` must be one of s, ms, us, ns, got 'sec'"):
+        parse_feeds({"sources": [{**entry, "epoch_unit": "sec"}]}, tmp_path / "feeds.yml")
