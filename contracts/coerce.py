@@ -58,6 +58,9 @@ class Reading:
     epoch_unit: str | None = None  # EPOCH_UNITS: the unit of a time given as a number
 
 
+UNDECLARED = Reading()  # a source that declares nothing of its times (the landing zone)
+
+
 def time_zone_error(name: object) -> str | None:
     """Why `name` is not an IANA time zone this machine knows (None: it is one)."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -200,7 +203,9 @@ def _cast_to(
             return c.cast(pl.Datetime("us"))
         if source.is_numeric():  # an epoch time: only in the declared unit and zone
             if epoch_unit is None or time_zone is None:
-                return pl.when(c.is_null() & c.is_not_null()).then(c.cast(pl.Int64, strict=False).cast(pl.Datetime("us")))
+                return pl.when(c.is_null() & c.is_not_null()).then(
+                    c.cast(pl.Int64, strict=False).cast(pl.Datetime("us"))
+                )
             return c.map_batches(lambda n: epoch_times(n, epoch_unit, time_zone), return_dtype=pl.Datetime("us"))
         return c.cast(pl.Datetime("us"), strict=False)
     if target == pl.Boolean and source == pl.String:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 from pandera.errors import SchemaError, SchemaErrors
 
-from contracts.coerce import Reading, coerce
+from contracts.coerce import UNDECLARED, Reading, coerce
 from contracts.entities import FEED_REJECTED, STATED_FISCAL_YEAR, Entity
 from contracts.errors import ContractError
 from contracts.fiscal_year import FiscalCalendar
@@ -126,7 +126,7 @@ def _event_year(ent: Entity, columns: list[str], calendar: FiscalCalendar) -> pl
 
 
 def fiscal_years_of(
-    ent: Entity, batch: pl.DataFrame, calendar: FiscalCalendar, reading: Reading = Reading()
+    ent: Entity, batch: pl.DataFrame, calendar: FiscalCalendar, reading: Reading = UNDECLARED
 ) -> set[int]:
     """The fiscal years a batch of a dated entity's rows falls in (rows whose year cannot
     be read count for none): where a feed's undated reference data is filed."""

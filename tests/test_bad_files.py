@@ -31,9 +31,7 @@ def _load(case: Case, tmp_path: Path, monkeypatch) -> tuple[pl.DataFrame, pl.Dat
     path = tmp_path / case.filename
     path.write_bytes(case.content)
     spec = entity(case.entity)
-    ctx = LoadContext(
-        2024, known_services=frozenset({"S1"}), time_zone=case.time_zone, epoch_unit=case.epoch_unit
-    )
+    ctx = LoadContext(2024, known_services=frozenset({"S1"}), time_zone=case.time_zone, epoch_unit=case.epoch_unit)
     valid, rejects = [], []
     for _path, received, ok, bad in validate_batches(spec, file_batches(spec, [path]), ctx, None):
         assert received == ok.height + bad.height

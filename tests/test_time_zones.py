@@ -43,7 +43,9 @@ def test_mixed_offsets_across_a_dst_change_are_read_in_the_declared_zone():
 
 
 def test_undeclared_mixed_offsets_are_quarantined_and_one_offset_keeps_its_wall_clock():
-    frame = pl.DataFrame({"a": ["2024-03-10T06:50:00Z", "2024-03-10T08:00:00"], "b": ["2024-03-10T03:05:00-04:00", None]})
+    frame = pl.DataFrame(
+        {"a": ["2024-03-10T06:50:00Z", "2024-03-10T08:00:00"], "b": ["2024-03-10T03:05:00-04:00", None]}
+    )
     typed, failures = coerce(frame, {"a": pl.Datetime("us"), "b": pl.Datetime("us")})
     assert sorted(failures.select("index", "rule", "column").rows()) == [
         (0, "mixed_offsets", "a"),
@@ -117,7 +119,10 @@ def test_the_dst_corpus_case_gives_negative_waits_when_offsets_are_dropped():
     [case] = [c for c in CASES if c.name == "offsets_mixed_across_dst_declared_zone"]
     rows = list(csv.DictReader(case.content.decode().splitlines()))
     wall = [
-        (dt.datetime.fromisoformat(r["called_at"]).replace(tzinfo=None) - dt.datetime.fromisoformat(r["issued_at"][:-1]))
+        (
+            dt.datetime.fromisoformat(r["called_at"]).replace(tzinfo=None)
+            - dt.datetime.fromisoformat(r["issued_at"][:-1])
+        )
         for r in rows
     ]
     assert sum(w < dt.timedelta(0) for w in wall) == len(rows)  # every wait, read so, is negative

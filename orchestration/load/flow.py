@@ -40,9 +40,9 @@ import polars as pl
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
 
+from contracts.coerce import UNDECLARED, Reading
 from contracts.entities import ENTITIES, Entity
 from contracts.entities import entity as entity_spec
-from contracts.coerce import Reading
 from contracts.rules import LoadContext
 from contracts.validate import fiscal_years_of
 from ingestion.feeds import feed_kind
@@ -85,7 +85,7 @@ def run_load(
     year_bound: bool = False,
     run_id: str | None = None,
     write_lock: WriteLock = contextlib.nullcontext,
-    reading: Reading = Reading(),
+    reading: Reading = UNDECLARED,
 ) -> list[LoadRecord]:
     """Load one entity's rows into the lake; one ledger row per (fiscal year, source) committed.
 
@@ -134,7 +134,7 @@ def _stage_and_commit(
     run_id: str | None,
     write_lock: WriteLock,
     keyring: Keyring | None,
-    reading: Reading = Reading(),
+    reading: Reading = UNDECLARED,
 ) -> list[LoadRecord]:
     """One staging and its commit: for `fiscal_year`, or (None) spanning years."""
     started, load_id = dt.datetime.now(), new_load_id(spec.name, fiscal_year)
