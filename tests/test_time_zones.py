@@ -138,3 +138,49 @@ def test_a_feed_declares_its_time_zone_and_epoch_unit_in_feeds_yml(tmp_path):
         parse_feeds({"sources": [{**entry, "time_zone": "EST5"}]}, tmp_path / "feeds.yml")
     with pytest.raises(FeedsConfigError, match="`epoch_unit` must be one of s, ms, us, ns, got 'sec'"):
         parse_feeds({"sources": [{**entry, "epoch_unit": "sec"}]}, tmp_path / "feeds.yml")
+
+
+def test_a_feed_declares_its_zone_in_feeds_yml_and_a_refresh_reads_its_offsets_in_it(civic_home, lake):
+    """End to end through load_feeds: Open311 requests (real Bloomington records, moved to
+    the spring-forward day of 2024) written half in UTC and half with local offsets load
+    with the local times zoneinfo gives; the same file undeclared is quarantined."""
+    import json
+    import shutil
+
+    from orchestration.load.flow import load_feeds
+    from tests.conftest import REALDATA, quarantined_rows, source_rows
+
+    zone = ZoneInfo("America/Indiana/Indianapolis")
+    folder = civic_home / "bloomington"
+    folder.mkdir(parents=True)
+    shutil.copy(REALDATA / "open311_bloomington" / "bloomington_services.json", folder / "services.json")
+    records = json.loads((REALDATA / "open311_bloomington" / "bloomington_requests.json").read_text())
+    expected = {}
+    for i, record in enumerate(records):
+        requested = dt.datetime(2024, 3, 10, 5, 40, tzinfo=dt.UTC) + dt.timedelta(minutes=11 * i)
+        closed = requested + dt.timedelta(minutes=25)
+        # odd rows: requested in UTC and closed with the local offset; even rows the other way
+        utc, local = (requested, closed) if i % 2 else (closed, requested)
+        written = {utc: utc.isoformat().replace("+00:00", "Z"), local: local.astimezone(zone).isoformat()}
+        record["requested_datetime"], record["updated_datetime"] = written[requested], written[closed]
+        record["status"] = "closed"
+        local = [t.astimezone(zone).replace(tzinfo=None) for t in (requested, closed)]
+        expected[record["service_request_id"]] = tuple(local)
+    (folder / "requests.json").write_text(json.dumps(records))
+    (civic_home / "feeds.yml").write_text(
+        "sources:\n"
+        f"  - {{name: bton, kind: open311, location: '{folder}', time_zone: America/Indiana/Indianapolis}}\n"
+        f"  - {{name: bton-undeclared, kind: open311, location: '{folder}'}}\n"
+    )
+    from lake.settings import load_settings
+
+    settings, catalog = load_settings(), lake[1]
+    load_feeds(settings, catalog, "services", [2024])
+    by_feed = {r.source: r for r in load_feeds(settings, catalog, "service_requests", [2024])}
+    assert (by_feed["bton"].received, by_feed["bton"].loaded) == (len(records), len(records))
+    rows = source_rows(catalog, "raw.service_requests", "bton")
+    assert {r["request_id"]: (r["requested_at"], r["closed_at"]) for r in rows} == expected
+    assert all(closed > requested for requested, closed in expected.values())
+    assert by_feed["bton-undeclared"].loaded == 0
+    rules = {r["rule"] for r in quarantined_rows(catalog, "bton-undeclared")}
+    assert rules == {"mixed_offsets"}
