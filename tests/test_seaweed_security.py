@@ -8,6 +8,7 @@ was picked for it (no fixed 9101); its state is owner-only. Real `weed mini` ove
 from __future__ import annotations
 
 import json
+import socket
 import ssl
 import stat
 import urllib.error
@@ -101,6 +102,28 @@ def test_the_volume_servers_refuse_without_a_certificate_and_without_a_jwt(serve
     assert _status("PUT", f"https://{volume}", b"forged", _tls(server, certificate=False)) == "refused"
     assert _status("PUT", f"https://{volume}", b"forged", _tls(server, certificate=True)) == 401
     assert _status("GET", f"https://{volume}", context=_tls(server, certificate=True)) == 401
+
+
+@pytest.mark.parametrize("port", ["master.port.grpc", "filer.port.grpc", "volume.port.grpc", "s3.port.grpc"])
+def test_the_grpc_ports_take_only_clients_with_a_certificate(server, port):
+    """`weed shell` or a gRPC client of a local user could otherwise read the filer's
+    entries (small files are held inline) without any key."""
+
+    def handshake(certificate: bool) -> str:
+        ctx = _tls(server, certificate)
+        ctx.set_alpn_protocols(["h2"])
+        try:
+            with socket.create_connection(("127.0.0.1", server.ports[port]), timeout=10) as raw:
+                with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                    tls.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+                    return "settings" if tls.recv(9)[3:4] == b"\x04" else "other"  # an HTTP/2 SETTINGS frame
+        except ssl.SSLCertVerificationError:
+            raise
+        except (ssl.SSLError, ConnectionError):
+            return "refused"
+
+    assert handshake(certificate=False) == "refused"
+    assert handshake(certificate=True) == "settings"
 
 
 def test_every_port_is_picked_and_the_state_is_owner_only(server):

@@ -2,7 +2,7 @@
 
 Bound to 127.0.0.1 only, telemetry off, credentials from AWS_ACCESS_KEY_ID /
 AWS_SECRET_ACCESS_KEY, data in a persistent owner-only directory. Only the S3 gateway
-serves data: the master, filer and volume HTTP ports take only TLS clients holding a
+serves data: the master, filer and volume HTTP and gRPC ports take only TLS clients holding a
 certificate of a CA made at each start (mutual TLS), and the filer and volume ports
 also need JWTs signed with keys made at each start.
 Every port is chosen explicitly (the Iceberg and Lance ports are off) so that several
@@ -107,7 +107,8 @@ def _security_toml(tls: Path | None = None) -> str:
     same `weed mini` process, holds the keys), so the S3 credentials are the only way in.
     With `tls` (see tls_material), the master, volume and filer HTTP ports are HTTPS that
     require a client certificate of that CA, and weed's own clients present one: the
-    master's HTTP API (the topology, `/dir/assign`) has no JWT of its own to require."""
+    master's HTTP API (the topology, `/dir/assign`) has no JWT of its own to require. The
+    gRPC ports take the same certificate (weed's gRPC TLS is always mutual)."""
     keys = {name: secrets.token_hex(32) for name in ("signing", "signing.read", "filer_signing", "filer_signing.read")}
     text = "".join(f'[jwt.{name}]\nkey = "{key}"\nexpires_after_seconds = 60\n\n' for name, key in keys.items())
     if tls is None:
@@ -116,7 +117,13 @@ def _security_toml(tls: Path | None = None) -> str:
     server = "".join(f'{k} = "{v}"\n' for k, v in pem.items())
     for part in ("master", "volume", "filer"):
         text += f"[https.{part}]\n{server}\n"
-    return text + f"[https.client]\nenabled = true\n{server}"
+    text += f"[https.client]\nenabled = true\n{server}\n"
+    # gRPC under the same CA: every gRPC TLS of weed is mutual
+    node = "".join(f'{k} = "{pem[k]}"\n' for k in ("cert", "key"))
+    text += f'[grpc]\nca = "{pem["ca"]}"\n\n'
+    for part in ("master", "volume", "filer", "s3", "admin", "worker", "msg_broker", "msg_agent", "mq", "client"):
+        text += f"[grpc.{part}]\n{node}\n"
+    return text
 
 
 def tls_material(directory: Path) -> Path:
