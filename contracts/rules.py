@@ -43,6 +43,10 @@ class LoadContext:
     # the order of day/month/year text dates, as the source declares it (`mdy`, `dmy`;
     # None: undeclared, a date that reads two ways is quarantined, `contracts.coerce`)
     date_order: str | None = None
+    # the IANA zone of the source's local times and the unit of its epoch numbers
+    # (None: undeclared; see contracts.coerce)
+    time_zone: str | None = None
+    epoch_unit: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.calendar, FiscalCalendar):  # the former bare start month

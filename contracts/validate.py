@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 from pandera.errors import SchemaError, SchemaErrors
 
-from contracts.coerce import coerce
+from contracts.coerce import UNDECLARED, Reading, coerce
 from contracts.entities import FEED_REJECTED, STATED_FISCAL_YEAR, Entity
 from contracts.errors import ContractError
 from contracts.fiscal_year import FiscalCalendar
@@ -33,6 +33,8 @@ _RULE_ORDER = (
     "type",
     "not_finite",
     "ambiguous_date",
+    "mixed_offsets",
+    "undeclared_epoch",
     "not_nullable",
     "plausible_bound",
     "unique_id",
@@ -81,6 +83,16 @@ def _message(
             f"{column} value {value!r} could be read as two dates (day/month order): the source does not "
             "declare its date_order (mdy or dmy), and a date is never guessed"
         )
+    if rule == "mixed_offsets":
+        return (
+            f"{column} value {value!r} carries another UTC offset than other times of the file: the source "
+            "does not declare its time_zone (an IANA name), and a local time is never guessed"
+        )
+    if rule == "undeclared_epoch":
+        return (
+            f"{column} value {value!r} is a number, not a date: an epoch time is read only in the epoch_unit "
+            "(s, ms, us, ns) and time_zone its source declares, never guessed"
+        )
     if rule == "not_finite":
         return f"{column} value {value!r} is not a finite number"
     if rule == PLAUSIBLE:
@@ -115,11 +127,11 @@ def _event_year(ent: Entity, columns: list[str], calendar: FiscalCalendar) -> pl
 
 
 def fiscal_years_of(
-    ent: Entity, batch: pl.DataFrame, calendar: FiscalCalendar, date_order: str | None = None
+    ent: Entity, batch: pl.DataFrame, calendar: FiscalCalendar, reading: Reading = UNDECLARED
 ) -> set[int]:
     """The fiscal years a batch of a dated entity's rows falls in (rows whose year cannot
     be read count for none): where a feed's undated reference data is filed."""
-    typed, _failures = coerce(batch, ent.columns, date_order)
+    typed, _failures = coerce(batch, ent.columns, reading.date_order, reading.time_zone, reading.epoch_unit)
     if ent.time_column is not None and ent.time_column in typed.columns:
         years = typed.select(_event_year(ent, typed.columns, calendar).alias("fiscal_year"))
     elif "fiscal_year" in typed.columns:
@@ -141,7 +153,7 @@ class BatchValidator:
         missing = [c for c in ent.required if c not in batch.columns]
         if missing:
             raise ContractError(f"{ent.name}: required column(s) missing: {', '.join(missing)}")
-        typed, type_failures = coerce(batch, ent.columns, ctx.date_order)
+        typed, type_failures = coerce(batch, ent.columns, ctx.date_order, ctx.time_zone, ctx.epoch_unit)
         # Every canonical column is in the staged data (null where the source has none),
         # so a raw table always carries the columns the models read.
         absent = [c for c in ent.columns if c not in typed.columns]

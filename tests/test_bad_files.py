@@ -5,11 +5,15 @@ value it was written with. The counts are printed for the issue's closing note."
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import json
 import math
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 
 from contracts.entities import FEED_REJECTED, entity
@@ -27,7 +31,7 @@ def _load(case: Case, tmp_path: Path, monkeypatch) -> tuple[pl.DataFrame, pl.Dat
     path = tmp_path / case.filename
     path.write_bytes(case.content)
     spec = entity(case.entity)
-    ctx = LoadContext(2024, known_services=frozenset({"S1"}))
+    ctx = LoadContext(2024, known_services=frozenset({"S1"}), time_zone=case.time_zone, epoch_unit=case.epoch_unit)
     valid, rejects = [], []
     for _path, received, ok, bad in validate_batches(spec, file_batches(spec, [path]), ctx, None):
         assert received == ok.height + bad.height
@@ -37,6 +41,33 @@ def _load(case: Case, tmp_path: Path, monkeypatch) -> tuple[pl.DataFrame, pl.Dat
         pl.concat(valid, how="diagonal_relaxed") if valid else pl.DataFrame(),
         pl.concat(rejects, how="diagonal_relaxed") if rejects else pl.DataFrame(),
     )
+
+
+def _written_times(case: Case, tmp_path: Path) -> dict[tuple[str, str], dt.datetime]:
+    """(id, column) -> the local time written, read back by another reader (csv,
+    pyarrow) and converted by zoneinfo: a time with an offset (or a zoned Parquet
+    timestamp) in the declared zone, a number in its epoch unit, a plain time as it is."""
+    path = tmp_path / case.filename
+    spec = entity(case.entity)
+    if path.suffix == ".parquet":
+        records = pq.read_table(path).to_pylist()
+    else:
+        records = list(csv.DictReader(path.read_text().splitlines()))
+    zone = ZoneInfo(case.time_zone) if case.time_zone else None
+    per_second = {"s": 1, "ms": 1e3, "us": 1e6, "ns": 1e9}
+    out = {}
+    for record in records:
+        for column in case.time_columns:
+            value = record[column]
+            if isinstance(value, str):
+                value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            elif isinstance(value, int):
+                assert case.epoch_unit
+                value = dt.datetime.fromtimestamp(value / per_second[case.epoch_unit], dt.UTC)
+            if value.tzinfo is not None and zone is not None:
+                value = value.astimezone(zone).replace(tzinfo=None)
+            out[record[spec.id_column], column] = value
+    return out
 
 
 def _written_values(case: Case, tmp_path: Path) -> dict[str, float]:
@@ -84,6 +115,13 @@ def test_bad_file(case: Case, tmp_path, monkeypatch):
             if v is None or not math.isfinite(v) or v != pytest.approx(written.get(i))
         ]
         assert not wrong
+    if case.time_columns and valid.height:
+        written = _written_times(case, tmp_path)
+        for column in case.time_columns:
+            got = {(i, column): v for i, v in zip(valid[spec.id_column], valid[column])}
+            assert got == {k: written[k] for k in got}
+        if {"issued_at", "called_at"} <= set(case.time_columns):  # no false negative wait
+            assert (valid["called_at"] >= valid["issued_at"]).all()
 
 
 def test_corpus_counts(capsys):

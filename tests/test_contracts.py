@@ -143,11 +143,11 @@ def test_timestamp_text_reads_the_same_on_the_iso_fast_path_and_the_layouts():
     from contracts.coerce import _timestamps_from_layouts, _timestamps_from_text
 
     iso = pl.Series("t", ["2025-01-01T10:00:00", "2025-01-01 10:00:00.123", "2025-01-01T10:00", "2025-01-01", None])
-    assert _timestamps_from_text(iso).to_list() == _timestamps_from_layouts(iso).to_list()
-    assert _timestamps_from_text(iso)[1] == dt.datetime(2025, 1, 1, 10, 0, 0, 123000)
+    assert _timestamps_from_text(iso)[0].to_list() == _timestamps_from_layouts(iso).to_list()
+    assert _timestamps_from_text(iso)[0][1] == dt.datetime(2025, 1, 1, 10, 0, 0, 123000)
     # one value Arrow's ISO cast cannot read sends the column through the layouts
     mixed = pl.Series("t", ["2025-01-01T10:00:00", "03/15/2025 02:30:00 PM", "2025-01-01T10:00:00+02:00", "nope"])
-    assert _timestamps_from_text(mixed).to_list() == [
+    assert _timestamps_from_text(mixed)[0].to_list() == [
         dt.datetime(2025, 1, 1, 10),
         dt.datetime(2025, 3, 15, 14, 30),
         dt.datetime(2025, 1, 1, 10),

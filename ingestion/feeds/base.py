@@ -57,6 +57,10 @@ class FeedKind:
     # How the kind's files write day/month/year dates (`mdy`, `dmy`; None: undeclared, a
     # date that reads two ways is quarantined); a feeds.yml entry's `date_order` wins.
     date_order: str | None = None
+    # The IANA zone of the kind's local times and the unit of its epoch numbers (None:
+    # undeclared, see contracts.coerce); a feeds.yml entry's `time_zone`/`epoch_unit` win.
+    time_zone: str | None = None
+    epoch_unit: str | None = None
     # Entities in load order: dated entities first, so reference data (a service
     # catalogue without dates) can be filed under the fiscal years they cover.
     entities: tuple[str, ...] = ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 
@@ -141,8 +142,25 @@ def _collect(result: dg.ExecuteInProcessResult, outcome: RefreshOutcome) -> None
         outcome.success = False
         for event in result.all_events:
             if event.is_step_failure or event.event_type_value == "RUN_FAILURE":
-                err = getattr(event.event_specific_data, "error", None)
-                while err is not None and err.cause is not None:
-                    err = err.cause  # the root cause is what a user can act on
-                message = err.message.strip() if err else (event.message or "failed")
+                message = failure_message(event.event_specific_data) or event.message or "failed"
                 outcome.failures.append(f"{event.step_key or 'run'}: {message}")
+
+
+# "lake.shrink_guard.ShrinkRefused: ..." names an error the project raises on purpose
+_OWN_ERROR = re.compile(r"^(?:contracts|ingestion|lake|orchestration|report)\.[\w.]+:\s*")
+
+
+def failure_message(data: object) -> str | None:
+    """What a failed step says to a user, as `civic ingest` says it: the message of a
+    `dg.Failure` the project raised, or of the project's own error at the root of the
+    chain, alone; an unexpected error keeps its class (`KeyError: 'x'`), which a
+    developer needs."""
+    failure = getattr(data, "user_failure_data", None)
+    if failure is not None and failure.description:
+        return failure.description.strip()
+    err = getattr(data, "error", None)
+    if err is None:
+        return None
+    while err.cause is not None:
+        err = err.cause  # the root cause is what a user can act on
+    return _OWN_ERROR.sub("", err.message.strip(), count=1)

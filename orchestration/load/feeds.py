@@ -17,12 +17,12 @@ from urllib.parse import parse_qsl, urlencode
 
 import yaml
 
-from contracts.coerce import DATE_ORDERS
+from contracts.coerce import DATE_ORDERS, EPOCH_UNITS, time_zone_error
 from ingestion.errors import SourceFileError
 from ingestion.feeds import FEED_KINDS, feed_kind
 from ingestion.feeds.open311_http import is_endpoint, parse_options
 
-KEYS = ("name", "kind", "location", "entities", "options", "observed_at", "date_order")
+KEYS = ("name", "kind", "location", "entities", "options", "observed_at", "date_order", "time_zone", "epoch_unit")
 HTTP_KINDS = ("open311",)  # the kinds that read a live endpoint
 # the name is a partition value and a folder name in the warehouse
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
@@ -45,6 +45,10 @@ class Feed:
     observed_at: dt.datetime | None = None
     # day/month/year text dates: `mdy` or `dmy` (None: the kind's own, else undeclared)
     date_order: str | None = None
+    # the IANA zone its local times are in, and the unit of a time given as a number
+    # (None: the kind's own, else undeclared; contracts.coerce)
+    time_zone: str | None = None
+    epoch_unit: str | None = None
 
 
 def read_feeds(path: Path | None) -> list[Feed]:
@@ -97,6 +101,12 @@ def _entry(entry: object, base: Path) -> Feed:
     date_order = entry.get("date_order")
     if date_order is not None and date_order not in DATE_ORDERS:
         raise ValueError(f"`date_order` must be one of {', '.join(DATE_ORDERS)}, got {date_order!r}")
+    time_zone = entry.get("time_zone")
+    if time_zone is not None and (problem := time_zone_error(time_zone)):
+        raise ValueError(problem)
+    epoch_unit = entry.get("epoch_unit")
+    if epoch_unit is not None and epoch_unit not in EPOCH_UNITS:
+        raise ValueError(f"`epoch_unit` must be one of {', '.join(EPOCH_UNITS)}, got {epoch_unit!r}")
     options = entry.get("options") or {}
     if not isinstance(options, dict):
         raise ValueError("`options` must be a mapping")
@@ -124,6 +134,8 @@ def _entry(entry: object, base: Path) -> Feed:
         tuple(e for e in produces if e in wanted),
         observed_at=_observed_at(entry),
         date_order=date_order,
+        time_zone=time_zone,
+        epoch_unit=epoch_unit,
     )
 
 

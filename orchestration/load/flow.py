@@ -40,6 +40,7 @@ import polars as pl
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
 
+from contracts.coerce import UNDECLARED, Reading
 from contracts.entities import ENTITIES, Entity
 from contracts.entities import entity as entity_spec
 from contracts.rules import LoadContext
@@ -84,7 +85,7 @@ def run_load(
     year_bound: bool = False,
     run_id: str | None = None,
     write_lock: WriteLock = contextlib.nullcontext,
-    date_order: str | None = None,
+    reading: Reading = UNDECLARED,
 ) -> list[LoadRecord]:
     """Load one entity's rows into the lake; one ledger row per (fiscal year, source) committed.
 
@@ -96,14 +97,14 @@ def run_load(
     refreshed years committed empty, so a catalogue never stands for a year its feed
     does not cover; None: every refreshed year). `year_bound`: `extract`
     reads one fiscal year's own files (the landing zone), so every entity is staged
-    year by year. `write_lock` is held around each commit. `date_order`: how the source
-    writes day/month/year dates (`contracts.coerce.DATE_ORDERS`; None: undeclared).
+    year by year. `write_lock` is held around each commit. `reading`: how the source
+    writes its times, as it declares them (date order, time zone, epoch unit).
     """
     spec = entity_spec(entity)
     keyring = keyring_of(settings)  # none: a batch holding a personal value refuses the load
     if spec.is_dated and not year_bound:  # each row takes the fiscal year of its event
         return _stage_and_commit(
-            settings, catalog, spec, extract, source, None, years, run_id, write_lock, keyring, date_order
+            settings, catalog, spec, extract, source, None, years, run_id, write_lock, keyring, reading
         )
     # undated reference data, or one year's landing files: staged and filed year by year
     filed_under = years if years is not None else (list(covered or ()) or [settings.calendar.year_of(dt.date.today())])
@@ -112,7 +113,7 @@ def run_load(
         uncovered = years is not None and covered is not None and fy not in covered
         take = _nothing if uncovered else extract
         records += _stage_and_commit(
-            settings, catalog, spec, take, source, fy, years, run_id, write_lock, keyring, date_order
+            settings, catalog, spec, take, source, fy, years, run_id, write_lock, keyring, reading
         )
     return records
 
@@ -133,7 +134,7 @@ def _stage_and_commit(
     run_id: str | None,
     write_lock: WriteLock,
     keyring: Keyring | None,
-    date_order: str | None = None,
+    reading: Reading = UNDECLARED,
 ) -> list[LoadRecord]:
     """One staging and its commit: for `fiscal_year`, or (None) spanning years."""
     started, load_id = dt.datetime.now(), new_load_id(spec.name, fiscal_year)
@@ -152,7 +153,9 @@ def _stage_and_commit(
             other_years_ids=other_years_ids(catalog, spec.name, spec.id_column, fiscal_year)
             if fiscal_year is not None and spec.is_dated
             else None,
-            date_order=date_order,
+            date_order=reading.date_order,
+            time_zone=reading.time_zone,
+            epoch_unit=reading.epoch_unit,
         )
         staged = stage_batches(spec, batches, ctx, load_id, work, source, files=files, keyring=keyring)
         if years is None and staged.received == 0:
@@ -220,6 +223,8 @@ class _FeedReader(Protocol):
 class _FeedClient(_FeedReader, Protocol):
     entities: tuple[str, ...]
     date_order: str | None
+    time_zone: str | None
+    epoch_unit: str | None
 
 
 def _feed_extract(client: _FeedReader, location: str, entity: str) -> Extract:
@@ -259,7 +264,7 @@ def ingest_feed(
             name,
             covered=covered,
             run_id=run_id,
-            date_order=client.date_order,
+            reading=Reading(client.date_order, client.time_zone, client.epoch_unit),
         )
     return records
 
@@ -284,8 +289,12 @@ def load_feeds(
         client = feed_kind(feed.kind, feed.observed_at, settings.state_dir)
         # a feed's undated reference data (a services catalogue) stands for the years
         # its dated rows fall in, not for every refreshed year
-        date_order = feed.date_order or client.date_order
-        covered = None if spec.is_dated else feed_years(settings, client, feed.location, date_order)
+        reading = Reading(
+            feed.date_order or client.date_order,
+            feed.time_zone or client.time_zone,
+            feed.epoch_unit or client.epoch_unit,
+        )
+        covered = None if spec.is_dated else feed_years(settings, client, feed.location, reading)
         records += run_load(
             settings,
             catalog,
@@ -296,12 +305,12 @@ def load_feeds(
             covered=covered,
             run_id=run_id,
             write_lock=write_lock,
-            date_order=date_order,
+            reading=reading,
         )
     return records
 
 
-def feed_years(settings: Settings, client: _FeedClient, location: str, date_order: str | None) -> list[int] | None:
+def feed_years(settings: Settings, client: _FeedClient, location: str, reading: Reading) -> list[int] | None:
     """The fiscal years a feed's dated rows fall in (read once more, coerced, not staged);
     None for a feed of reference data alone, which stands for every refreshed year."""
     dated = [entity_spec(e) for e in client.entities if entity_spec(e).is_dated]
@@ -312,5 +321,5 @@ def feed_years(settings: Settings, client: _FeedClient, location: str, date_orde
         for _path, batch in client.extract(location, spec.name):
             frame = pl.from_arrow(batch)
             assert isinstance(frame, pl.DataFrame)
-            years |= fiscal_years_of(spec, frame, settings.calendar, date_order)
+            years |= fiscal_years_of(spec, frame, settings.calendar, reading)
     return sorted(years)

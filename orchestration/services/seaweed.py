@@ -2,7 +2,9 @@
 
 Bound to 127.0.0.1 only, telemetry off, credentials from AWS_ACCESS_KEY_ID /
 AWS_SECRET_ACCESS_KEY, data in a persistent owner-only directory. Only the S3 gateway
-serves data: the filer and volume ports need JWTs signed with keys made at each start.
+serves data: the master, filer and volume HTTP and gRPC ports take only TLS clients holding a
+certificate of a CA made at each start (mutual TLS), and the filer and volume ports
+also need JWTs signed with keys made at each start.
 Every port is chosen explicitly (the Iceberg and Lance ports are off) so that several
 servers (a developer's and a test's) can run side by side. The same
 lake code talks to MinIO or AWS S3 through the standard AWS settings instead.
@@ -99,12 +101,56 @@ def _s3_config(access_key: str, secret_key: str) -> dict:
     }
 
 
-def _security_toml() -> str:
+def _security_toml(tls: Path | None = None) -> str:
     """Fresh signing keys for this server: the filer's HTTP port and the volume servers
     refuse reads and writes without a JWT signed with them (only the S3 gateway, in the
-    same `weed mini` process, holds the keys), so the S3 credentials are the only way in."""
+    same `weed mini` process, holds the keys), so the S3 credentials are the only way in.
+    With `tls` (see tls_material), the master, volume and filer HTTP ports are HTTPS that
+    require a client certificate of that CA, and weed's own clients present one: the
+    master's HTTP API (the topology, `/dir/assign`) has no JWT of its own to require. The
+    gRPC ports take the same certificate (weed's gRPC TLS is always mutual)."""
     keys = {name: secrets.token_hex(32) for name in ("signing", "signing.read", "filer_signing", "filer_signing.read")}
-    return "".join(f'[jwt.{name}]\nkey = "{key}"\nexpires_after_seconds = 60\n\n' for name, key in keys.items())
+    text = "".join(f'[jwt.{name}]\nkey = "{key}"\nexpires_after_seconds = 60\n\n' for name, key in keys.items())
+    if tls is None:
+        return text
+    pem = {"cert": tls / "node.crt", "key": tls / "node.key", "ca": tls / "ca.crt"}
+    server = "".join(f'{k} = "{v}"\n' for k, v in pem.items())
+    for part in ("master", "volume", "filer"):
+        text += f"[https.{part}]\n{server}\n"
+    text += f"[https.client]\nenabled = true\n{server}\n"
+    # gRPC under the same CA: every gRPC TLS of weed is mutual
+    node = "".join(f'{k} = "{pem[k]}"\n' for k in ("cert", "key"))
+    text += f'[grpc]\nca = "{pem["ca"]}"\n\n'
+    for part in ("master", "volume", "filer", "s3", "admin", "worker", "msg_broker", "msg_agent", "mq", "client"):
+        text += f"[grpc.{part}]\n{node}\n"
+    return text
+
+
+def tls_material(directory: Path) -> Path:
+    """A CA and one certificate it signs for 127.0.0.1 (server and client use), made anew
+    at each start with the `openssl` command into an owner-only directory: only this
+    user's processes (weed itself, and a test holding the files) can speak to the HTTP
+    ports. Returns the directory (ca.crt, node.crt, node.key)."""
+    openssl = shutil.which("openssl")
+    if not openssl:
+        raise FileNotFoundError("the `openssl` command is missing: install the `openssl` package")
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    directory.chmod(0o700)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    ext = directory / "node.ext"
+    ext.write_text("subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n")
+    steps = [
+        ["req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "3650", "-subj", "/CN=civic-seaweed-ca"],
+        ["req", *ec, "-keyout", "node.key", "-out", "node.csr", "-subj", "/CN=127.0.0.1"],
+        ["x509", "-req", "-in", "node.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial"]
+        + ["-out", "node.crt", "-days", "3650", "-extfile", "node.ext"],
+    ]
+    for step in steps:
+        subprocess.run([openssl, *step], cwd=directory, check=True, capture_output=True)
+    (directory / "ca.key").unlink()  # nothing more is signed with it
+    for f in directory.iterdir():
+        f.chmod(0o600)
+    return directory
 
 
 def start(
@@ -117,7 +163,7 @@ def start(
     data_dir.chmod(0o700)
     # weed reads security.toml from its working directory (the data directory)
     security = data_dir / "security.toml"
-    security.write_text(_security_toml())
+    security.write_text(_security_toml(tls_material(data_dir / "tls")))
     security.chmod(0o600)
     config = data_dir / "s3.json"
     config.write_text(json.dumps(_s3_config(access_key, secret_key)))

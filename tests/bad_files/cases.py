@@ -7,6 +7,7 @@ A planted bad row's id starts with `BAD`; every other row is good and must be lo
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 from dataclasses import dataclass, field
@@ -32,6 +33,11 @@ class Case:
     value_column: str | None = None
     block_bytes: int | None = None  # a reader block this small crosses the damage
     expect_ids: tuple[str, ...] = field(default=())  # every id in the file, in order
+    # what the source declares of its times (contracts.coerce.Reading), and the time
+    # columns whose loaded values the test computes from the file with zoneinfo
+    time_zone: str | None = None
+    epoch_unit: str | None = None
+    time_columns: tuple[str, ...] = ()
 
     @property
     def bad_ids(self) -> list[str]:
@@ -384,6 +390,7 @@ def _cases() -> list[Case]:
             expect_ids=tuple(table["entry_id"].to_pylist()),
         )
     )
+    cases += _time_zone_cases()
     # refused: the file cannot be read as a whole, and the message names it
     html = b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body>Bad gateway</body></html>\n"
     cases += [
@@ -406,6 +413,93 @@ def _cases() -> list[Case]:
         Case("csv_header_only", "queue_events", "queue.csv", (",".join(QUEUE_HEADER) + "\n").encode()),
     ]
     return cases
+
+
+def _time_zone_cases() -> list[Case]:
+    """11: offsets, zones and epoch units. New York springs forward on 2024-03-10 at 02:00:
+    a kiosk writes tickets issued in UTC, the counter calls them with its local offset
+    (-05:00 before the change, -04:00 after); read at their written wall clocks the
+    calls come before the tickets (negative waits)."""
+    stamps = [dt.datetime(2024, 3, 10, 5, 0, tzinfo=dt.UTC) + dt.timedelta(minutes=9 * i) for i in range(GOOD_ROWS)]
+    rows = []
+    for i, issued in enumerate(stamps):
+        called = issued + dt.timedelta(minutes=4 + i % 7)
+        offset = dt.timedelta(hours=-4 if called >= dt.datetime(2024, 3, 10, 7, tzinfo=dt.UTC) else -5)
+        local = called.astimezone(dt.timezone(offset))
+        rows.append([f"T{i}", "S1", issued.strftime("%Y-%m-%dT%H:%M:%SZ"), local.isoformat(), "served"])
+    mixed = Case(
+        "offsets_mixed_across_dst_declared_zone",
+        "queue_events",
+        "queue.csv",
+        _csv(QUEUE_HEADER, rows),
+        time_zone="America/New_York",
+        time_columns=("issued_at", "called_at"),
+        expect_ids=tuple(r[0] for r in rows),
+    )
+    # undeclared: times without offsets are read as written; those that carry differing
+    # offsets are quarantined, never guessed
+    plain = _queue_rows()
+    plain.insert(5, ["BAD1", "S1", "2024-03-10T06:50:00Z", "2024-03-10T01:55:00-05:00", "served"])
+    plain.insert(12, ["BAD2", "S1", "2024-03-10T07:20:00+00:00", "2024-03-10T03:25:00-04:00", "served"])
+    undeclared = Case(
+        "offsets_mixed_undeclared_zone",
+        "queue_events",
+        "queue.csv",
+        _csv(QUEUE_HEADER, plain),
+        rule="mixed_offsets",
+        message="does not declare its time_zone",
+        time_columns=("issued_at", "called_at"),
+        expect_ids=tuple(r[0] for r in plain),
+    )
+    # Parquet: an int64 column of epoch seconds is a number, not a timestamp type
+    waits = _wait_rows()
+    epoch = [int(dt.datetime.fromisoformat(r[2]).replace(tzinfo=dt.UTC).timestamp()) for r in waits]
+    seconds = pa.table(
+        {
+            "observation_id": [r[0] for r in waits],
+            "site_id": ["SITE1"] * len(waits),
+            "observed_at": pa.array(epoch, pa.int64()),
+            "wait_kind": ["actual"] * len(waits),
+            "wait_minutes": [float(r[4]) for r in waits],
+        }
+    )
+    bad_seconds = seconds.set_column(0, "observation_id", pa.array([f"BAD{i}" for i in range(len(waits))]))
+    # a timestamp column that states its zone (UTC) in the file
+    zoned = seconds.set_column(2, "observed_at", pa.array(epoch, pa.int64()).cast(pa.timestamp("s", tz="UTC")))
+    return [
+        mixed,
+        undeclared,
+        Case(
+            "parquet_epoch_seconds_declared",
+            "wait_observations",
+            "waits.parquet",
+            _parquet(seconds),
+            time_zone="Europe/Madrid",
+            epoch_unit="s",
+            time_columns=("observed_at",),
+            value_column="wait_minutes",
+            expect_ids=tuple(seconds["observation_id"].to_pylist()),
+        ),
+        Case(
+            "parquet_epoch_seconds_undeclared",
+            "wait_observations",
+            "waits.parquet",
+            _parquet(bad_seconds),
+            rule="undeclared_epoch",
+            message="epoch_unit (s, ms, us, ns) and time_zone",
+            expect_ids=tuple(bad_seconds["observation_id"].to_pylist()),
+        ),
+        Case(
+            "parquet_timestamp_utc_declared_zone",
+            "wait_observations",
+            "waits.parquet",
+            _parquet(zoned),
+            time_zone="America/Los_Angeles",
+            time_columns=("observed_at",),
+            value_column="wait_minutes",
+            expect_ids=tuple(zoned["observation_id"].to_pylist()),
+        ),
+    ]
 
 
 CASES = _cases()
