@@ -16,6 +16,10 @@ warnings.filterwarnings("ignore", category=DeprecationWarning, module="sqlglotrs
 # load of personal columns needs one. Tests of a missing key remove it with monkeypatch.
 TEST_PSEUDONYM_KEY = os.environ.setdefault("CIVIC_PSEUDONYM_KEY", secrets.token_hex(32))
 
+# Tables are as wide as $COLUMNS (orchestration/cli/display.py); the tests read them at
+# one width whatever runs them (a terminal, a pipe, an xdist worker, whose COLUMNS is 80).
+os.environ["COLUMNS"] = "120"
+
 
 def expected_pseudonym(domain: str, value: str, key_hex: str = TEST_PSEUDONYM_KEY, version: int = 1) -> str:
     """The pseudonym of `value`, recomputed here from RFC 5869 and RFC 2104 (not with the
@@ -117,27 +121,36 @@ def assert_balanced(records) -> None:
         assert rec.received == rec.loaded + rec.quarantined
 
 
-# The test files that take minutes (a whole refresh, a server, a browser), run first: with
-# `make test`'s workers (pytest-xdist, one file to a worker, handed out in this order:
-# --no-loadscope-reorder) a long file started last would leave one worker running alone
-# at the end.
+# How `make test`'s workers (pytest-xdist, --dist loadgroup --no-loadscope-reorder) share
+# the suite: one group of tests to a worker at a time, handed out in the order below.
+# Every file is a group of its own, except the files that use the session's demo lake
+# (`demo_build`): they are one group, run by one worker in the order of their names, as
+# the fixture's docstring needs (the modules that change the lake sort after its readers).
+# The long groups go first, so that no long file is started last and left running alone.
+DEMO_GROUP = "demo_build"
 LONG_FILES = (
     "test_production.py",
     "test_bench_smoke.py",
     "test_crash_harness.py",
     "test_realdata_refresh.py",
-    "test_end_to_end.py",
-    "test_marts_end_to_end.py",
-    "test_report_end_to_end.py",
-    "test_serving.py",
-    "test_erasure.py",
     "test_ui_browser.py",
     "test_ui_stop.py",
+    "test_feeds_config.py",
     "test_s3_warehouse.py",
     "test_dbt_project.py",
+    "test_erasure.py",
 )
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
-    rank = {name: i for i, name in enumerate(LONG_FILES)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(LONG_FILES)))  # stable: keeps order within a file
+    demo_files = {item.path for item in items if "demo_build" in item.fixturenames}
+    rank = {name: i + 1 for i, name in enumerate(LONG_FILES)}
+
+    def group_rank(item) -> int:
+        return 0 if item.path in demo_files else rank.get(item.path.name, len(LONG_FILES) + 1)
+
+    for item in items:
+        group = DEMO_GROUP if item.path in demo_files else item.path.name
+        item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=group_rank)  # stable: files in name order within a group, tests in file order
