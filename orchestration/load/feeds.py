@@ -22,10 +22,11 @@ from ingestion.errors import SourceFileError
 from ingestion.feeds import FEED_KINDS, feed_kind
 from ingestion.feeds.open311_http import is_endpoint, parse_options
 
-KEYS = ("name", "kind", "location", "entities", "options", "observed_at", "date_order")
+KEYS = ("name", "kind", "location", "entities", "options", "observed_at", "date_order", "service_id_prefix")
 HTTP_KINDS = ("open311",)  # the kinds that read a live endpoint
 # the name is a partition value and a folder name in the warehouse
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
+PREFIX = re.compile(r"^\S+$")  # a service-id prefix: any text without spaces
 
 
 class FeedsConfigError(ValueError):
@@ -45,6 +46,9 @@ class Feed:
     observed_at: dt.datetime | None = None
     # day/month/year text dates: `mdy` or `dmy` (None: the kind's own, else undeclared)
     date_order: str | None = None
+    # the namespace of its service ids (`bloomington:`), put before every service_id it
+    # gives, so they cannot collide with another feed's (ingestion.service_ids)
+    service_id_prefix: str | None = None
 
 
 def read_feeds(path: Path | None) -> list[Feed]:
@@ -97,6 +101,9 @@ def _entry(entry: object, base: Path) -> Feed:
     date_order = entry.get("date_order")
     if date_order is not None and date_order not in DATE_ORDERS:
         raise ValueError(f"`date_order` must be one of {', '.join(DATE_ORDERS)}, got {date_order!r}")
+    prefix = entry.get("service_id_prefix")
+    if prefix is not None and (not isinstance(prefix, str) or not PREFIX.match(prefix)):
+        raise ValueError(f'`service_id_prefix` must be text without spaces, e.g. "{name}:", got {prefix!r}')
     options = entry.get("options") or {}
     if not isinstance(options, dict):
         raise ValueError("`options` must be a mapping")
@@ -124,6 +131,7 @@ def _entry(entry: object, base: Path) -> Feed:
         tuple(e for e in produces if e in wanted),
         observed_at=_observed_at(entry),
         date_order=date_order,
+        service_id_prefix=prefix,
     )
 
 
