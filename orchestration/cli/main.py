@@ -393,8 +393,8 @@ def cmd_feeds(args) -> int:
     if not configured:
         print(f"no feeds configured ({path} {'lists none' if path and path.exists() else 'does not exist'})")
         return 0
-    rows = [(s.name, s.kind, s.location, ", ".join(s.entities)) for s in configured]
-    print(render(["name", "kind", "location", "entities"], rows, args.format))
+    rows = [(s.name, s.kind, s.location, ", ".join(s.entities), s.service_id_prefix or "") for s in configured]
+    print(render(["name", "kind", "location", "entities", "service_id_prefix"], rows, args.format))
     return 0
 
 
