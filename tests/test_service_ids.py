@@ -139,3 +139,16 @@ def test_ingest_refuses_a_colliding_catalogue_and_keeps_prefixed_services_apart(
     assert north_requests == Counter(NORTH["requests"])
     # ingesting the namespaced feed again replaces its own rows: no collision with itself
     assert main(["ingest", "--kind", "open311", "--name", "south", "--service-id-prefix", "south:", str(south)]) == 0
+
+
+def test_the_services_load_of_a_refresh_launched_elsewhere_refuses_too(lake, towns):
+    """A run started from the Dagster UI does not pass through the CLI's check: the raw
+    services asset refuses before it commits anything."""
+    from orchestration.load.flow import load_feeds
+
+    settings, catalog = lake
+    north, south = towns
+    _feeds_yml(settings.home, north, south)
+    with pytest.raises(ServiceIdCollision, match="feeds north and south share service ids '015', '024'"):
+        load_feeds(load_settings(), catalog, "services", [2024])
+    assert not catalog.table_exists("raw.services") or not source_rows(catalog, "raw.services", "north")

@@ -323,6 +323,8 @@ def load_feeds(
     """The feeds of feeds.yml in a refresh: one ledger row per (feed, refreshed year) of this entity."""
     records: list[LoadRecord] = []
     spec = entity_spec(entity)
+    if entity == "services":  # a run launched from the Dagster UI skips the CLI's check
+        check_feed_catalogues(settings)
     for feed in feeds_for(settings, entity):
         # one instance: an endpoint is fetched once per call
         client = feed_kind(feed.kind, feed.observed_at, settings.state_dir)
