@@ -60,3 +60,18 @@ def services_catalogue(catalog: Catalog, fiscal_year: int) -> ServicesCatalogue:
 def known_service_ids(catalog: Catalog, fiscal_year: int) -> frozenset[str]:
     """Service ids the year's rows may name (empty: no catalogue at or before the year)."""
     return services_catalogue(catalog, fiscal_year).service_ids
+
+
+def service_ids_by_source(catalog: Catalog) -> dict[str, set[str]]:
+    """The service ids raw.services holds per feed (`_source`), over every year: what a new
+    feed's catalogue must not collide with (ingestion.service_ids)."""
+    try:
+        table = catalog.load_table("raw.services")
+    except NoSuchTableError:
+        return {}
+    rows = table.scan(selected_fields=("service_id", "_source")).to_arrow()
+    ids: dict[str, set[str]] = {}
+    for service, source in zip(rows["service_id"].to_pylist(), rows["_source"].to_pylist()):
+        if service is not None:
+            ids.setdefault(source, set()).add(service)
+    return ids

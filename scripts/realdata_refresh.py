@@ -8,6 +8,10 @@ The XML snapshot feeds (ca_dmv_xml, ma_rmv_xml) carry no time of their own: feed
 states one (`observed_at`). Their real fetch times are not recorded (PROVENANCE.md), so
 the times below are the operator's statement: in the week of the CA DMV CSV series, and
 the time the tests use for the RMV stub.
+
+Every feed names its services in its own namespace (`service_id_prefix: "<name>:"`): the
+files reuse ids across publishers (San Francisco's Open311 code "172" is also a Government
+of Canada service id), and the marts key services by id alone.
 """
 
 from __future__ import annotations
@@ -76,7 +80,7 @@ def main() -> int:
     home.mkdir(parents=True, exist_ok=True)
     feeds = {
         "sources": [
-            {"name": n, "kind": k, "location": str(REALDATA / f)}
+            {"name": n, "kind": k, "location": str(REALDATA / f), "service_id_prefix": f"{n}:"}
             | ({"observed_at": OBSERVED_AT[n]} if n in OBSERVED_AT else {})
             for n, k, f in FEEDS
         ]

@@ -127,7 +127,10 @@ def test_the_file_is_found_at_civic_feeds_or_in_civic_home(civic_home, tmp_path,
     monkeypatch.setenv("CIVIC_FEEDS", str(elsewhere))
     assert load_settings().feeds_file == elsewhere
     assert main(["sources", "--format", "csv"]) == 0
-    assert capsys.readouterr().out.split() == ["name,kind,location,entities", f"nyc,nyc311,{NYC},service_requests"]
+    assert capsys.readouterr().out.split() == [
+        "name,kind,location,entities,service_id_prefix",
+        f"nyc,nyc311,{NYC},service_requests,",
+    ]
     _write(elsewhere, "sources:\n  - {name: nyc, kind: nyc311}\n")
     assert main(["sources"]) == 1
     assert f"{elsewhere}: sources[0] (nyc): `location` is missing" in capsys.readouterr().err

@@ -2,7 +2,10 @@
 checked against figures computed here from the files themselves.
 
 The slice: San Francisco's Open311 export (requests and catalogue, FY2012) and New York
-City's 3-1-1 export (FY2014 among others), refreshed over FY2012..FY2014. The whole of
+City's 3-1-1 export (FY2014 among others), refreshed over FY2012..FY2014, next to a small
+synthetic Open311 feed ("twin") whose catalogue reuses three of San Francisco's service
+codes: every feed declares its namespace (`service_id_prefix`), and the expected values
+apply that prefix to the codes of the files. The whole of
 ../shared/realdata over every year it covers is `scripts/realdata_refresh.py` (about 15
 minutes: too long for the suite).
 """
@@ -29,6 +32,32 @@ pytestmark = pytest.mark.slow
 SF = REALDATA / "open311_sanfrancisco"
 NYC = REALDATA / "nyc_311"
 YEARS = (2012, 2013, 2014)
+PREFIX = {"sf": "sf:", "nyc": "nyc:", "twin": "twin:"}
+# the twin town: San Francisco's codes 015, 024 and 172 for services of its own (FY2012)
+TWIN_SERVICES = {"015": "Twin town: potholes", "024": "Twin town: street lights", "172": "Twin town: noise"}
+TWIN_REQUESTS = ["015", "015", "015", "024", "172", "172"]
+
+
+def _write_twin(folder) -> None:
+    folder.mkdir(parents=True)
+    services = [{"service_code": c, "service_name": n} for c, n in TWIN_SERVICES.items()]
+    requests = [
+        {
+            "service_request_id": f"twin-{i}",
+            "service_code": c,
+            "status": "open",
+            "requested_datetime": f"2012-05-{i + 1:02d}T09:00:00",
+        }
+        for i, c in enumerate(TWIN_REQUESTS)
+    ]
+    (folder / "twin_services.json").write_text(json.dumps(services))
+    (folder / "twin_requests.json").write_text(json.dumps(requests))
+
+
+def _sf_codes_of_requests() -> Counter:
+    return Counter(
+        r.findtext("service_code") for r in ET.parse(SF / "san_francisco_requests.xml").getroot().findall("request")
+    )
 
 
 def _sf_requests_by_year() -> dict[int, int]:
@@ -63,10 +92,13 @@ def refreshed(tmp_path_factory):
 
     home = tmp_path_factory.mktemp("realdata") / "civic"
     home.mkdir(parents=True)
+    twin = home.parent / "twin"
+    _write_twin(twin)
     (home / "feeds.yml").write_text(
         "sources:\n"
-        f"  - {{name: sf, kind: open311, location: '{SF}'}}\n"
-        f"  - {{name: nyc, kind: nyc311, location: '{NYC}'}}\n"
+        f"  - {{name: sf, kind: open311, location: '{SF}', service_id_prefix: 'sf:'}}\n"
+        f"  - {{name: nyc, kind: nyc311, location: '{NYC}', service_id_prefix: 'nyc:'}}\n"
+        f"  - {{name: twin, kind: open311, location: '{twin}', service_id_prefix: 'twin:'}}\n"
     )
     with pytest.MonkeyPatch.context() as mp:
         use_home(mp, home)
@@ -91,7 +123,37 @@ def test_a_feeds_catalogue_is_filed_only_under_the_years_its_requests_cover(refr
     listed = con.execute(
         "select fiscal_year, count(*) from marts.service_channel_kpis where channel = 'all' group by 1 order by 1"
     ).fetchall()
-    assert listed == [(2012, services)]  # no other feed has a catalogue
+    assert listed == [(2012, services + len(TWIN_SERVICES))]  # sf's and the twin's, none merged
+    sf_ids = {
+        r.findtext("service_code") for r in ET.parse(SF / "san_francisco_services.xml").getroot().findall("service")
+    }
+    assert set(TWIN_SERVICES) <= sf_ids  # the collision is real: the same codes
+    raw_ids = catalog.load_table("raw.services").scan(selected_fields=("service_id", "_source")).to_arrow()
+    ids = Counter(zip(raw_ids["_source"].to_pylist(), raw_ids["service_id"].to_pylist()))
+    assert {i for s, i in ids if s == "sf"} == {PREFIX["sf"] + c for c in sf_ids}
+    assert {i for s, i in ids if s == "twin"} == {PREFIX["twin"] + c for c in TWIN_SERVICES}
+
+
+def test_the_marts_keep_two_feeds_services_of_one_code_apart(refreshed):
+    """Per service of FY2012, the requests of the summary are those the feed's own file
+    holds for its code, in its namespace: San Francisco's 015 and the twin's 015 apart."""
+    _, con, _ = refreshed
+    per_service = dict(
+        con.execute(
+            "select service_id, sum(requests) from marts.service_requests_summary "
+            "where channel = 'all' and fiscal_year = 2012 and source in ('sf', 'twin') group by 1"
+        ).fetchall()
+    )
+    expected = {PREFIX["sf"] + c: n for c, n in _sf_codes_of_requests().items()}
+    expected |= {PREFIX["twin"] + c: n for c, n in Counter(TWIN_REQUESTS).items()}
+    assert per_service == expected
+    names = dict(
+        con.execute(
+            "select service_id, service_name from marts.service_channel_kpis "
+            "where channel = 'all' and fiscal_year = 2012 and service_id like 'twin:%'"
+        ).fetchall()
+    )
+    assert names == {PREFIX["twin"] + c: n for c, n in TWIN_SERVICES.items()}
 
 
 def test_requests_reach_the_summary_in_the_years_they_were_made(refreshed):
@@ -106,6 +168,7 @@ def test_requests_reach_the_summary_in_the_years_they_were_made(refreshed):
     )
     expected = {(y, "sf"): n for y, n in _sf_requests_by_year().items() if y in YEARS}
     expected |= {(y, "nyc"): n for y, n in _nyc_requests_by_year().items() if y in YEARS}
+    expected[(2012, "twin")] = len(TWIN_REQUESTS)
     assert expected[(2014, "nyc")] > 0 and expected[(2012, "sf")] > 0
     assert summary == expected
 
@@ -121,9 +184,7 @@ def test_the_site_built_by_the_refresh_shows_each_services_requests_from_the_fil
         s.findtext("service_code"): s.findtext("service_name")
         for s in ET.parse(SF / "san_francisco_services.xml").getroot().findall("service")
     }
-    requests = Counter(
-        r.findtext("service_code") for r in ET.parse(SF / "san_francisco_requests.xml").getroot().findall("request")
-    )
+    requests = _sf_codes_of_requests()
     pages = service_pages(root)
     assert set(services.values()) <= set(pages)
     caption = REQUEST_FIGURES[1]
@@ -135,6 +196,11 @@ def test_the_site_built_by_the_refresh_shows_each_services_requests_from_the_fil
             if r.get("fiscal_year") == "2012" and r.get("channel") == "all"
         }
         if requests[code]:
+            # the twin's requests of the same code stay on the twin's own page
             assert shown == {"sf": requests[code]}, (code, name, shown)
             checked += 1
     assert checked >= 5
+    twin = Counter(TWIN_REQUESTS)
+    for code, name in TWIN_SERVICES.items():
+        shown = {r["source"]: shown_number(r["requests"]) for r in pages[name].tables.get(caption, [])}
+        assert shown == {"twin": twin[code]}, (code, name, shown)

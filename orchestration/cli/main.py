@@ -108,14 +108,21 @@ def _refresh(years: list[int], job: str = "annual_refresh") -> bool:
     except RegisterError as err:
         print(f"civic refresh: {one_line(err)}", file=sys.stderr)
         return False
+    from ingestion.errors import SourceFileError
     from ingestion.pseudonymise import PseudonymKeyError
-    from orchestration.load.flow import check_refresh_keys
+    from orchestration.load.flow import ServiceIdCollision, check_feed_catalogues, check_refresh_keys
 
     try:  # and one that would load personal columns without a pseudonymisation key
         check_refresh_keys(settings, years)
     except PseudonymKeyError as err:
         print(f"civic refresh: {one_line(err)}", file=sys.stderr)
         return False
+    if job == "annual_refresh":
+        try:  # and two feeds whose catalogues share service ids without a namespace
+            check_feed_catalogues(settings)
+        except (ServiceIdCollision, SourceFileError) as err:
+            print(f"civic refresh: {one_line(err)}", file=sys.stderr)
+            return False
     span = f"FY{years[0]}" + (f"..FY{years[-1]}" if len(years) > 1 else "")
     if job == "plan_rebuild":
         print(f"Rebuilding the budget plan and the models it reads for {span} (no raw table is loaded)")
@@ -386,8 +393,8 @@ def cmd_feeds(args) -> int:
     if not configured:
         print(f"no feeds configured ({path} {'lists none' if path and path.exists() else 'does not exist'})")
         return 0
-    rows = [(s.name, s.kind, s.location, ", ".join(s.entities)) for s in configured]
-    print(render(["name", "kind", "location", "entities"], rows, args.format))
+    rows = [(s.name, s.kind, s.location, ", ".join(s.entities), s.service_id_prefix or "") for s in configured]
+    print(render(["name", "kind", "location", "entities", "service_id_prefix"], rows, args.format))
     return 0
 
 
@@ -408,7 +415,7 @@ def cmd_ingest(args) -> int:
     from lake.catalog import open_catalog
     from lake.shrink_guard import ShrinkRefused
     from orchestration.cli.display import render
-    from orchestration.load.flow import ingest_feed
+    from orchestration.load.flow import ServiceIdCollision, ingest_feed
 
     if args.kind not in FEED_KINDS:
         raise UsageError(did_you_mean(args.kind, FEED_KINDS, "kind"))
@@ -423,8 +430,9 @@ def cmd_ingest(args) -> int:
             args.location,
             name=args.name,
             observed_at=args.observed_at,
+            service_id_prefix=args.service_id_prefix,
         )
-    except (SourceFileError, ContractError, ShrinkRefused) as err:
+    except (SourceFileError, ContractError, ShrinkRefused, ServiceIdCollision) as err:
         print(f"civic ingest: {one_line(err)}", file=sys.stderr)
         return 1
     cols = ["table_name", "fiscal_year", "received", "loaded", "quarantined", "snapshot_id"]
@@ -786,6 +794,11 @@ def build_parser() -> argparse.ArgumentParser:
         "fetched (ca_dmv_xml, ma_rmv_xml), e.g. 2018-12-11T10:00",
     )
     i.add_argument("--name", help="name of the feed (default KIND:location name)")
+    i.add_argument(
+        "--service-id-prefix",
+        help="namespace put before the feed's service ids (e.g. bloomington:), so they "
+        "cannot collide with another feed's (feeds.yml: service_id_prefix)",
+    )
     i.add_argument("location", help="file, directory or http(s) endpoint of the feed")
     i.add_argument(
         "--allow-shrink",

@@ -22,10 +22,22 @@ from ingestion.errors import SourceFileError
 from ingestion.feeds import FEED_KINDS, feed_kind
 from ingestion.feeds.open311_http import is_endpoint, parse_options
 
-KEYS = ("name", "kind", "location", "entities", "options", "observed_at", "date_order", "time_zone", "epoch_unit")
+KEYS = (
+    "name",
+    "kind",
+    "location",
+    "entities",
+    "options",
+    "observed_at",
+    "date_order",
+    "time_zone",
+    "epoch_unit",
+    "service_id_prefix",
+)
 HTTP_KINDS = ("open311",)  # the kinds that read a live endpoint
 # the name is a partition value and a folder name in the warehouse
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
+PREFIX = re.compile(r"^\S+$")  # a service-id prefix: any text without spaces
 
 
 class FeedsConfigError(ValueError):
@@ -49,6 +61,9 @@ class Feed:
     # (None: the kind's own, else undeclared; contracts.coerce)
     time_zone: str | None = None
     epoch_unit: str | None = None
+    # the namespace of its service ids (`bloomington:`), put before every service_id it
+    # gives, so they cannot collide with another feed's (ingestion.service_ids)
+    service_id_prefix: str | None = None
 
 
 def read_feeds(path: Path | None) -> list[Feed]:
@@ -107,6 +122,9 @@ def _entry(entry: object, base: Path) -> Feed:
     epoch_unit = entry.get("epoch_unit")
     if epoch_unit is not None and epoch_unit not in EPOCH_UNITS:
         raise ValueError(f"`epoch_unit` must be one of {', '.join(EPOCH_UNITS)}, got {epoch_unit!r}")
+    prefix = entry.get("service_id_prefix")
+    if prefix is not None and (not isinstance(prefix, str) or not PREFIX.match(prefix)):
+        raise ValueError(f'`service_id_prefix` must be text without spaces, e.g. "{name}:", got {prefix!r}')
     options = entry.get("options") or {}
     if not isinstance(options, dict):
         raise ValueError("`options` must be a mapping")
@@ -136,6 +154,7 @@ def _entry(entry: object, base: Path) -> Feed:
         date_order=date_order,
         time_zone=time_zone,
         epoch_unit=epoch_unit,
+        service_id_prefix=prefix,
     )
 
 

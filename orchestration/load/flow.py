@@ -46,14 +46,16 @@ from contracts.entities import entity as entity_spec
 from contracts.rules import LoadContext
 from contracts.validate import fiscal_years_of
 from ingestion.feeds import feed_kind
+from ingestion.feeds.open311_http import is_endpoint
 from ingestion.landing import landing_files
 from ingestion.pseudonymise import Keyring, load_keyring, require_key
+from ingestion.service_ids import Collision, catalogue_ids, namespaced, shared_service_ids
 from ingestion.staging import discard, file_batches, stage_batches
 from lake.ledger_chain import sha256_file
 from lake.load_ledger import LoadRecord
 from lake.raw_commit import commit_staged
 from lake.raw_ids import other_years_ids
-from lake.reference import services_catalogue
+from lake.reference import service_ids_by_source, services_catalogue
 from lake.settings import Settings
 from orchestration.load.feeds import Feed, read_feeds
 
@@ -227,9 +229,38 @@ class _FeedClient(_FeedReader, Protocol):
     epoch_unit: str | None
 
 
-def _feed_extract(client: _FeedReader, location: str, entity: str) -> Extract:
-    """A feed's rows of one entity, read anew by the same client at each staging."""
-    return lambda _fy: ([], client.extract(location, entity))
+def _feed_extract(client: _FeedReader, location: str, entity: str, prefix: str | None = None) -> Extract:
+    """A feed's rows of one entity, read anew by the same client at each staging, with
+    its service ids in its namespace (`prefix`) before the contracts see them."""
+    return lambda _fy: ([], namespaced(client.extract(location, entity), prefix))
+
+
+class ServiceIdCollision(ValueError):
+    """Two feeds' catalogues share service ids no namespace tells apart: refused before loading."""
+
+    def __init__(self, collision: Collision, key: str) -> None:
+        super().__init__(
+            f"{collision.describe()}: the marts would count them as one service; "
+            f'give a feed its own namespace ({key} "{collision.second}:"), '
+            "or the same one to two feeds of one catalogue"
+        )
+
+
+def _catalogue(client: _FeedReader, location: str, prefix: str | None) -> set[str]:
+    return catalogue_ids(namespaced(client.extract(location, "services"), prefix))
+
+
+def check_feed_catalogues(settings: Settings) -> None:
+    """Refuse a refresh whose feeds.yml holds two service catalogues sharing ids without a
+    namespace (`service_id_prefix`). Endpoints are not fetched for this (a refresh fetches
+    them once, when it loads them)."""
+    catalogues = {
+        f.name: (f.service_id_prefix, _catalogue(feed_kind(f.kind, f.observed_at), f.location, f.service_id_prefix))
+        for f in read_feeds(settings.feeds_file)
+        if "services" in f.entities and not is_endpoint(f.location)
+    }
+    if collisions := shared_service_ids(catalogues):
+        raise ServiceIdCollision(collisions[0], "service_id_prefix:")
 
 
 def default_feed_name(kind: str, location: str) -> str:
@@ -248,11 +279,24 @@ def ingest_feed(
     name: str | None = None,
     run_id: str | None = None,
     observed_at: dt.datetime | None = None,
+    service_id_prefix: str | None = None,
 ) -> list[LoadRecord]:
-    """`civic ingest --kind KIND LOCATION`: every entity of a published feed, all its years."""
+    """`civic ingest --kind KIND LOCATION`: every entity of a published feed, all its years.
+
+    A catalogue sharing service ids with another feed's in the lake is refused first
+    (`ServiceIdCollision`), unless the shared ids lie in `service_id_prefix`."""
     client = feed_kind(kind, observed_at, settings.state_dir)  # one client for all its entities
     name = name or default_feed_name(kind, location)
     check_keys(settings, client.entities)  # a feed's entities load all or none for want of a key
+    if "services" in client.entities:
+        others = {s: (None, ids) for s, ids in service_ids_by_source(catalog).items() if s != name}
+        ours = _catalogue(client, location, service_id_prefix)
+        if collisions := [
+            c for c in shared_service_ids({**others, name: (service_id_prefix, ours)}) if name in (c.first, c.second)
+        ]:
+            first = collisions[0]
+            other = first.first if first.second == name else first.second
+            raise ServiceIdCollision(Collision(other, name, first.shared), "--service-id-prefix")
     records: list[LoadRecord] = []
     for entity in client.entities:
         covered = sorted({r.fiscal_year for r in records if r.fiscal_year is not None})
@@ -260,7 +304,7 @@ def ingest_feed(
             settings,
             catalog,
             entity,
-            _feed_extract(client, location, entity),
+            _feed_extract(client, location, entity, service_id_prefix),
             name,
             covered=covered,
             run_id=run_id,
@@ -284,6 +328,8 @@ def load_feeds(
     """The feeds of feeds.yml in a refresh: one ledger row per (feed, refreshed year) of this entity."""
     records: list[LoadRecord] = []
     spec = entity_spec(entity)
+    if entity == "services":  # a run launched from the Dagster UI skips the CLI's check
+        check_feed_catalogues(settings)
     for feed in feeds_for(settings, entity):
         # one instance: an endpoint is fetched once per call
         client = feed_kind(feed.kind, feed.observed_at, settings.state_dir)
@@ -299,7 +345,7 @@ def load_feeds(
             settings,
             catalog,
             entity,
-            _feed_extract(client, feed.location, entity),
+            _feed_extract(client, feed.location, entity, feed.service_id_prefix),
             feed.name,
             years=years,
             covered=covered,
