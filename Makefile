@@ -3,10 +3,6 @@
 SHELL := /bin/bash
 UV := $(shell ./scripts/ensure-uv.sh)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
-# Test workers (pytest-xdist, one group of tests to a worker, see tests/conftest.py): most
-# of a test's time is one single-threaded process (Dagster, dbt), so two workers keep two
-# cores busy.
-TEST_WORKERS ?= 2
 
 .PHONY: setup browser demo test lint bench
 
@@ -29,7 +25,7 @@ demo: setup
 	$(UV) run civic demo
 
 test: setup browser
-	$(UV) run pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+	UV=$(UV) ./scripts/run-tests.sh
 
 # The checks CI runs before the tests (and pre-commit on every commit): lint and format
 # (ruff), types of the contracts, the lake and the load flow (mypy), the dbt SQL (sqlfluff).

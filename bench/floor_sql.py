@@ -88,6 +88,7 @@ entries as (
            amount
     from ledger_entries
     where fiscal_year = {year} and phase = 'executed' and amount is not null
+      and economic_class is distinct from 'fee_revenue'  -- fees collected are not a cost
 ),
 channel_totals as (select channel, sum(transactions) as n from tx group by channel),
 service_totals as (select service_id, sum(transactions) as n from tx group by service_id),

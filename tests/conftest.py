@@ -119,38 +119,3 @@ def assert_balanced(records) -> None:
     assert records
     for rec in records:
         assert rec.received == rec.loaded + rec.quarantined
-
-
-# How `make test`'s workers (pytest-xdist, --dist loadgroup --no-loadscope-reorder) share
-# the suite: one group of tests to a worker at a time, handed out in the order below.
-# Every file is a group of its own, except the files that use the session's demo lake
-# (`demo_build`): they are one group, run by one worker in the order of their names, as
-# the fixture's docstring needs (the modules that change the lake sort after its readers).
-# The long groups go first, so that no long file is started last and left running alone.
-DEMO_GROUP = "demo_build"
-LONG_FILES = (
-    "test_production.py",
-    "test_bench_smoke.py",
-    "test_crash_harness.py",
-    "test_realdata_refresh.py",
-    "test_ui_browser.py",
-    "test_ui_stop.py",
-    "test_feeds_config.py",
-    "test_s3_warehouse.py",
-    "test_dbt_project.py",
-    "test_erasure.py",
-)
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(config, items):
-    demo_files = {item.path for item in items if "demo_build" in item.fixturenames}
-    rank = {name: i + 1 for i, name in enumerate(LONG_FILES)}
-
-    def group_rank(item) -> int:
-        return 0 if item.path in demo_files else rank.get(item.path.name, len(LONG_FILES) + 1)
-
-    for item in items:
-        group = DEMO_GROUP if item.path in demo_files else item.path.name
-        item.add_marker(pytest.mark.xdist_group(group))
-    items.sort(key=group_rank)  # stable: files in name order within a group, tests in file order
