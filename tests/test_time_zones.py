@@ -169,8 +169,8 @@ def test_a_feed_declares_its_zone_in_feeds_yml_and_a_refresh_reads_its_offsets_i
     (folder / "requests.json").write_text(json.dumps(records))
     (civic_home / "feeds.yml").write_text(
         "sources:\n"
-        f"  - {{name: bton, kind: open311, location: '{folder}', time_zone: America/Indiana/Indianapolis}}\n"
-        f"  - {{name: bton-undeclared, kind: open311, location: '{folder}'}}\n"
+        f"  - {{name: bton, kind: open311, location: '{folder}', time_zone: America/Indiana/Indianapolis, service_id_prefix: 'bton:'}}\n"
+        f"  - {{name: bton-undeclared, kind: open311, location: '{folder}', service_id_prefix: 'bton:'}}\n"
     )
     from lake.settings import load_settings
 
