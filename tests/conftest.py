@@ -17,7 +17,7 @@ warnings.filterwarnings("ignore", category=DeprecationWarning, module="sqlglotrs
 TEST_PSEUDONYM_KEY = os.environ.setdefault("CIVIC_PSEUDONYM_KEY", secrets.token_hex(32))
 
 # Tables are as wide as $COLUMNS (orchestration/cli/display.py); the tests read them at
-# one width whatever runs them (a terminal, a pipe, an xdist worker, whose COLUMNS is 80).
+# one width whatever runs them (a narrow terminal, a pipe, a runner that sets COLUMNS).
 os.environ["COLUMNS"] = "120"
 
 

@@ -259,6 +259,8 @@ def test_plan_exports_carry_every_row_of_the_plan_mart(site, tmp_path, monkeypat
         assert errors[-1]["service_id"] == "TOTAL" and len(errors) == planned + 1
     else:
         assert captured.out == "" and captured.err.startswith("civic plan: no errors to show")
+    assert main(["plan", "--errors"]) == 2  # a table or JSON shows the errors with the plan
+    assert "--format csv" in capsys.readouterr().err
     assert main(["plan", "--format", "json"]) == 0
     assert len(json.loads(capsys.readouterr().out)["rows"]) == n
     assert main(["plan", "--format", "xlsx"]) == 2

@@ -468,6 +468,12 @@ def cmd_plan(args) -> int:
         raise no_lake(settings.duckdb_path)
     if args.rebuild:
         return _plan_rebuild(settings)
+    if args.errors and args.format != "csv":  # the other formats carry the errors with the plan
+        print(
+            f"civic plan: --errors is for --format csv; the {args.format} output shows them after the plan",
+            file=sys.stderr,
+        )
+        return 2
     try:
         if args.format == "table":
             print(plan_command(settings.duckdb_path, args.scenario))
