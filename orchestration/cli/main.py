@@ -520,7 +520,9 @@ def _plan_export(duckdb_path: Path, args) -> int:
         text = plan_csv(plan, args.scenario, errors=args.errors)
         if args.errors and not text:
             print(
-                "civic plan: no errors to show: the last plan year has no adopted plan beside actuals", file=sys.stderr
+                "civic plan: no errors to show: the last plan year has no adopted plan beside actuals "
+                "(refresh a year, then the next: the first refresh's plan is set beside the second's actuals)",
+                file=sys.stderr,
             )
             return 1
     else:
