@@ -131,7 +131,9 @@ def _refresh(years: list[int], job: str = "annual_refresh") -> bool:
     if configured and job == "annual_refresh":
         print(f"  with {len(configured)} feed(s) of {settings.feeds_file}: {', '.join(s.name for s in configured)}")
     t0 = time.perf_counter()
-    with steps(expected_steps(years, bool(settings.serving_uri), raw=job == "annual_refresh")):
+    # on a terminal: the bar, with the run's own output (dbt's lines, Dagster's log) in a file
+    log = settings.home / "logs" / f"{job}-{time.strftime('%Y%m%dT%H%M%S')}.log"
+    with steps(expected_steps(years, bool(settings.serving_uri), raw=job == "annual_refresh"), log=log):
         if settings.catalog_is_sqlite:
             # The embedded SQLite catalog takes one writer: refreshes queue one at a time.
             with exclusive(settings.home / "locks" / "refresh.lock", "another refresh of this CIVIC_HOME", progress):
@@ -146,11 +148,15 @@ def _refresh(years: list[int], job: str = "annual_refresh") -> bool:
         print(f"{done} in {took:.1f}s (runs: {', '.join(r[:8] for r in outcome.run_ids)})")
         if outcome.backfill_id:
             print(f"  recorded as Dagster backfill {outcome.backfill_id} (the backfills page of `civic ui`)")
+        if log.exists():
+            print(f"  the run's output (dbt, Dagster): {log}")
         _print_chain_head(settings)
     else:
         print(f"Refresh FAILED after {took:.1f}s:", file=sys.stderr)
         for f in outcome.failures:
             print(f"  - {f}", file=sys.stderr)
+        if log.exists():
+            print(f"  the run's output: {log}", file=sys.stderr)
         if outcome.backfill_id:
             print(f"  Dagster backfill {outcome.backfill_id} is marked completed with failures", file=sys.stderr)
     return outcome.success

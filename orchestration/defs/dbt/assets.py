@@ -68,6 +68,7 @@ def build_dbt_assets(partitions_def: dg.PartitionsDefinition, calendar: FiscalCa
             try:
                 for event in dbt.cli(args, context=context, target_path=target, env=dbt_env(settings)).stream():
                     events.append(event)
+                    progress(f"  dbt build: {len(events)} results", status=True)
             except BaseException:
                 yield from events  # what was built before the failure is recorded
                 raise
