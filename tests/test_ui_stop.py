@@ -66,6 +66,9 @@ def test_civic_ui_stops_with_everything_it_started(tmp_path, sig):
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            # as a script's background job (`civic ui &`) starts it: SIGINT ignored, which
+            # Python keeps (no KeyboardInterrupt) unless civic ui sets its own handler
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
         )
     seen: dict[int, psutil.Process] = {}
     try:

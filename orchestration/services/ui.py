@@ -76,24 +76,32 @@ def stop_tree(proc: subprocess.Popen, grace: float = 15) -> list[int]:
 
 def run_ui(port: int, env: Mapping[str, str], cwd: Path) -> int:
     """Run `dagster dev` until it exits or this process is interrupted (Ctrl-C, SIGTERM)."""
-    warnings = ",".join(filter(None, [env.get("PYTHONWARNINGS"), QUIET]))
-    proc = subprocess.Popen(
-        dagster_dev_command(port),
-        env={**env, "PYTHONWARNINGS": warnings},
-        # not the repository: its dagster.yaml there makes Dagster warn that DAGSTER_HOME's wins
-        cwd=cwd,
-        start_new_session=True,  # Ctrl-C reaches civic, which stops the whole group
-    )
 
     def terminate(signum, frame):  # noqa: ANN001 - a signal handler's signature
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, terminate)
+    # Both handlers set here, not inherited, and before dagster dev starts: a process
+    # started with SIGINT ignored (a script's background job, nohup, a test runner's child)
+    # would otherwise outlive Ctrl-C.
+    stops = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, terminate) for sig in stops}
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
+    warnings = ",".join(filter(None, [env.get("PYTHONWARNINGS"), QUIET]))
+    proc: subprocess.Popen | None = None
     try:
+        proc = subprocess.Popen(
+            dagster_dev_command(port),
+            env={**env, "PYTHONWARNINGS": warnings},
+            # not the repository: its dagster.yaml there makes Dagster warn that DAGSTER_HOME's wins
+            cwd=cwd,
+            start_new_session=True,  # Ctrl-C reaches civic, which stops the whole group
+        )
         return proc.wait()
     except KeyboardInterrupt:
         print("stopping the Dagster UI (webserver, daemon and code servers)", file=sys.stderr)
-        stop_tree(proc)
+        if proc is not None:
+            stop_tree(proc)
         return 0
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
