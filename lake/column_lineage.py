@@ -48,7 +48,7 @@ def column_lineage(sql: str, schemas: Mapping[Relation, Mapping[str, str]], dial
         for relation in tree.find_all(exp.Table):
             relation.set("catalog", None)
         nodes = lineage(None, tree, mapping, dialect=dialect, copy=False, trim_selects=False)
-    except SqlglotError:
+    except (SqlglotError, ValueError):  # SQL sqlglot cannot parse or follow: nothing resolved
         return ColumnLineage()
     result = ColumnLineage()
     for name, node in nodes.items():
