@@ -66,3 +66,16 @@ def test_a_refresh_records_column_schemas_and_the_marts_column_lineage(civic_hom
     documented = _documented(DBT_DIR / "models" / "staging" / "stg_services.yml", "stg_services")
     assert [c.name for c in staged["dagster/column_schema"].columns] == list(documented)
     assert "dagster/column_lineage" not in staged
+
+
+def test_upstream_relations_are_named_by_asset_key_sources_by_the_raw_assets():
+    import json
+
+    from orchestration.defs.dbt.assets import CivicTranslator
+    from orchestration.defs.dbt.columns import relation_keys
+    from orchestration.defs.dbt.project import ensure_manifest
+
+    keys = relation_keys(json.loads(ensure_manifest().read_text()), CivicTranslator())
+    assert keys["source.civic.raw.services"] == (("raw", "services"), dg.AssetKey(["raw", "services"]))
+    assert keys["model.civic.int_costs"] == (("intermediate", "int_costs"), dg.AssetKey(["intermediate", "int_costs"]))
+    assert keys["seed.civic.scorecard_measures"][1] == dg.AssetKey(["reference", "scorecard_measures"])
