@@ -1,6 +1,7 @@
 """After a refresh, each dbt model's materialization carries its column schema (DuckDB
 types, .yml descriptions) and each mart its column lineage by upstream asset key, on every
-fiscal year of a ranged run, beside that year's own row count (orchestration/defs/dbt/columns.py)."""
+fiscal year of a ranged run, beside that year's own row count, and an incremental build's
+lineage includes the mart's own stored rows (orchestration/defs/dbt/columns.py)."""
 
 from pathlib import Path
 
@@ -61,6 +62,18 @@ def test_a_refresh_records_column_schemas_and_the_marts_column_lineage(civic_hom
         assert deps["service_name"] == {(("marts", "service_channel_kpis"), "service_name")}
         # `case when k.channel = 'all' then {{ shift_points }} end`: the var is a literal
         assert deps["online_shift_points"] == {(("marts", "service_channel_kpis"), "channel")}
+    # scorecard.sql: prior_actual = history.actual, history = int_scorecard_actuals' actuals
+    # union all the mart's own stored rows ({{ this }}) when the build is incremental
+    # (the first build has no stored rows: a select of nulls)
+    scorecard, actuals = dg.AssetKey(["marts", "scorecard"]), (("intermediate", "int_scorecard_actuals"), "actual")
+
+    def prior_actual() -> set:
+        found = latest(scorecard, "2024")["dagster/column_lineage"].deps_by_column["prior_actual"]
+        return {(tuple(d.asset_key.path), d.column_name) for d in found}
+
+    assert prior_actual() == {actuals}
+    assert main(["refresh", "--years", "2024"]) == 0, capsys.readouterr().out[-2000:]
+    assert prior_actual() == {actuals, (("marts", "scorecard"), "actual")}
     # a view has its schema too (no lineage: only marts)
     staged = latest(dg.AssetKey(["staging", "stg_services"]), "2024")
     documented = _documented(DBT_DIR / "models" / "staging" / "stg_services.yml", "stg_services")

@@ -110,9 +110,10 @@ def _lineage(
     compiled = target / "compiled" / node["package_name"] / node["original_file_path"]
     if not compiled.exists():
         return None
+    # an incremental mart may read its own stored rows ({{ this }}): itself a parent
     parents = {
         relations[uid][0]: columns.get(relations[uid][0], {})
-        for uid in node.get("depends_on", {}).get("nodes", [])
+        for uid in [*node.get("depends_on", {}).get("nodes", []), node["unique_id"]]
         if uid in relations
     }
     found, cached = cached_lineage(target / "column_lineage", node["unique_id"], compiled.read_text(), parents)
