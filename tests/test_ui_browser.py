@@ -215,6 +215,8 @@ def test_the_ui_shows_the_assets_and_backfills_fiscal_years(dagster_dev):
         text = visit("/assets/marts/service_channel_kpis?view=partitions&partition=2024", "unique_id")
         assert shows(text, "(?:dagster/row_count|Row count)", rows), (rows, text[-3000:])
         page.screenshot(path=str(ARTIFACTS / "dbt-mart-row-count.png"))
+        # and the column schema of the materialization (as built, read after dbt exits)
+        assert re.search(r"dagster/column_schema\s*\[Show Table Schema\]", text), text[-3000:]
         browser.close()
 
 

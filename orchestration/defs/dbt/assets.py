@@ -1,6 +1,7 @@
 """dbt models as partitioned assets; the partition's fiscal years go in as dbt --vars."""
 
 import json
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,8 @@ from dagster_dbt import DagsterDbtTranslator, dbt_assets
 
 from contracts.fiscal_year import FiscalCalendar
 from lake.locks import marts_lock
-from lake.model_counts import count_tables
+from lake.model_counts import TableCount, built_models
+from orchestration.defs.dbt.columns import model_column_metadata
 from orchestration.defs.dbt.project import civic_dbt, ensure_manifest
 from orchestration.defs.dbt.selection import refusal, unbuilt_intermediate_parents
 from orchestration.defs.owners import owners_of
@@ -72,7 +74,7 @@ def build_dbt_assets(partitions_def: dg.PartitionsDefinition, calendar: FiscalCa
             except BaseException:
                 yield from events  # what was built before the failure is recorded
                 raise
-            add_row_counts(context, settings.duckdb_path, years, calendar)
+            add_model_metadata(context, settings.duckdb_path, target, years, calendar)
             yield from events
         progress(f"  dbt build done for FY{', FY'.join(map(str, years))}", done=True)
 
@@ -88,17 +90,39 @@ def model_tables(manifest: Mapping[str, Any], translator: DagsterDbtTranslator) 
     }
 
 
+def add_model_metadata(
+    context: dg.AssetExecutionContext, duckdb_path: Path, target: Path, years: list[int], calendar: FiscalCalendar
+) -> None:
+    """Row counts, column schemas and the marts' column lineage of the selected models,
+    read over one read-only DuckDB connection after dbt has exited."""
+    started = time.perf_counter()
+    manifest = json.loads(ensure_manifest().read_text())
+    translator = CivicTranslator()
+    tables = model_tables(manifest, translator)
+    selected = {k: tables[k] for k in context.selected_asset_keys if k in tables}
+    built = built_models(duckdb_path, sorted(set(selected.values())), years)
+    add_row_counts(context, selected, built.counts, calendar)
+    columns, stats = model_column_metadata(manifest, translator, selected, built.columns, target)
+    for key, metadata in columns.items():
+        context.add_asset_metadata(metadata, asset_key=key)  # the same on every fiscal year
+    context.log.info(
+        f"model metadata in {time.perf_counter() - started:.2f}s: {stats.schemas} column schemas, "
+        f"lineage of {stats.marts} marts ({stats.from_cache} from cache), "
+        f"{stats.left_out} mart columns left out (lineage not resolved)"
+    )
+
+
 def add_row_counts(
-    context: dg.AssetExecutionContext, duckdb_path: Path, years: list[int], calendar: FiscalCalendar
+    context: dg.AssetExecutionContext,
+    selected: Mapping[dg.AssetKey, tuple[str, str]],
+    counts: Mapping[tuple[str, str], TableCount],
+    calendar: FiscalCalendar,
 ) -> None:
     """`dagster/row_count` of each selected model: per fiscal year when it has one (the
     year's own materialization), else the table's rows on every partition. Not dagster-dbt's
     fetch_row_counts(): it needs the in-process adapter CivicDbtCliResource does not build
     (~4 s a run), DuckDB refuses its read-only connection while dbt holds the write lock, and
     its count(*) of an incremental mart is every year's rows, on each partition."""
-    tables = model_tables(json.loads(ensure_manifest().read_text()), CivicTranslator())
-    selected = {k: tables[k] for k in context.selected_asset_keys if k in tables}
-    counts = count_tables(duckdb_path, sorted(set(selected.values())), years)
     for key, table in selected.items():
         if (count := counts.get(table)) is None:
             continue
