@@ -1,15 +1,18 @@
-"""Where the contract's time goes, per entity: `python -m bench.contracts_profile [--size F]`.
+"""Where the contract's time goes, per entity: `python -m bench.contracts_profile [--size F] [--compare N]`.
 
 The ingestion measurement reports the contract (`BatchValidator.validate`) as one figure;
 this splits it into its steps on the same landing files, batch by batch as a load reads
-them: `coerce` (text to types, blank text to null), `pandera` (`schema.validate`, every
+them: `coerce` (text to types, blank text to null), `pandera` (`pandera_failures`: every
 rule of the entity's model plus the load's `known_service` / `in_fiscal_year` /
 `unique_id` checks, failure cases included), `seen_ids` (remembering the accepted ids for
 the next batches) and `fiscal_year_and_rejects` (what is left of `validate`: the year of
 each row, and sorting out each failing row's first reason and its quarantine row).
-`lazy_collects_per_batch` counts the lazy frames collected per batch (pandera runs each
-check as one, a pass over the batch). Landing files are those of the bench's own cache
-(generated if missing).
+`lazy_collects_per_batch` counts the lazy frames collected per batch (pandera's own
+`validate` collects each check on its own; the one-pass path, `contracts.one_pass`, all
+of them at once). `--compare N` runs each entity N times on each path, alternating
+(the reference path is pandera's `validate` on every whole batch), and prints the ratio:
+on a loaded machine only paired figures say anything. Landing files are those of the
+bench's own cache (generated if missing).
 """
 
 from __future__ import annotations

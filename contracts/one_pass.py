@@ -127,11 +127,11 @@ def _cases(output: _Output, frame: pl.DataFrame, ok: pl.Series, schema_name: str
     """One failing check's failure cases, as pandera's `failure_cases_metadata` writes them:
     a column check's failing value, a dataframe check's failing row as JSON."""
     index = ok.not_().arg_true().cast(pl.Int64)
-    rows = frame[index]
     if output.column is None:
+        rows = frame[index]
         value = pl.Series(rows.rows(named=True)).struct.json_encode() if rows.width > 1 else rows.to_series()
     else:
-        value = rows[output.column]
+        value = frame[output.column].gather(index)
     return pl.DataFrame(
         {
             "index": index,
