@@ -1,6 +1,8 @@
 """Split a delivered batch into valid rows and rejected rows with reasons.
 
-Lazy validation: every failing row is found in one pass. Row-level failures send the row
+Lazy validation: every failing row is found at once, the pandera schema's data checks
+collected in one polars pass (`contracts.one_pass`; `pandera_failures(one_pass=False)` is
+pandera's own `validate`, a pass per check, which it equals). Row-level failures send the row
 to quarantine (with the row as delivered, as JSON); a table-level failure (missing
 column, a column that cannot be read as its type, a check that cannot run) raises
 ContractError and the whole load is refused.
