@@ -20,7 +20,7 @@ import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
 from pandera.api.polars.utils import get_validation_depth
-from pandera.config import ValidationDepth
+from pandera.config import ValidationDepth, get_config_context
 from pandera.constants import CHECK_OUTPUT_KEY
 
 NOT_NULLABLE = "not_nullable"  # pandera's name of the nullability check
@@ -29,6 +29,8 @@ NOT_NULLABLE = "not_nullable"  # pandera's name of the nullability check
 def _one_pass_possible(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> bool:
     """Whether the schema uses nothing one pass would answer otherwise than `validate`
     (anything that changes the data, compares whole columns or caps failure cases)."""
+    if not get_config_context().validation_enabled:
+        return False  # validate checks nothing then
     if get_validation_depth(frame) is not ValidationDepth.SCHEMA_AND_DATA:
         return False
     if schema.unique or schema.dtype is not None or schema.add_missing_columns or schema.drop_invalid_rows:

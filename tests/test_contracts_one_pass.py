@@ -263,3 +263,14 @@ def test_checks_the_one_pass_cannot_answer_are_left_to_pandera(check):
         assert one.select(columns).equals(ref.select(columns).with_columns(pl.col("index").cast(pl.Int64)))
     else:
         assert one == ref
+
+
+@pytest.mark.parametrize("settings", [{"validation_enabled": False}, {"validation_depth": "SCHEMA_ONLY"}])
+def test_pandera_settings_that_skip_data_checks_skip_them_on_the_one_pass_too(settings):
+    from pandera.config import config_context
+
+    ctx = LoadContext(2024, known_services=frozenset({"S1"}))
+    schema, frame = schema_for(QUEUE_EVENTS, ctx), _typed_queue()
+    with config_context(**settings):
+        assert pandera_failures("queue_events", schema, frame) is None
+        assert pandera_failures("queue_events", schema, frame, one_pass=False) is None
