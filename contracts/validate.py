@@ -1,6 +1,8 @@
 """Split a delivered batch into valid rows and rejected rows with reasons.
 
-Lazy validation: every failing row is found in one pass. Row-level failures send the row
+Lazy validation: every failing row is found at once, the pandera schema's data checks
+collected in one polars pass (`contracts.one_pass`; `pandera_failures(one_pass=False)` is
+pandera's own `validate`, a pass per check, which it equals). Row-level failures send the row
 to quarantine (with the row as delivered, as JSON); a table-level failure (missing
 column, a column that cannot be read as its type, a check that cannot run) raises
 ContractError and the whole load is refused.
@@ -8,7 +10,9 @@ ContractError and the whole load is refused.
 
 from __future__ import annotations
 
+import pandera.polars as pa
 import polars as pl
+from pandera.config import ValidationDepth, config_context
 from pandera.errors import SchemaError, SchemaErrors
 
 from contracts.coerce import UNDECLARED, Reading, coerce
@@ -16,6 +20,7 @@ from contracts.entities import FEED_REJECTED, STATED_FISCAL_YEAR, Entity
 from contracts.errors import ContractError
 from contracts.fiscal_year import FiscalCalendar
 from contracts.models import PLAUSIBLE
+from contracts.one_pass import failure_cases as one_pass_failure_cases
 from contracts.rules import LoadContext, schema_for
 
 REJECT_SCHEMA = {
@@ -141,12 +146,60 @@ def fiscal_years_of(
     return {int(y) for y in years["fiscal_year"].drop_nulls().unique()}
 
 
+def _row_cases(name: str, schema: pa.DataFrameSchema, frame: pl.DataFrame) -> pl.DataFrame | None:
+    """pandera's failure cases of `frame`, one per failing row and check (None: it passes);
+    ContractError when the table itself fails (a column's type, a check that cannot run)."""
+    try:
+        schema.validate(frame, lazy=True)
+    except (SchemaErrors, SchemaError) as err:
+        cases = err.failure_cases if isinstance(err, SchemaErrors) else None
+        if cases is None:
+            raise ContractError(f"{name}: {err}") from err
+        table_level = cases.filter(pl.col("index").is_null())
+        if table_level.height:
+            first = table_level.row(0, named=True)
+            raise ContractError(
+                f"{name}: table-level contract failure on {first['column']}: {first['check']} ({first['failure_case']})"
+            ) from err
+        return cases
+    return None
+
+
+def _schema_level_passes(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> bool:
+    """pandera's checks of the table alone (columns present, their types) pass."""
+    try:
+        with config_context(validation_depth=ValidationDepth.SCHEMA_ONLY):
+            schema.validate(frame, lazy=True)
+    except (SchemaErrors, SchemaError):
+        return False
+    return True
+
+
+def pandera_failures(
+    name: str, schema: pa.DataFrameSchema, frame: pl.DataFrame, one_pass: bool = True
+) -> pl.DataFrame | None:
+    """pandera's row-level failure cases of a batch (`index` = row; None: every row
+    passes); ContractError on a table-level failure.
+
+    one_pass: pandera checks the table (columns, types) and the schema's data checks are
+    collected in one pass (`contracts.one_pass`); False, or where that pass cannot
+    answer as `validate` would: `schema.validate(lazy=True)`, a pass per check.
+    """
+    if one_pass and _schema_level_passes(schema, frame):
+        cases = one_pass_failure_cases(schema, frame)
+        if cases is not None:
+            return cases if cases.height else None
+    return _row_cases(name, schema, frame)
+
+
 class BatchValidator:
     """Validates the batches of one load of one entity, keeping cross-batch state."""
 
-    def __init__(self, entity: Entity, ctx: LoadContext):
+    def __init__(self, entity: Entity, ctx: LoadContext, one_pass: bool = True):
         self.entity = entity
         self.ctx = ctx
+        # False: pandera validates every whole batch (the reference `pandera_failures` is checked against)
+        self.one_pass = one_pass
 
     def validate(self, batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         ent, ctx = self.entity, self.ctx
@@ -180,19 +233,8 @@ class BatchValidator:
                     pl.col(FEED_REJECTED).cast(pl.String).alias("failure_case"),
                 )
             )
-        try:
-            schema.validate(typed, lazy=True)
-        except (SchemaErrors, SchemaError) as err:
-            cases = err.failure_cases if isinstance(err, SchemaErrors) else None
-            if cases is None:
-                raise ContractError(f"{ent.name}: {err}") from err
-            table_level = cases.filter(pl.col("index").is_null())
-            if table_level.height:
-                first = table_level.row(0, named=True)
-                raise ContractError(
-                    f"{ent.name}: table-level contract failure on {first['column']}: "
-                    f"{first['check']} ({first['failure_case']})"
-                ) from err
+        cases = pandera_failures(ent.name, schema, typed, one_pass=self.one_pass)
+        if cases is not None:
             failures.append(
                 cases.select(
                     pl.col("index").cast(pl.Int64),
@@ -212,7 +254,7 @@ class BatchValidator:
             fails.with_columns(
                 pl.col("rule").replace_strict(order, default=len(order), return_dtype=pl.Int32).alias("_o")
             )
-            .sort("index", "_o")
+            .sort("index", "_o", maintain_order=True)
             .unique(subset="index", keep="first", maintain_order=True)
         )
         bad_index = fails["index"]
