@@ -12,7 +12,7 @@ from dagster_dbt import DagsterDbtTranslator, dbt_assets
 from contracts.fiscal_year import FiscalCalendar
 from lake.locks import marts_lock
 from lake.model_counts import TableCount, built_models
-from orchestration.defs.dbt.columns import model_column_metadata
+from orchestration.defs.dbt.columns import model_column_metadata, relation_keys
 from orchestration.defs.dbt.project import civic_dbt, ensure_manifest
 from orchestration.defs.dbt.selection import refusal, unbuilt_intermediate_parents
 from orchestration.defs.owners import owners_of
@@ -84,9 +84,9 @@ def build_dbt_assets(partitions_def: dg.PartitionsDefinition, calendar: FiscalCa
 def model_tables(manifest: Mapping[str, Any], translator: DagsterDbtTranslator) -> dict[dg.AssetKey, tuple[str, str]]:
     """Asset key -> (schema, table) in DuckDB of every dbt model of the manifest."""
     return {
-        translator.get_asset_key(node): (node["schema"], node.get("alias") or node["name"])
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "model"
+        key: relation
+        for uid, (relation, key) in relation_keys(manifest, translator).items()
+        if manifest["nodes"].get(uid, {}).get("resource_type") == "model"
     }
 
 
